@@ -1,0 +1,11 @@
+"""scikit-learn compatible estimators for probabilistic classification."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._analytic import AnalyticLogisticRegression
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AnalyticLogisticRegression",
+]

@@ -1,0 +1,575 @@
+"""Closed-form (non-maximum-likelihood) logistic and softmax regression."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._backend import (
+    add_to_diagonal,
+    asarray,
+    check_same_namespace,
+    expit,
+    get_namespace_and_device,
+    softmax,
+    to_numpy,
+)
+from ._validation import check_prior, check_sample_weight
+
+__all__ = ["AnalyticLogisticRegression"]
+
+
+def _chunk_moments(X, y_index, sample_weight, n_classes, xp):
+    """Per-class weighted moments of one chunk of data, centred on the class means.
+
+    Returns weight sums ``(K,)``, means ``(K, d)``, scatter matrices
+    ``sum w (x - m)(x - m)^T`` ``(K, d, d)``, third moments
+    ``sum w |x - m|^2 (x - m)`` ``(K, d)`` and fourth moments
+    ``sum w |x - m|^4`` ``(K,)``. The fourth moment feeds the Ledoit-Wolf
+    shrinkage; the third is needed to merge fourth moments across chunks.
+    """
+    n_features = X.shape[1]
+    dtype, dev = X.dtype, get_namespace_and_device(X)[2]
+    order = xp.argsort(y_index, stable=True)
+    # One gather puts each class in a contiguous block; the per-class work below
+    # is then a Python loop over classes (not samples) whose GEMMs add up to a
+    # single n x d x d product.
+    X_sorted = xp.take(X, order, axis=0)
+    w_sorted = xp.take(sample_weight, order, axis=0)
+    y_sorted = xp.take(y_index, order, axis=0)
+    class_ids = xp.arange(n_classes + 1, dtype=y_sorted.dtype, device=dev)
+    bounds = to_numpy(xp.searchsorted(y_sorted, class_ids))
+
+    weights = np.zeros(n_classes)
+    means, scatters, thirds, fourths = [], [], [], []
+    zeros_d = xp.zeros((n_features,), dtype=dtype, device=dev)
+    zeros_dd = xp.zeros((n_features, n_features), dtype=dtype, device=dev)
+    zero = xp.zeros((), dtype=dtype, device=dev)
+    for k in range(n_classes):
+        start, stop = int(bounds[k]), int(bounds[k + 1])
+        w = w_sorted[start:stop]
+        total = float(xp.sum(w)) if stop > start else 0.0
+        if total <= 0:
+            means.append(zeros_d)
+            scatters.append(zeros_dd)
+            thirds.append(zeros_d)
+            fourths.append(zero)
+            continue
+        block = X_sorted[start:stop, :]
+        mean = (w @ block) / total
+        centred = block - mean
+        weighted = centred * xp.sqrt(w)[:, None]
+        radius2 = xp.sum(centred * centred, axis=1)
+        weights[k] = total
+        means.append(mean)
+        scatters.append(weighted.T @ weighted)
+        thirds.append((w * radius2) @ centred)
+        fourths.append(xp.sum(w * radius2 * radius2))
+    return (
+        asarray(weights, xp=xp, device=dev, dtype=dtype),
+        xp.stack(means),
+        xp.stack(scatters),
+        xp.stack(thirds),
+        xp.stack(fourths),
+    )
+
+
+def _shift_moments(weight, mean, scatter, third, fourth, new_mean, xp):
+    """Re-centre per-class moments from ``mean`` to ``new_mean`` (exact identities)."""
+    delta = mean - new_mean  # (K, d)
+    norm2 = xp.sum(delta * delta, axis=1)  # (K,)
+    scatter_delta = xp.squeeze(scatter @ delta[:, :, None], axis=2)  # (K, d)
+    trace = xp.sum(xp.linalg.diagonal(scatter), axis=1)  # (K,)
+    fourth = (
+        fourth
+        + 4.0 * xp.sum(delta * scatter_delta, axis=1)
+        + weight * norm2 * norm2
+        + 4.0 * xp.sum(delta * third, axis=1)
+        + 2.0 * trace * norm2
+    )
+    third = (
+        third
+        + trace[:, None] * delta
+        + 2.0 * scatter_delta
+        + (weight * norm2)[:, None] * delta
+    )
+    scatter = scatter + weight[:, None, None] * (delta[:, :, None] * delta[:, None, :])
+    return scatter, third, fourth
+
+
+def _merge_moments(old, new, xp):
+    """Combine the moments of two disjoint chunks (Chan et al.'s parallel update)."""
+    w_a, mean_a = old[0], old[1]
+    w_b, mean_b = new[0], new[1]
+    weight = w_a + w_b
+    safe = xp.where(weight > 0, weight, xp.ones_like(weight))
+    mean = mean_a + (w_b / safe)[:, None] * (mean_b - mean_a)
+    shifted_a = _shift_moments(*old, mean, xp)
+    shifted_b = _shift_moments(*new, mean, xp)
+    return (weight, mean) + tuple(a + b for a, b in zip(shifted_a, shifted_b))
+
+
+def _ledoit_wolf_shrinkage(scatter, fourth, n_samples):
+    """Ledoit-Wolf intensity from the pooled scatter and sum of |x|^4 (host floats).
+
+    Same formula as ``sklearn.covariance.ledoit_wolf_shrinkage`` applied to the
+    within-class-centred data, written in terms of sufficient statistics so that
+    ``partial_fit`` gives the same value as ``fit``.
+    """
+    n_features = scatter.shape[0]
+    emp_cov = scatter / n_samples
+    trace = np.trace(emp_cov)
+    mu = trace / n_features
+    delta_ = np.sum(emp_cov**2)
+    beta = (fourth / n_samples - delta_) / (n_features * n_samples)
+    delta = (delta_ - 2.0 * mu * trace + n_features * mu**2) / n_features
+    beta = min(beta, delta)
+    return 0.0 if beta <= 0 else float(beta / delta)
+
+
+def _oas_shrinkage(scatter, n_samples):
+    """Oracle Approximating Shrinkage intensity, as in ``sklearn.covariance.oas``."""
+    n_features = scatter.shape[0]
+    emp_cov = scatter / n_samples
+    mu = np.trace(emp_cov) / n_features
+    alpha = np.mean(emp_cov**2)
+    num = alpha + mu**2
+    den = (n_samples + 1.0) * (alpha - mu**2 / n_features)
+    return 1.0 if den == 0 else float(min(num / den, 1.0))
+
+
+class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
+    """Logistic / softmax regression in closed form from class-conditional moments.
+
+    The coefficients are those of the Gaussian class-conditional model with a
+    shared covariance: ``W = Sigma^-1 [mu_1 .. mu_K]`` and
+    ``b_k = -1/2 mu_k^T Sigma^-1 mu_k + log pi_k``, and the probabilities are the
+    softmax (sigmoid for two classes) of ``X W + b``. Nothing is iterated: the fit
+    is one pass over the data (per-class means and scatter matrices, adding up to
+    one ``d x d`` product) followed by one symmetric eigendecomposition. Because
+    the fit depends on the data only through per-class sufficient statistics,
+    :meth:`partial_fit` over chunks gives the same model as :meth:`fit` on all
+    the data.
+
+    Parameters
+    ----------
+    covariance : {"mean", "pooled"}, default="mean"
+        Shared covariance. ``"mean"`` averages the class covariances with equal
+        weights, so a large class does not dominate the shape of the decision
+        boundary; ``"pooled"`` weights them by class size (the within-class
+        covariance of :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`).
+    shrinkage : None, float in [0, 1], "ledoit-wolf" or "oas", default=None
+        Shrinkage ``lam`` towards a scaled identity:
+        ``Sigma_lam = (1 - lam) Sigma + lam tr(Sigma) / d I``. ``"ledoit-wolf"``
+        and ``"oas"`` estimate ``lam`` from the within-class-centred data (the
+        same formulas as :func:`sklearn.covariance.ledoit_wolf` and
+        :func:`sklearn.covariance.oas`); they do not standardise the features
+        first, so put a :class:`~sklearn.preprocessing.StandardScaler` in front
+        when the features have different units.
+    priors : array-like of shape (n_classes,), default=None
+        Class priors. By default the (weighted) class frequencies.
+    fit_intercept : bool, default=True
+        Whether to use the intercept ``b``. If False the scores are ``X W``.
+    tol : float, default=1e-10
+        Relative eigenvalue cut-off: eigenvalues of ``Sigma_lam`` below
+        ``tol * max eigenvalue`` are treated as zero and the pseudo-inverse is
+        used. A singular covariance (more features than samples, duplicated or
+        constant features) therefore gives finite coefficients, those of the
+        minimum-norm solution, instead of an error.
+    temperature : float > 0 or "auto", default=1.0
+        Probabilities are ``softmax(scores / temperature)``. ``"auto"`` fits the
+        temperature on the training data by minimising the log-loss (a 1-D
+        bounded search); the closed form is not the likelihood maximiser, so
+        this often improves the log-loss. Predictions are unaffected. Only
+        :meth:`fit` can fit it: :meth:`partial_fit` rejects ``"auto"``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients; one row for binary problems, as in
+        :class:`~sklearn.linear_model.LogisticRegression`.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts.
+    means_ : ndarray of shape (n_classes, n_features)
+        Weighted class means.
+    covariance_ : ndarray of shape (n_features, n_features)
+        Shared (shrunk) covariance ``Sigma_lam``.
+    shrinkage_ : float
+        Shrinkage intensity used.
+    priors_ : ndarray of shape (n_classes,)
+        Class priors used.
+    class_weight_sums_ : ndarray of shape (n_classes,)
+        Total sample weight seen per class (the class counts without weights).
+    temperature_ : float
+        Temperature used by :meth:`predict_proba`.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegression : Maximum-likelihood fit, iterative.
+    sklearn.discriminant_analysis.LinearDiscriminantAnalysis : The same Gaussian
+        model with the pooled covariance (``covariance="pooled"`` here).
+
+    Notes
+    -----
+    The fit costs one pass over the data: O(n d^2) for the scatter matrices and
+    O(d^3) for the eigendecomposition, whatever the number of classes. Classes
+    declared in ``partial_fit(classes=...)`` but not seen yet get zero
+    coefficients and an intercept of ``log(tiny)`` so they are never predicted.
+
+    References
+    ----------
+    .. [1] T. Hastie, R. Tibshirani and J. Friedman, "The Elements of Statistical
+       Learning", 2nd ed., section 4.4.5 (logistic regression or LDA?).
+    .. [2] T. F. Chan, G. H. Golub and R. J. LeVeque, "Updating formulae and a
+       pairwise algorithm for computing sample variances", 1979.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skprob import AnalyticLogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = AnalyticLogisticRegression().fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> clf.predict_proba(X[:1]).round(3)
+    array([[1., 0., 0.]])
+    >>> round(clf.score(X, y), 2)
+    0.98
+    """
+
+    _parameter_constraints: dict = {
+        "covariance": [StrOptions({"mean", "pooled"})],
+        "shrinkage": [
+            None,
+            Interval(Real, 0, 1, closed="both"),
+            StrOptions({"ledoit-wolf", "oas"}),
+        ],
+        "priors": ["array-like", None],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0, 1, closed="left")],
+        "temperature": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        covariance="mean",
+        shrinkage=None,
+        priors=None,
+        fit_intercept=True,
+        tol=1e-10,
+        temperature=1.0,
+    ):
+        self.covariance = covariance
+        self.shrinkage = shrinkage
+        self.priors = priors
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.temperature = temperature
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model from the class means and covariances of the data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights (frequency weights).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        for attribute in ("classes_", "_moments"):
+            if hasattr(self, attribute):
+                delattr(self, attribute)
+        X, y_index, sample_weight, xp = self._validate_chunk(X, y, sample_weight, None)
+        self._moments = _chunk_moments(
+            X, y_index, sample_weight, self.classes_.shape[0], xp
+        )
+        self._solve(xp)
+        if self.temperature == "auto":
+            self._fit_temperature(X, y_index, sample_weight, xp)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one chunk of data (exact: same result as fit).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One chunk of training data.
+        y : array-like of shape (n_samples,)
+            Target labels of the chunk.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes. Required on the first call, ignored afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Updated estimator.
+        """
+        if self.temperature == "auto":
+            raise ValueError(
+                "temperature='auto' is fitted on the whole training set and is not "
+                "available in partial_fit; pass a float temperature or use fit."
+            )
+        first_call = not hasattr(self, "_moments")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit "
+                "(all the labels that will ever be seen)."
+            )
+        X, y_index, sample_weight, xp = self._validate_chunk(
+            X, y, sample_weight, classes if first_call else None
+        )
+        chunk = _chunk_moments(X, y_index, sample_weight, self.classes_.shape[0], xp)
+        self._moments = chunk if first_call else _merge_moments(self._moments, chunk, xp)
+        self._solve(xp)
+        return self
+
+    def _validate_chunk(self, X, y, sample_weight, classes):
+        first_call = not hasattr(self, "classes_")
+        xp, _, _ = get_namespace_and_device(X)
+        X, y = validate_data(
+            self, X, y, dtype=[xp.float64, xp.float32], reset=first_call
+        )
+        xp, _, dev = get_namespace_and_device(X)
+        check_classification_targets(y)
+        if first_call:
+            labels = y if classes is None else classes
+            if not hasattr(labels, "__array_namespace__"):
+                labels = np.asarray(labels)
+                if not isinstance(y, np.ndarray):
+                    labels = asarray(labels, xp=xp, device=dev)
+            self.classes_ = xp.unique_values(labels)
+            if classes is None and self.classes_.shape[0] < 2:
+                raise ValueError(
+                    "AnalyticLogisticRegression needs samples of at least 2 classes "
+                    f"in the data, got only one class: {self.classes_[0]!r}."
+                )
+        y_index = xp.searchsorted(self.classes_, y)
+        y_index = xp.clip(y_index, 0, self.classes_.shape[0] - 1)
+        unknown = xp.take(self.classes_, y_index) != y
+        if bool(xp.any(unknown)):
+            bad = to_numpy(y[unknown]) if hasattr(y, "__array_namespace__") else y
+            raise ValueError(
+                f"y contains labels not in classes_ {to_numpy(self.classes_)}: "
+                f"{np.unique(np.asarray(bad))[:5]}."
+            )
+        sample_weight = check_sample_weight(sample_weight, X)
+        return X, y_index, sample_weight, xp
+
+    def _solve(self, xp):
+        weights, means, scatters, _, fourths = self._moments
+        dtype = means.dtype
+        dev = get_namespace_and_device(means)[2]
+        n_classes, n_features = means.shape
+        total = float(xp.sum(weights))
+        seen = weights > 0
+        if self.covariance == "pooled":
+            sigma = xp.sum(scatters, axis=0) / total
+        else:
+            safe = xp.where(seen, weights, xp.ones_like(weights))
+            per_class = scatters / safe[:, None, None]
+            sigma = xp.sum(per_class, axis=0) / float(xp.sum(xp.astype(seen, dtype)))
+
+        if self.shrinkage is None:
+            shrinkage = 0.0
+        elif self.shrinkage == "ledoit-wolf":
+            pooled = to_numpy(xp.sum(scatters, axis=0)).astype(np.float64)
+            fourth = float(xp.sum(fourths))
+            shrinkage = _ledoit_wolf_shrinkage(pooled, fourth, total)
+        elif self.shrinkage == "oas":
+            pooled = to_numpy(xp.sum(scatters, axis=0)).astype(np.float64)
+            shrinkage = _oas_shrinkage(pooled, total)
+        else:
+            shrinkage = float(self.shrinkage)
+        if shrinkage > 0:
+            trace = float(xp.sum(xp.linalg.diagonal(sigma)))
+            sigma = add_to_diagonal(
+                (1.0 - shrinkage) * sigma, shrinkage * trace / n_features, xp=xp
+            )
+
+        eigenvalues, eigenvectors = xp.linalg.eigh(sigma)
+        cutoff = self.tol * float(xp.max(eigenvalues))
+        keep = eigenvalues > cutoff
+        inverse = xp.where(
+            keep, 1.0 / xp.where(keep, eigenvalues, xp.ones_like(eigenvalues)), 0.0
+        )
+        # Sigma^+ mu_k for every class, through the eigenbasis: (K, d)
+        projected = means @ eigenvectors
+        coef = (projected * inverse) @ eigenvectors.T
+
+        if self.priors is None:
+            priors = weights / total
+        else:
+            priors = asarray(
+                check_prior(self.priors, n_classes, name="priors"),
+                xp=xp,
+                device=dev,
+                dtype=dtype,
+            )
+        tiny = xp.finfo(dtype).smallest_normal
+        log_priors = xp.log(xp.where(priors > 0, priors, xp.full_like(priors, tiny)))
+        if self.fit_intercept:
+            intercept = -0.5 * xp.sum(coef * means, axis=1) + log_priors
+        else:
+            intercept = xp.zeros((n_classes,), dtype=dtype, device=dev)
+        # classes declared but not seen yet: never predicted, scores stay finite
+        coef = xp.where(seen[:, None], coef, xp.zeros_like(coef))
+        intercept = xp.where(seen, intercept, xp.full_like(intercept, math.log(tiny)))
+
+        if n_classes == 2:
+            coef = coef[1:2, :] - coef[0:1, :]
+            intercept = intercept[1:2] - intercept[0:1]
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.means_ = means
+        self.covariance_ = sigma
+        self.shrinkage_ = shrinkage
+        self.priors_ = priors
+        self.class_weight_sums_ = weights
+        if self.temperature != "auto":
+            self.temperature_ = float(self.temperature)
+
+    def _fit_temperature(self, X, y_index, sample_weight, xp):
+        # The optimiser runs on the host on the (n, K) score matrix, which is
+        # small next to X; the fitted value is a plain float.
+        scores = to_numpy(self._scores(X, "fit")).astype(np.float64)
+        if scores.ndim == 1:
+            scores = np.stack([np.zeros_like(scores), scores], axis=1)
+        target = to_numpy(y_index).astype(np.intp)
+        weight = to_numpy(sample_weight).astype(np.float64)
+        weight = weight / weight.sum()
+        rows = np.arange(scores.shape[0])
+
+        def log_loss(log_t):
+            z = scores / math.exp(log_t)
+            z_max = z.max(axis=1)
+            lse = np.log(np.exp(z - z_max[:, None]).sum(axis=1)) + z_max
+            return float(weight @ (lse - z[rows, target]))
+
+        result = minimize_scalar(log_loss, bounds=(-7.0, 7.0), method="bounded")
+        self.temperature_ = math.exp(result.x)
+
+    def _scores(self, X, method):
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method=method)
+        xp, _, _ = get_namespace_and_device(X)
+        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+        xp, _, dev = get_namespace_and_device(X)
+        coef = xp.astype(self.coef_, X.dtype)
+        intercept = xp.astype(self.intercept_, X.dtype)
+        scores = X @ coef.T + intercept
+        if scores.shape[1] == 1:
+            return xp.reshape(scores, (-1,))
+        return scores
+
+    def decision_function(self, X):
+        """Class scores ``X W + b``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]`` against
+            ``classes_[0]``, as in :class:`~sklearn.linear_model.LogisticRegression`.
+        """
+        return self._scores(X, "decision_function")
+
+    def predict(self, X):
+        """Most probable class for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        scores = self._scores(X, "predict")
+        xp, _, _ = get_namespace_and_device(scores)
+        if scores.ndim == 1:
+            index = xp.astype(scores > 0, xp.int64)
+        else:
+            index = xp.argmax(scores, axis=1)
+        return xp.take(self.classes_, index, axis=0)
+
+    def predict_proba(self, X):
+        """Class probabilities, ``softmax(scores / temperature_)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        return self._predict_proba(X, "predict_proba")
+
+    def _predict_proba(self, X, method):
+        scores = self._scores(X, method) / self.temperature_
+        xp, _, _ = get_namespace_and_device(scores)
+        if scores.ndim == 1:
+            # expit(-s) rather than 1 - expit(s): keeps the small probability
+            # accurate (and consistent with predict_log_proba) when s is large.
+            return xp.stack([expit(-scores, xp=xp), expit(scores, xp=xp)], axis=1)
+        return softmax(scores, axis=1, xp=xp)
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba` (``-inf`` where a probability is zero).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``.
+        """
+        proba = self._predict_proba(X, "predict_log_proba")
+        xp, _, _ = get_namespace_and_device(proba)
+        positive = proba > 0
+        return xp.where(
+            positive, xp.log(xp.where(positive, proba, xp.ones_like(proba))), -xp.inf
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags

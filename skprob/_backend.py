@@ -1,0 +1,179 @@
+"""Array namespace and device helpers: the only module that knows about backends."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Every other skprob module obtains its array namespace ``xp`` from here and writes
+# array-API code against it. scikit-learn's array-API helpers are private, so they
+# are imported in this one place only, and the small private helpers whose
+# signatures change between scikit-learn releases are re-implemented here.
+
+import math
+
+import numpy as np
+from sklearn.utils._array_api import device as _sk_device
+from sklearn.utils._array_api import get_namespace as _sk_get_namespace
+
+__all__ = [
+    "get_namespace",
+    "get_namespace_and_device",
+    "device",
+    "is_numpy_namespace",
+    "to_numpy",
+    "asarray",
+    "float_dtypes",
+    "result_float_dtype",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "expit",
+    "log_expit",
+    "add_to_diagonal",
+    "entropy",
+    "namespace_name",
+    "log_base",
+    "check_same_namespace",
+]
+
+
+def get_namespace(*arrays):
+    """Return ``(xp, is_array_api)`` for ``arrays``.
+
+    Honours ``sklearn.set_config(array_api_dispatch=...)``: without dispatch the
+    NumPy compatibility namespace is returned whatever the inputs are.
+    """
+    return _sk_get_namespace(*arrays)
+
+
+def device(*arrays):
+    """Return the device shared by ``arrays`` (None for NumPy)."""
+    return _sk_device(*arrays)
+
+
+def get_namespace_and_device(*arrays):
+    """Return ``(xp, is_array_api, device)`` for ``arrays``."""
+    xp, is_array_api = get_namespace(*arrays)
+    return xp, is_array_api, device(*arrays)
+
+
+def namespace_name(xp):
+    """Name of the array library behind ``xp`` (``"numpy"``, ``"cupy"``, ...)."""
+    name = xp.__name__
+    if name.startswith("array_api_compat."):
+        name = name.split(".")[1]
+    return name
+
+
+def is_numpy_namespace(xp):
+    """True when ``xp`` is NumPy itself or array-api-compat's NumPy wrapper."""
+    return namespace_name(xp) == "numpy"
+
+
+def to_numpy(array):
+    """Copy-free where possible conversion of any supported array to NumPy."""
+    if isinstance(array, np.ndarray):
+        return array
+    module = type(array).__module__
+    if module.startswith("cupy"):
+        return array.get()
+    if module.startswith("torch"):
+        return array.detach().cpu().numpy()
+    try:
+        return np.from_dlpack(array)
+    except (TypeError, AttributeError, BufferError, RuntimeError):
+        return np.asarray(array)
+
+
+def asarray(array, *, xp, device=None, dtype=None):
+    """Put ``array`` (NumPy, a scalar or a list) into namespace ``xp`` on ``device``."""
+    if is_numpy_namespace(xp):
+        return np.asarray(array, dtype=dtype)
+    if isinstance(array, np.ndarray) and not array.flags.writeable:
+        array = array.copy()
+    return xp.asarray(array, device=device, dtype=dtype)
+
+
+def float_dtypes(xp):
+    """Floating dtypes skprob computes in, most precise first."""
+    return [xp.float64, xp.float32]
+
+
+def result_float_dtype(array, xp):
+    """float32 where the input is float32, float64 otherwise."""
+    return xp.float32 if array.dtype == xp.float32 else xp.float64
+
+
+def logsumexp(a, *, axis, xp, keepdims=False):
+    """Stable ``log(sum(exp(a)))``; rows that are all ``-inf`` give ``-inf``."""
+    a_max = xp.max(a, axis=axis, keepdims=True)
+    a_max = xp.where(xp.isfinite(a_max), a_max, xp.zeros_like(a_max))
+    out = xp.log(xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)) + a_max
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis)
+    return out
+
+
+def log_softmax(a, *, axis=-1, xp):
+    """Stable log-softmax along ``axis``."""
+    return a - logsumexp(a, axis=axis, xp=xp, keepdims=True)
+
+
+def softmax(a, *, axis=-1, xp):
+    """Stable softmax along ``axis``; never produces NaN for finite input."""
+    a_max = xp.max(a, axis=axis, keepdims=True)
+    e = xp.exp(a - a_max)
+    return e / xp.sum(e, axis=axis, keepdims=True)
+
+
+def expit(a, *, xp):
+    """Logistic sigmoid without overflow warnings for large ``|a|``."""
+    e = xp.exp(-xp.abs(a))
+    return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_expit(a, *, xp):
+    """``log(expit(a))`` computed without underflow for very negative ``a``."""
+    return xp.minimum(a, xp.zeros_like(a)) - xp.log1p(xp.exp(-xp.abs(a)))
+
+
+def add_to_diagonal(matrix, value, *, xp):
+    """Return ``matrix + value * I`` as a new array (never writes into ``matrix``)."""
+    n = matrix.shape[0]
+    eye = xp.eye(n, dtype=matrix.dtype, device=device(matrix))
+    return matrix + value * eye
+
+
+def entropy(p, *, axis=-1, xp, keepdims=False):
+    """Shannon entropy in nats with the convention ``0 log 0 = 0``."""
+    positive = p > 0
+    safe = xp.where(positive, p, xp.ones_like(p))
+    terms = xp.where(positive, -p * xp.log(safe), xp.zeros_like(p))
+    return xp.sum(terms, axis=axis, keepdims=keepdims)
+
+
+def log_base(base):
+    """Natural log of an entropy base (``math.e`` gives 1, nats)."""
+    return math.log(base)
+
+
+def check_same_namespace(X, estimator, *, attribute, method):
+    """Raise when ``X`` is not in the namespace/device ``estimator`` was fitted on.
+
+    Mixing namespaces would otherwise fail deep inside a matrix product, or
+    silently copy between host and device on every call.
+    """
+    from sklearn import get_config
+
+    if not get_config()["array_api_dispatch"]:
+        return
+    fitted_xp, _, fitted_device = get_namespace_and_device(getattr(estimator, attribute))
+    X_xp, _, X_device = get_namespace_and_device(X)
+    same_name = namespace_name(X_xp) == namespace_name(fitted_xp)
+    if same_name and (is_numpy_namespace(X_xp) or X_device == fitted_device):
+        return
+    raise ValueError(
+        f"Inputs passed to {type(estimator).__name__}.{method}() must use the same "
+        f"namespace and the same device as those passed to fit(): fitted on "
+        f"{namespace_name(fitted_xp)} ({fitted_device}), got "
+        f"{namespace_name(X_xp)} ({X_device}). Convert X, or refit the estimator "
+        "on arrays of this namespace."
+    )

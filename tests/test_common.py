@@ -1,0 +1,58 @@
+"""scikit-learn's estimator checks run on every public skprob estimator."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import inspect
+
+import pytest
+from sklearn.base import BaseEstimator
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skprob
+
+# Non-default parameters that keep the common checks fast (each estimator's own
+# test file covers the defaults). Keyed by class name.
+INIT_PARAMS = {}
+
+# Checks an estimator is known to fail, with the reason. Keyed by class name.
+EXPECTED_FAILED_CHECKS = {}
+
+
+def all_estimators():
+    """(name, class) for every public estimator exported by skprob."""
+    found = []
+    for name in skprob.__all__:
+        obj = getattr(skprob, name)
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, BaseEstimator)
+            and not name.startswith("Base")
+            and not inspect.isabstract(obj)
+        ):
+            found.append((name, obj))
+    return sorted(found)
+
+
+def _instances():
+    return [cls(**INIT_PARAMS.get(name, {})) for name, cls in all_estimators()]
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})
+
+
+def test_all_estimators_found():
+    names = [name for name, _ in all_estimators()]
+    assert "AnalyticLogisticRegression" in names
+    assert not [name for name in names if name.startswith("Base")]
+
+
+@parametrize_with_checks(_instances(), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name, cls", all_estimators())
+def test_public_estimator_has_runnable_example(name, cls):
+    # The doctest run executes the Examples section; here we only require it exists.
+    assert "Examples\n    --------" in cls.__doc__, f"{name} has no Examples section"

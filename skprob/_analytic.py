@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import math
 from numbers import Integral, Real
 
@@ -18,6 +19,7 @@ from ._backend import (
     check_same_namespace,
     expit,
     get_namespace_and_device,
+    logsumexp,
     softmax,
     to_numpy,
 )
@@ -145,6 +147,44 @@ def _oas_shrinkage(scatter, n_samples):
     return 1.0 if den == 0 else float(min(num / den, 1.0))
 
 
+_TEMPERATURE_FOLDS = 5
+
+
+def _stratified_folds(y_index, n_classes, n_folds, xp):
+    """Row indices of ``n_folds`` folds, each class spread evenly over the folds."""
+    n_samples = y_index.shape[0]
+    dev = get_namespace_and_device(y_index)[2]
+    order = xp.argsort(y_index, stable=True)
+    y_sorted = xp.take(y_index, order)
+    class_ids = xp.arange(n_classes, dtype=y_sorted.dtype, device=dev)
+    starts = xp.searchsorted(y_sorted, class_ids)
+    positions = xp.arange(n_samples, dtype=starts.dtype, device=dev)
+    rank_sorted = positions - xp.take(starts, y_sorted)
+    fold_sorted = rank_sorted % n_folds
+    return [
+        xp.sort(order[xp.nonzero(fold_sorted == f)[0]])
+        for f in range(n_folds)
+        if bool(xp.any(fold_sorted == f))
+    ]
+
+
+def _fit_temperature(scores, target, weight):
+    """Temperature minimising the weighted log-loss of ``softmax(scores / T)``."""
+    if scores.ndim == 1:
+        scores = np.stack([np.zeros_like(scores), scores], axis=1)
+    weight = weight / weight.sum()
+    rows = np.arange(scores.shape[0])
+
+    def log_loss(log_t):
+        z = scores / math.exp(log_t)
+        z_max = z.max(axis=1)
+        lse = np.log(np.exp(z - z_max[:, None]).sum(axis=1)) + z_max
+        return float(weight @ (lse - z[rows, target]))
+
+    result = minimize_scalar(log_loss, bounds=(-7.0, 7.0), method="bounded")
+    return math.exp(result.x)
+
+
 class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
     """Logistic / softmax regression in closed form from class-conditional moments.
 
@@ -185,10 +225,24 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         minimum-norm solution, instead of an error.
     temperature : float > 0 or "auto", default=1.0
         Probabilities are ``softmax(scores / temperature)``. ``"auto"`` fits the
-        temperature on the training data by minimising the log-loss (a 1-D
-        bounded search); the closed form is not the likelihood maximiser, so
-        this often improves the log-loss. Predictions are unaffected. Only
-        :meth:`fit` can fit it: :meth:`partial_fit` rejects ``"auto"``.
+        temperature that minimises the log-loss of 5-fold out-of-fold scores
+        (a 1-D bounded search; the fold models come from the same moments, so
+        the fit still reads the data only twice). The closed form is not the
+        likelihood maximiser, so this often improves the log-loss.
+        Predictions are unaffected. Only :meth:`fit` can fit it:
+        :meth:`partial_fit` rejects ``"auto"``.
+    refine_iter : int, default=0
+        Number of Newton steps (with a backtracking line search) from the
+        closed form towards the maximum-likelihood fit with an L2 penalty, the
+        model of :class:`~sklearn.linear_model.LogisticRegression` with the same
+        ``C``. Off by default: each step reads the data again and costs
+        ``O(n (K d)^2)``. Only :meth:`fit` refines; it cannot be combined with
+        ``temperature="auto"`` (the refined model is already calibrated by
+        the likelihood).
+    C : float, default=1.0
+        Inverse L2 penalty of the refinement: it minimises
+        ``sum_i w_i log_loss_i + ||W||^2 / (2 C)`` (intercept not penalised).
+        Used only when ``refine_iter > 0``.
 
     Attributes
     ----------
@@ -211,6 +265,8 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         Total sample weight seen per class (the class counts without weights).
     temperature_ : float
         Temperature used by :meth:`predict_proba`.
+    n_iter_ : int
+        Newton steps taken (0 for the closed form).
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -262,6 +318,8 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, 1, closed="left")],
         "temperature": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "refine_iter": [Interval(Integral, 0, None, closed="left")],
+        "C": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -273,6 +331,8 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         fit_intercept=True,
         tol=1e-10,
         temperature=1.0,
+        refine_iter=0,
+        C=1.0,
     ):
         self.covariance = covariance
         self.shrinkage = shrinkage
@@ -280,6 +340,8 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.temperature = temperature
+        self.refine_iter = refine_iter
+        self.C = C
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -302,13 +364,20 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         for attribute in ("classes_", "_moments"):
             if hasattr(self, attribute):
                 delattr(self, attribute)
+        if self.refine_iter > 0 and self.temperature == "auto":
+            raise ValueError(
+                "temperature='auto' cannot be combined with refine_iter > 0: the "
+                "refined model is fitted by likelihood already; use temperature=1.0."
+            )
         X, y_index, sample_weight, xp = self._validate_chunk(X, y, sample_weight, None)
-        self._moments = _chunk_moments(
-            X, y_index, sample_weight, self.classes_.shape[0], xp
-        )
-        self._solve(xp)
+        n_classes = self.classes_.shape[0]
         if self.temperature == "auto":
-            self._fit_temperature(X, y_index, sample_weight, xp)
+            self._fit_with_temperature(X, y_index, sample_weight, xp)
+        else:
+            self._moments = _chunk_moments(X, y_index, sample_weight, n_classes, xp)
+            self._solve(xp)
+        if self.refine_iter > 0:
+            self._refine(X, y_index, sample_weight, xp)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -335,6 +404,11 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "temperature='auto' is fitted on the whole training set and is not "
                 "available in partial_fit; pass a float temperature or use fit."
+            )
+        if self.refine_iter > 0:
+            raise ValueError(
+                "refine_iter > 0 needs all the data at once and is not available in "
+                "partial_fit; use refine_iter=0 (the exact closed form) or fit."
             )
         first_call = not hasattr(self, "_moments")
         if first_call and classes is None:
@@ -383,7 +457,13 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         return X, y_index, sample_weight, xp
 
     def _solve(self, xp):
-        weights, means, scatters, _, fourths = self._moments
+        for name, value in self._closed_form(self._moments, xp).items():
+            setattr(self, name, value)
+        if self.temperature != "auto":
+            self.temperature_ = float(self.temperature)
+
+    def _closed_form(self, moments, xp):
+        weights, means, scatters, _, fourths = moments
         dtype = means.dtype
         dev = get_namespace_and_device(means)[2]
         n_classes, n_features = means.shape
@@ -445,35 +525,150 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         if n_classes == 2:
             coef = coef[1:2, :] - coef[0:1, :]
             intercept = intercept[1:2] - intercept[0:1]
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.means_ = means
-        self.covariance_ = sigma
-        self.shrinkage_ = shrinkage
-        self.priors_ = priors
-        self.class_weight_sums_ = weights
-        if self.temperature != "auto":
-            self.temperature_ = float(self.temperature)
+        return {
+            "coef_": coef,
+            "intercept_": intercept,
+            "means_": means,
+            "covariance_": sigma,
+            "shrinkage_": shrinkage,
+            "priors_": priors,
+            "class_weight_sums_": weights,
+            "n_iter_": 0,
+        }
 
-    def _fit_temperature(self, X, y_index, sample_weight, xp):
-        # The optimiser runs on the host on the (n, K) score matrix, which is
-        # small next to X; the fitted value is a plain float.
-        scores = to_numpy(self._scores(X, "fit")).astype(np.float64)
-        if scores.ndim == 1:
-            scores = np.stack([np.zeros_like(scores), scores], axis=1)
-        target = to_numpy(y_index).astype(np.intp)
-        weight = to_numpy(sample_weight).astype(np.float64)
-        weight = weight / weight.sum()
-        rows = np.arange(scores.shape[0])
+    def _fit_with_temperature(self, X, y_index, sample_weight, xp):
+        # The temperature is chosen on out-of-fold scores: on the training rows
+        # themselves a separable problem would drive it to zero. Moments are
+        # additive, so each fold's model comes from merging the other folds'
+        # moments: the whole procedure still reads X once for the moments and
+        # once for the scores.
+        n_classes = self.classes_.shape[0]
+        folds = _stratified_folds(y_index, n_classes, _TEMPERATURE_FOLDS, xp)
+        fold_moments = [
+            _chunk_moments(
+                xp.take(X, rows, axis=0),
+                xp.take(y_index, rows, axis=0),
+                xp.take(sample_weight, rows, axis=0),
+                n_classes,
+                xp,
+            )
+            for rows in folds
+        ]
+        scores, targets, weights = [], [], []
+        for held_out, rows in enumerate(folds):
+            others = [m for i, m in enumerate(fold_moments) if i != held_out]
+            model = self._closed_form(functools.reduce(
+                lambda a, b: _merge_moments(a, b, xp), others
+            ), xp)
+            fold_scores = xp.take(X, rows, axis=0) @ model["coef_"].T + model["intercept_"]
+            fold_scores = to_numpy(fold_scores).astype(np.float64)
+            if fold_scores.shape[1] == 1:
+                fold_scores = fold_scores[:, 0]
+            scores.append(fold_scores)
+            targets.append(to_numpy(xp.take(y_index, rows, axis=0)).astype(np.intp))
+            weights.append(to_numpy(xp.take(sample_weight, rows, axis=0)))
+        self._moments = functools.reduce(
+            lambda a, b: _merge_moments(a, b, xp), fold_moments
+        )
+        self._solve(xp)
+        self.temperature_ = _fit_temperature(
+            np.concatenate(scores), np.concatenate(targets), np.concatenate(weights)
+        )
 
-        def log_loss(log_t):
-            z = scores / math.exp(log_t)
-            z_max = z.max(axis=1)
-            lse = np.log(np.exp(z - z_max[:, None]).sum(axis=1)) + z_max
-            return float(weight @ (lse - z[rows, target]))
+    def _refine(self, X, y_index, sample_weight, xp):
+        # Newton's method on the penalised log-loss, started from the closed
+        # form. The gradient and Hessian are built in the array namespace; the
+        # (K p) x (K p) system is solved on the host.
+        dtype, dev = X.dtype, get_namespace_and_device(X)[2]
+        n_samples = X.shape[0]
+        n_classes = self.classes_.shape[0]
+        binary = self.coef_.shape[0] == 1
+        columns = [X]
+        if self.fit_intercept:
+            columns.append(xp.ones((n_samples, 1), dtype=dtype, device=dev))
+        design = xp.concat(columns, axis=1)
+        n_params = design.shape[1]
+        penalised = np.ones(n_params)
+        if self.fit_intercept:
+            penalised[-1] = 0.0
+        theta = np.concatenate(
+            [to_numpy(self.coef_), to_numpy(self.intercept_)[:, None]], axis=1
+        )[:, :n_params].astype(np.float64)
+        class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
+        onehot = xp.astype(y_index[:, None] == class_ids[None, :], dtype)
+        if binary:
+            onehot = onehot[:, 1:]
+        weight = sample_weight[:, None]
 
-        result = minimize_scalar(log_loss, bounds=(-7.0, 7.0), method="bounded")
-        self.temperature_ = math.exp(result.x)
+        def probabilities_and_loss(theta_np):
+            theta_xp = asarray(theta_np, xp=xp, device=dev, dtype=dtype)
+            scores = design @ theta_xp.T
+            if binary:
+                proba = expit(scores, xp=xp)
+                # log(1 + e^s) - y s, written without overflow
+                losses = xp.logaddexp(xp.zeros_like(scores), scores) - onehot * scores
+            else:
+                log_norm = logsumexp(scores, axis=1, xp=xp, keepdims=True)
+                proba = xp.exp(scores - log_norm)
+                losses = onehot * (log_norm - scores)
+            loss = float(xp.sum(weight * losses))
+            loss += 0.5 / self.C * float(np.sum(penalised * theta_np**2))
+            return proba, loss
+
+        # The closed form is often over-confident on separable data, where the
+        # log-loss is flat in the intercepts and a Newton step from it can jump
+        # far; shrinking it first along the ray s * theta (a 1-D search) gives
+        # a start where the Hessian is well conditioned.
+        shrink = minimize_scalar(
+            lambda log_s: probabilities_and_loss(math.exp(log_s) * theta)[1],
+            bounds=(-9.0, 0.0),
+            method="bounded",
+        )
+        theta = math.exp(shrink.x) * theta
+        proba, loss = probabilities_and_loss(theta)
+        n_iter = 0
+        for n_iter in range(1, self.refine_iter + 1):
+            residual = weight * (proba - onehot)
+            gradient = to_numpy(residual.T @ design).astype(np.float64)
+            gradient += penalised * theta / self.C
+            if np.max(np.abs(gradient)) <= 1e-10 * max(1.0, float(xp.sum(weight))):
+                n_iter -= 1
+                break
+            n_out = theta.shape[0]
+            hessian = np.zeros((n_out, n_params, n_out, n_params))
+            for k in range(n_out):
+                for j in range(k, n_out):
+                    if binary:
+                        curvature = proba[:, 0] * (1.0 - proba[:, 0])
+                    else:
+                        curvature = -proba[:, k] * proba[:, j]
+                        if j == k:
+                            curvature = curvature + proba[:, k]
+                    block = design.T @ ((sample_weight * curvature)[:, None] * design)
+                    hessian[k, :, j, :] = to_numpy(block)
+                    hessian[j, :, k, :] = hessian[k, :, j, :].T
+                hessian[k, :, k, :] += np.diag(penalised / self.C)
+            hessian = hessian.reshape(n_out * n_params, n_out * n_params)
+            # The softmax is invariant to shifting all intercepts together; a
+            # tiny ridge makes that direction harmless for the solve.
+            ridge = 1e-10 * np.trace(hessian) / hessian.shape[0]
+            step = np.linalg.solve(
+                hessian + ridge * np.eye(hessian.shape[0]), gradient.ravel()
+            ).reshape(theta.shape)
+            decrease = float(np.sum(gradient * step))
+            for _ in range(40):
+                new_proba, new_loss = probabilities_and_loss(theta - step)
+                if new_loss <= loss - 1e-4 * decrease:
+                    break
+                step = 0.5 * step
+            else:
+                break
+            theta, proba, loss = theta - step, new_proba, new_loss
+
+        self.coef_ = asarray(theta[:, : X.shape[1]], xp=xp, device=dev, dtype=dtype)
+        if self.fit_intercept:
+            self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
+        self.n_iter_ = n_iter
 
     def _scores(self, X, method):
         check_is_fitted(self)

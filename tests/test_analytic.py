@@ -1,0 +1,299 @@
+"""Tests for AnalyticLogisticRegression against independent references."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax as scipy_softmax
+from sklearn.covariance import ledoit_wolf_shrinkage, oas
+from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skprob import AnalyticLogisticRegression
+
+
+def _data(n_classes, n_samples=300, n_features=6, seed=0):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+    # an offset far from the origin exercises the numerics of the centring
+    return X + 50.0, y
+
+
+def _reference_closed_form(X, y, covariance="mean", shrinkage=0.0, weights=None):
+    """The closed form written directly with NumPy, one class at a time."""
+    weights = np.ones(len(y)) if weights is None else weights
+    classes = np.unique(y)
+    means, covs, totals = [], [], []
+    for c in classes:
+        Xc, wc = X[y == c], weights[y == c]
+        mean = np.average(Xc, axis=0, weights=wc)
+        diff = Xc - mean
+        covs.append((diff * wc[:, None]).T @ diff / wc.sum())
+        means.append(mean)
+        totals.append(wc.sum())
+    means, covs, totals = np.array(means), np.array(covs), np.array(totals)
+    if covariance == "mean":
+        sigma = covs.mean(axis=0)
+    else:
+        sigma = np.tensordot(totals / totals.sum(), covs, axes=1)
+    d = X.shape[1]
+    sigma = (1 - shrinkage) * sigma + shrinkage * np.trace(sigma) / d * np.eye(d)
+    W = np.linalg.solve(sigma, means.T).T
+    priors = totals / totals.sum()
+    b = -0.5 * np.sum(W * means, axis=1) + np.log(priors)
+    return W, b, sigma
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+@pytest.mark.parametrize("covariance", ["mean", "pooled"])
+@pytest.mark.parametrize("shrinkage", [None, 0.3])
+def test_coefficients_equal_closed_form(n_classes, covariance, shrinkage):
+    X, y = _data(n_classes)
+    W, b, sigma = _reference_closed_form(X, y, covariance, shrinkage or 0.0)
+    clf = AnalyticLogisticRegression(covariance=covariance, shrinkage=shrinkage).fit(X, y)
+    if n_classes == 2:
+        W, b = (W[1] - W[0])[None, :], np.array([b[1] - b[0]])
+    assert clf.coef_.shape == (1 if n_classes == 2 else n_classes, X.shape[1])
+    assert_allclose(clf.coef_, W, rtol=1e-10, atol=1e-10)
+    assert_allclose(clf.intercept_, b, rtol=1e-10, atol=1e-10)
+    assert_allclose(clf.covariance_, sigma, rtol=1e-10)
+    scores = X @ W.T + b
+    expected = (
+        np.column_stack([1 / (1 + np.exp(scores[:, 0])), 1 / (1 + np.exp(-scores[:, 0]))])
+        if n_classes == 2
+        else scipy_softmax(scores, axis=1)
+    )
+    assert_allclose(clf.predict_proba(X), expected, rtol=1e-9, atol=1e-12)
+
+
+def test_sample_weight_matches_weighted_closed_form_and_repetition():
+    X, y = _data(3)
+    weights = np.random.default_rng(0).integers(0, 4, size=len(y)).astype(float)
+    W, b, _ = _reference_closed_form(X, y, "mean", 0.0, weights)
+    clf = AnalyticLogisticRegression().fit(X, y, sample_weight=weights)
+    assert_allclose(clf.coef_, W, rtol=1e-10, atol=1e-10)
+    assert_allclose(clf.intercept_, b, rtol=1e-10, atol=1e-10)
+    repeated = np.repeat(np.arange(len(y)), weights.astype(int))
+    clf_rep = AnalyticLogisticRegression().fit(X[repeated], y[repeated])
+    assert_allclose(clf.coef_, clf_rep.coef_, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_pooled_matches_lda_lsqr(n_classes):
+    X, y = _data(n_classes, n_samples=400)
+    lda = LinearDiscriminantAnalysis(solver="lsqr").fit(X, y)
+    clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
+    assert_allclose(clf.decision_function(X), lda.decision_function(X), rtol=1e-8, atol=1e-8)
+    assert_allclose(clf.predict_proba(X), lda.predict_proba(X), rtol=1e-8, atol=1e-8)
+    assert_array_equal(clf.predict(X), lda.predict(X))
+
+
+@pytest.mark.parametrize("shrinkage", ["ledoit-wolf", "oas"])
+def test_automatic_shrinkage_matches_sklearn_covariance(shrinkage):
+    X, y = _data(3, n_samples=120, n_features=10)
+    centred = X.copy()
+    for c in np.unique(y):
+        centred[y == c] -= X[y == c].mean(axis=0)
+    if shrinkage == "ledoit-wolf":
+        expected = ledoit_wolf_shrinkage(centred, assume_centered=True)
+    else:
+        expected = oas(centred, assume_centered=True)[1]
+    clf = AnalyticLogisticRegression(shrinkage=shrinkage).fit(X, y)
+    assert 0 < expected < 1
+    assert_allclose(clf.shrinkage_, expected, rtol=1e-10)
+    W, b, _ = _reference_closed_form(X, y, "mean", expected)
+    assert_allclose(clf.coef_, W, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("shrinkage", [None, "ledoit-wolf", "oas"])
+@pytest.mark.parametrize("covariance", ["mean", "pooled"])
+def test_partial_fit_over_chunks_equals_fit(shrinkage, covariance):
+    X, y = _data(3, n_samples=500)
+    weights = np.random.default_rng(1).uniform(0.1, 3.0, size=len(y))
+    params = dict(shrinkage=shrinkage, covariance=covariance)
+    full = AnalyticLogisticRegression(**params).fit(X, y, sample_weight=weights)
+    incremental = AnalyticLogisticRegression(**params)
+    # ten chunks, the first holding only one class: the merge must handle
+    # classes that appear late
+    order = np.argsort(y, kind="stable")[:40]
+    rest = np.setdiff1d(np.arange(len(y)), order)
+    chunks = [order] + np.array_split(rest, 9)
+    for rows in chunks:
+        incremental.partial_fit(
+            X[rows], y[rows], classes=np.unique(y), sample_weight=weights[rows]
+        )
+    for name in ["coef_", "intercept_", "means_", "covariance_", "priors_"]:
+        assert_allclose(getattr(incremental, name), getattr(full, name), rtol=1e-10,
+                        atol=1e-10, err_msg=name)
+    assert_allclose(incremental.shrinkage_, full.shrinkage_, rtol=1e-10, atol=1e-14)
+
+
+def test_partial_fit_unseen_class_is_never_predicted_and_finite():
+    X, y = _data(3)
+    clf = AnalyticLogisticRegression().partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba[:, 2], 0.0, atol=1e-300)
+    assert set(clf.predict(X)) <= {0, 1}
+
+
+@pytest.mark.parametrize("n_samples, n_features", [(20, 50), (200, 8)])
+def test_singular_covariance_gives_pseudo_inverse_solution(n_samples, n_features):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n_samples, n_features))
+    y = np.arange(n_samples) % 2
+    X[y == 1] += 1.0
+    if n_features == 8:
+        X = np.hstack([X, X[:, :3], np.ones((n_samples, 1))])  # duplicated + constant
+    clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
+    assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
+    means = np.array([X[y == c].mean(axis=0) for c in (0, 1)])
+    sigma = sum(np.cov(X[y == c].T, bias=True) * np.mean(y == c) for c in (0, 1))
+    W = (np.linalg.pinv(sigma, rcond=1e-10, hermitian=True) @ means.T).T
+    assert_allclose(clf.coef_[0], W[1] - W[0], rtol=1e-6, atol=1e-8)
+    proba = clf.predict_proba(X)
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_extreme_feature_scale_keeps_probabilities_valid():
+    X, y = _data(3)
+    clf = AnalyticLogisticRegression().fit(X, y)
+    big = AnalyticLogisticRegression().fit(X * 1e6, y)
+    proba = big.predict_proba(X * 1e6)
+    assert not np.any(np.isnan(proba))
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    # the Gaussian model is equivariant to rescaling the features
+    assert_allclose(proba, clf.predict_proba(X), rtol=1e-6, atol=1e-10)
+    # far outside the training range the scores saturate, still no NaN
+    far = big.predict_proba(X * 1e12)
+    assert not np.any(np.isnan(far)) and np.all(far >= 0)
+    assert_allclose(far.sum(axis=1), 1.0)
+    assert np.all(np.isfinite(big.predict_log_proba(X * 1e6)) | (proba == 0))
+
+
+def test_predict_log_proba_and_string_labels():
+    X, y = _data(3)
+    labels = np.array(["cat", "dog", "emu"])[y]
+    clf = AnalyticLogisticRegression().fit(X, labels)
+    assert_array_equal(clf.classes_, ["cat", "dog", "emu"])
+    assert set(clf.predict(X)) <= set(labels)
+    assert_allclose(np.exp(clf.predict_log_proba(X)), clf.predict_proba(X), rtol=1e-12)
+
+
+def test_temperature_auto_improves_held_out_log_loss():
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    plain = AnalyticLogisticRegression().fit(X_train, y_train)
+    tempered = AnalyticLogisticRegression(temperature="auto").fit(X_train, y_train)
+    assert tempered.temperature_ != 1.0
+    assert_array_equal(tempered.predict(X_test), plain.predict(X_test))
+    assert log_loss(y_test, tempered.predict_proba(X_test)) < log_loss(
+        y_test, plain.predict_proba(X_test)
+    )
+    # temperature scaling of the same scores, applied by hand
+    scores = plain.decision_function(X_test) / tempered.temperature_
+    assert_allclose(tempered.predict_proba(X_test)[:, 1], 1 / (1 + np.exp(-scores)))
+
+
+@pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
+def test_newton_refinement_reaches_logistic_regression(loader):
+    X, y = loader(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reference = LogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y)
+    clf = AnalyticLogisticRegression(refine_iter=30, C=0.5).fit(X, y)
+    assert clf.n_iter_ < 30
+    assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-6)
+
+
+def test_gridsearch_in_pipeline():
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(
+        make_pipeline(StandardScaler(), AnalyticLogisticRegression()),
+        {"analyticlogisticregression__shrinkage": [None, 0.1, "oas"]},
+        cv=3,
+    ).fit(X, y)
+    assert search.best_score_ > 0.9
+
+
+def test_input_arrays_are_not_modified():
+    X, y = _data(3)
+    weights = np.linspace(0.5, 2.0, len(y))
+    X_copy, y_copy, w_copy = X.copy(), y.copy(), weights.copy()
+    clf = AnalyticLogisticRegression(shrinkage="ledoit-wolf", temperature="auto")
+    clf.fit(X, y, sample_weight=weights)
+    clf.predict_proba(X)
+    AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2], sample_weight=weights)
+    assert_array_equal(X, X_copy)
+    assert_array_equal(y, y_copy)
+    assert_array_equal(weights, w_copy)
+
+
+@pytest.mark.parametrize(
+    "make_bad, match",
+    [
+        (lambda X, y: (np.where(X > 51, np.nan, X), y), "NaN"),
+        (lambda X, y: (np.where(X > 51, np.inf, X), y), "infinity"),
+        (lambda X, y: (X, np.zeros_like(y)), "at least 2 classes"),
+        (lambda X, y: (X, y[:-1]), "inconsistent numbers of samples"),
+        (lambda X, y: (X, y + 0.5), "Unknown label type"),
+    ],
+)
+def test_bad_training_input_raises(make_bad, match):
+    X, y = _data(3)
+    X_bad, y_bad = make_bad(X, y)
+    with pytest.raises(ValueError, match=match):
+        AnalyticLogisticRegression().fit(X_bad, y_bad)
+
+
+def test_bad_use_raises_clear_errors():
+    X, y = _data(3)
+    clf = AnalyticLogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(X[:, :3])
+    with pytest.raises(ValueError, match="labels not in classes_"):
+        AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="classes must be passed"):
+        AnalyticLogisticRegression().partial_fit(X, y)
+    with pytest.raises(ValueError, match="priors must have shape"):
+        AnalyticLogisticRegression(priors=[0.5, 0.5]).fit(X, y)
+    with pytest.raises(ValueError, match="must sum to 1"):
+        AnalyticLogisticRegression(priors=[0.5, 0.5, 0.5]).fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit"):
+        AnalyticLogisticRegression(temperature="auto").partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="sample_weight must be non-negative"):
+        AnalyticLogisticRegression().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="shrinkage"):
+        AnalyticLogisticRegression(shrinkage=1.5).fit(X, y)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        AnalyticLogisticRegression().predict(X)
+
+
+def test_given_priors_shift_intercepts_only():
+    X, y = _data(3)
+    empirical = AnalyticLogisticRegression().fit(X, y)
+    priors = np.array([0.2, 0.3, 0.5])
+    given = AnalyticLogisticRegression(priors=priors).fit(X, y)
+    assert_allclose(given.coef_, empirical.coef_)
+    assert_allclose(
+        given.intercept_ - empirical.intercept_,
+        np.log(priors) - np.log(empirical.priors_),
+        rtol=1e-10,
+    )

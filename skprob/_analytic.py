@@ -19,6 +19,7 @@ from ._backend import (
     check_same_namespace,
     expit,
     get_namespace_and_device,
+    is_dask_collection,
     logsumexp,
     softmax,
     to_numpy,
@@ -350,7 +351,10 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data.
+            Training data. A dask array or dask DataFrame (with ``y`` and
+            ``sample_weight`` dask collections split into the same row blocks)
+            is fitted out of core: the workers compute the moments of each
+            block, merged by a tree reduction, so X is never gathered.
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -369,6 +373,10 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
                 "temperature='auto' cannot be combined with refine_iter > 0: the "
                 "refined model is fitted by likelihood already; use temperature=1.0."
             )
+        if is_dask_collection(X):
+            from ._dask import fit_analytic
+
+            return fit_analytic(self, X, y, sample_weight)
         X, y_index, sample_weight, xp = self._validate_chunk(X, y, sample_weight, None)
         n_classes = self.classes_.shape[0]
         if self.temperature == "auto":

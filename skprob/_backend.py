@@ -8,6 +8,7 @@
 # signatures change between scikit-learn releases are re-implemented here.
 
 import math
+import sys
 
 import numpy as np
 from sklearn.utils._array_api import device as _sk_device
@@ -32,6 +33,7 @@ __all__ = [
     "namespace_name",
     "log_base",
     "check_same_namespace",
+    "is_dask_collection",
 ]
 
 
@@ -177,3 +179,16 @@ def check_same_namespace(X, estimator, *, attribute, method):
         f"{namespace_name(X_xp)} ({X_device}). Convert X, or refit the estimator "
         "on arrays of this namespace."
     )
+
+
+def is_dask_collection(obj):
+    """True for a dask collection (array, DataFrame, Series), without importing dask.
+
+    A dask object can only exist once dask has been imported, so checking
+    ``sys.modules`` first keeps dask out of every NumPy fit.
+    """
+    if "dask" not in sys.modules:
+        return False
+    from dask import is_dask_collection as _is_dask_collection
+
+    return _is_dask_collection(obj)

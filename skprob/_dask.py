@@ -1,0 +1,274 @@
+"""Dask collections: out-of-core fits by tree reduction, blockwise transforms."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Imported only when a dask collection reaches an estimator, so dask stays an
+# optional dependency. Nothing here materialises X on the client: the workers
+# compute per-block sufficient statistics and merge them in a tree, and only
+# the merged statistics (O(K d^2) numbers) travel back.
+
+import functools
+import math
+import sys
+
+import dask
+import dask.array as da
+from dask.array.utils import meta_from_array
+from sklearn import config_context, get_config
+from sklearn.base import clone
+from sklearn.utils.validation import validate_data
+
+from ._analytic import _chunk_moments, _merge_moments
+from ._backend import asarray, get_namespace, get_namespace_and_device, to_numpy
+
+__all__ = ["fit_analytic", "map_blocks_rows"]
+
+# Number of partial results merged by one task of the tree: the tree over B
+# blocks is ceil(log(B) / log(8)) tasks deep.
+_SPLIT_EVERY = 8
+
+
+def _with_config(func, config):
+    """``func`` run under the client's scikit-learn config (e.g. array_api_dispatch).
+
+    Worker processes start with the default config; without this a CuPy block
+    would be handled by the NumPy namespace on the workers.
+    """
+
+    @functools.wraps(func)
+    def wrapped(*args):
+        with config_context(**config):
+            return func(*args)
+
+    return wrapped
+
+
+def _is_dask_frame(obj):
+    # dask.dataframe is imported by whoever built a dask DataFrame; checking
+    # sys.modules avoids importing it (and pandas/pyarrow) for dask arrays.
+    dd = sys.modules.get("dask.dataframe")
+    return dd is not None and isinstance(obj, (dd.DataFrame, dd.Series))
+
+
+def _vector_blocks(vector, X, name):
+    """Delayed blocks of the 1-D ``vector`` (y or sample_weight) aligned with X's rows."""
+    if isinstance(X, da.Array):
+        row_chunks = X.chunks[0]
+        if _is_dask_frame(vector):
+            raise TypeError(
+                f"{name} is a dask DataFrame/Series but X is a dask array; convert "
+                f"{name} with .to_dask_array(lengths=True) or pass X as a dask "
+                "DataFrame."
+            )
+        if not isinstance(vector, da.Array):
+            if any(math.isnan(c) for c in row_chunks):
+                raise ValueError(
+                    f"X has unknown chunk sizes, so the in-memory {name} cannot be "
+                    "split like it; pass a dask array or call "
+                    "X.compute_chunk_sizes()."
+                )
+            if len(vector) != X.shape[0]:
+                raise ValueError(
+                    f"{name} has {len(vector)} entries but X has {X.shape[0]} rows."
+                )
+            vector = da.from_array(vector, chunks=(row_chunks,))
+        if vector.ndim != 1:
+            raise ValueError(
+                f"{name} must be a 1-D dask array, got shape {vector.shape}."
+            )
+        if vector.chunks[0] != row_chunks:
+            known = not any(math.isnan(c) for c in vector.chunks[0] + row_chunks)
+            if not known or vector.shape[0] != X.shape[0]:
+                raise ValueError(
+                    f"{name} (chunks {vector.chunks[0]}) cannot be aligned with the "
+                    f"rows of X (chunks {row_chunks}); give both the same row chunks."
+                )
+            vector = vector.rechunk((row_chunks,))
+        return list(vector.to_delayed())
+    if not _is_dask_frame(vector):
+        raise TypeError(
+            f"X is a dask DataFrame, so {name} must be a dask Series partitioned "
+            f"like it (e.g. a column of the same frame), got {type(vector).__name__}."
+        )
+    if vector.npartitions != X.npartitions or (
+        X.known_divisions and vector.known_divisions and X.divisions != vector.divisions
+    ):
+        raise ValueError(
+            f"{name} must have the same partitions as X: X has {X.npartitions} "
+            f"partitions, {name} has {vector.npartitions} (or other divisions)."
+        )
+    return list(vector.to_delayed())
+
+
+def _row_blocks(X, y, sample_weight):
+    """Lists of delayed row blocks of X, y and sample_weight (None entries if absent)."""
+    if isinstance(X, da.Array):
+        if X.ndim != 2:
+            raise ValueError(f"Expected a 2-D dask array for X, got shape {X.shape}.")
+        if X.numblocks[1] > 1:
+            # every block must see all the features of its rows
+            X = X.rechunk({1: -1})
+        X_blocks = [row[0] for row in X.to_delayed()]
+    elif _is_dask_frame(X) and X.ndim == 2:
+        X_blocks = list(X.to_delayed())
+    else:
+        raise TypeError(
+            "Dask input must be a dask.array.Array or a dask.dataframe.DataFrame, "
+            f"got {type(X).__name__}."
+        )
+    y_blocks = _vector_blocks(y, X, "y")
+    w_blocks = (
+        [None] * len(X_blocks)
+        if sample_weight is None
+        else _vector_blocks(sample_weight, X, "sample_weight")
+    )
+    return X_blocks, y_blocks, w_blocks
+
+
+def _block_statistics(template, X, y, sample_weight):
+    """Labels present in one row block and their moments (None for an empty block)."""
+    if X.shape[0] == 0:
+        return None
+    estimator = clone(template)
+    # A block rarely holds every class, so its own labels stand in for
+    # ``classes``; _merge_statistics aligns the label sets. This keeps the fit
+    # to one pass over the data, with no separate pass for the labels.
+    X, y_index, sample_weight, xp = estimator._validate_chunk(X, y, sample_weight, y)
+    classes = estimator.classes_
+    return classes, _chunk_moments(X, y_index, sample_weight, classes.shape[0], xp)
+
+
+def _expand_moments(moments, classes, union):
+    """Moments over ``classes`` laid out over the larger label set ``union``.
+
+    A 0/1 matrix product puts each class's row at its place and zeros
+    elsewhere; it is exact (x * 1 + 0 = x) and uses no scatter, which the
+    array API lacks. Zero-weight classes merge as no data (_merge_moments).
+    """
+    xp, _, dev = get_namespace_and_device(moments[1])
+    labels_xp = get_namespace(union)[0]
+    positions = asarray(
+        to_numpy(labels_xp.searchsorted(union, classes)), xp=xp, device=dev
+    )
+    targets = xp.arange(union.shape[0], dtype=positions.dtype, device=dev)
+    placement = xp.astype(targets[:, None] == positions[None, :], moments[1].dtype)
+    weights, means, scatters, thirds, fourths = moments
+    n_classes, n_features = means.shape
+    flat_scatters = xp.reshape(scatters, (n_classes, n_features * n_features))
+    return (
+        placement @ weights,
+        placement @ means,
+        xp.reshape(placement @ flat_scatters, (-1, n_features, n_features)),
+        placement @ thirds,
+        placement @ fourths,
+    )
+
+
+def _merge_statistics(*parts):
+    """Merge the (labels, moments) of disjoint blocks; None parts are empty blocks."""
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return None
+    classes, moments = parts[0]
+    xp = get_namespace(moments[1])[0]
+    for other_classes, other_moments in parts[1:]:
+        labels_xp = get_namespace(classes)[0]
+        union = labels_xp.unique_values(labels_xp.concat([classes, other_classes]))
+        if union.shape[0] > classes.shape[0]:
+            moments = _expand_moments(moments, classes, union)
+        if union.shape[0] > other_classes.shape[0]:
+            other_moments = _expand_moments(other_moments, other_classes, union)
+        classes, moments = union, _merge_moments(moments, other_moments, xp)
+    return classes, moments
+
+
+def _tree(parts, merge):
+    """Delayed tree reduction of ``parts``, ``_SPLIT_EVERY`` at a time."""
+    while len(parts) > 1:
+        parts = [
+            merge(*parts[start : start + _SPLIT_EVERY])
+            for start in range(0, len(parts), _SPLIT_EVERY)
+        ]
+    return parts[0]
+
+
+def statistics_graph(estimator, X, y, sample_weight=None):
+    """Delayed (labels, moments) of all of X: one task per row block, then a tree."""
+    X_blocks, y_blocks, w_blocks = _row_blocks(X, y, sample_weight)
+    config = get_config()
+    template = clone(estimator)
+    block_task = dask.delayed(_with_config(_block_statistics, config), pure=False)
+    merge_task = dask.delayed(_with_config(_merge_statistics, config), pure=False)
+    parts = [
+        block_task(template, X_block, y_block, w_block)
+        for X_block, y_block, w_block in zip(X_blocks, y_blocks, w_blocks)
+    ]
+    return _tree(parts, merge_task)
+
+
+def fit_analytic(estimator, X, y, sample_weight=None):
+    """Fit an AnalyticLogisticRegression on dask collections (see its ``fit``)."""
+    if estimator.temperature == "auto" or estimator.refine_iter > 0:
+        raise ValueError(
+            "temperature='auto' and refine_iter > 0 need several passes with all "
+            "the data and are not available for dask input; fit them on NumPy "
+            "data, or use temperature=1.0 and refine_iter=0 (the exact closed "
+            "form) with dask."
+        )
+    # Sets n_features_in_ and feature_names_in_ from the schema only: dask
+    # DataFrames carry an empty pandas frame with their columns in ``_meta``.
+    validate_data(
+        estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True
+    )
+    (result,) = dask.compute(statistics_graph(estimator, X, y, sample_weight))
+    if result is None:
+        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+    classes, moments = result
+    if classes.shape[0] < 2:
+        raise ValueError(
+            "AnalyticLogisticRegression needs samples of at least 2 classes "
+            f"in the data, got only one class: {classes[0]!r}."
+        )
+    estimator.classes_ = classes
+    estimator._moments = moments
+    estimator._solve(get_namespace(moments[1])[0])
+    return estimator
+
+
+def map_blocks_rows(func, X, n_out_columns, dtype=None):
+    """Apply the row-wise ``func`` to each row block of the dask array ``X``.
+
+    Parameters
+    ----------
+    func : callable
+        Maps an in-memory block of shape ``(n_rows, n_features)`` to an array
+        of shape ``(n_rows, n_out_columns)``, or ``(n_rows,)`` when
+        ``n_out_columns`` is None. Rows must be independent.
+    X : dask.array.Array of shape (n_samples, n_features)
+        Input; column chunks are joined so that each block holds whole rows.
+    n_out_columns : int or None
+        Number of output columns; None for a 1-D output.
+    dtype : dtype, default=None
+        Output dtype; that of ``X`` by default.
+
+    Returns
+    -------
+    out : dask.array.Array
+        Lazy result with the row chunks of ``X``.
+    """
+    if not isinstance(X, da.Array) or X.ndim != 2:
+        raise TypeError(
+            "Blockwise transforms accept 2-D dask arrays; got "
+            f"{type(X).__name__} (call .to_dask_array(lengths=True) on a dask "
+            "DataFrame)."
+        )
+    if X.numblocks[1] > 1:
+        X = X.rechunk({1: -1})
+    dtype = X.dtype if dtype is None else dtype
+    func = _with_config(func, get_config())
+    meta = meta_from_array(X, ndim=1 if n_out_columns is None else 2, dtype=dtype)
+    if n_out_columns is None:
+        return X.map_blocks(func, drop_axis=1, dtype=dtype, meta=meta)
+    return X.map_blocks(
+        func, chunks=(X.chunks[0], (n_out_columns,)), dtype=dtype, meta=meta
+    )

@@ -3,9 +3,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._analytic import AnalyticLogisticRegression
+from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "AnalyticLogisticRegression",
+    "ArgmaxProbabilityTransformer",
+    "argmax_probabilities",
 ]

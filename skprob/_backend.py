@@ -28,6 +28,7 @@ __all__ = [
     "log_softmax",
     "expit",
     "log_expit",
+    "log_ndtr",
     "add_to_diagonal",
     "entropy",
     "namespace_name",
@@ -108,7 +109,11 @@ def logsumexp(a, *, axis, xp, keepdims=False):
     """Stable ``log(sum(exp(a)))``; rows that are all ``-inf`` give ``-inf``."""
     a_max = xp.max(a, axis=axis, keepdims=True)
     a_max = xp.where(xp.isfinite(a_max), a_max, xp.zeros_like(a_max))
-    out = xp.log(xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)) + a_max
+    total = xp.sum(xp.exp(a - a_max), axis=axis, keepdims=True)
+    # all -inf: log(0) = -inf, produced without a divide-by-zero warning
+    positive = total > 0
+    out = xp.log(xp.where(positive, total, xp.ones_like(total)))
+    out = xp.where(positive, out, -xp.inf) + a_max
     if not keepdims:
         out = xp.squeeze(out, axis=axis)
     return out
@@ -135,6 +140,20 @@ def expit(a, *, xp):
 def log_expit(a, *, xp):
     """``log(expit(a))`` computed without underflow for very negative ``a``."""
     return xp.minimum(a, xp.zeros_like(a)) - xp.log1p(xp.exp(-xp.abs(a)))
+
+
+def log_ndtr(a, *, xp):
+    """``log(Phi(a))`` for the standard normal CDF, accurate far into the left tail.
+
+    SciPy dispatches on the array type when ``SCIPY_ARRAY_API=1`` (CuPy then
+    stays on its device); any NumPy result is put back into ``xp``.
+    """
+    from scipy.special import log_ndtr as _log_ndtr
+
+    out = _log_ndtr(a)
+    if is_numpy_namespace(xp) or not isinstance(out, np.ndarray):
+        return out
+    return asarray(out, xp=xp, device=device(a), dtype=a.dtype)
 
 
 def add_to_diagonal(matrix, value, *, xp):

@@ -15,7 +15,14 @@ import skprob
 INIT_PARAMS = {}
 
 # Checks an estimator is known to fail, with the reason. Keyed by class name.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "ArgmaxProbabilityTransformer": {
+        "check_array_api_same_namespace": (
+            "stateless transformer: fit stores no arrays, so transform accepts any "
+            "namespace (scikit-learn lists Normalizer for the same reason)"
+        ),
+    },
+}
 
 
 def all_estimators():

@@ -1,0 +1,309 @@
+"""Tests for argmax_probabilities and ArgmaxProbabilityTransformer."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import stats
+from scipy.integrate import quad
+from scipy.special import softmax
+from sklearn import config_context
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from skprob import ArgmaxProbabilityTransformer, argmax_probabilities
+from skprob._backend import to_numpy
+
+from array_api_helpers import (
+    NAMESPACE_DTYPES,
+    assert_in_namespace,
+    check_namespace_matches_numpy,
+    load_namespace,
+    rtol_for,
+)
+
+NAMED = ["gumbel", "gaussian", "logistic", "uniform", "exponential"]
+
+# Standard noise distributions the named options stand for, used to draw the
+# Monte Carlo references.
+SAMPLERS = {
+    "gumbel": stats.gumbel_r(),
+    "gaussian": stats.norm(),
+    "logistic": stats.logistic(),
+    "uniform": stats.uniform(),
+    "exponential": stats.expon(),
+}
+
+
+@pytest.fixture
+def scores():
+    return np.random.default_rng(0).normal(scale=2.0, size=(50, 5))
+
+
+def test_gumbel_is_softmax(scores):
+    assert_allclose(argmax_probabilities(scores, "gumbel"), softmax(scores, axis=1),
+                    rtol=0, atol=1e-12)
+    assert_allclose(
+        argmax_probabilities(scores, "gumbel", scale=0.3),
+        softmax(scores / 0.3, axis=1),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_frozen_gumbel_quadrature_matches_softmax(scores):
+    # the generic tanh-sinh rule knows nothing about the closed form
+    assert_allclose(
+        argmax_probabilities(scores, stats.gumbel_r()), softmax(scores, axis=1),
+        rtol=0, atol=1e-9,
+    )
+
+
+def test_gaussian_binary_closed_form():
+    d = np.random.default_rng(1).normal(scale=5.0, size=200)
+    expected = stats.norm.cdf(d / np.sqrt(2.0))
+    two_columns = np.stack([np.zeros_like(d), d], axis=1)
+    for proba in (
+        argmax_probabilities(two_columns, "gaussian"),
+        argmax_probabilities(d, "gaussian"),
+    ):
+        assert_allclose(proba[:, 1], expected, rtol=0, atol=1e-12)
+        assert_allclose(proba[:, 0], 1.0 - expected, rtol=0, atol=1e-12)
+    scaled = argmax_probabilities(d, "gaussian", scale=3.0)
+    assert_allclose(scaled[:, 1], stats.norm.cdf(d / (3.0 * np.sqrt(2.0))), atol=1e-12)
+
+
+def test_gaussian_quadrature_binary_through_hopeless_third_class():
+    # A third class 1000 noise units below cannot win, so Gauss-Hermite on three
+    # classes must reproduce the binary closed form.
+    d = np.random.default_rng(2).normal(scale=5.0, size=200)
+    scores = np.stack([np.zeros_like(d), d, np.full_like(d, -1e3)], axis=1)
+    proba = argmax_probabilities(scores, "gaussian")
+    assert_allclose(proba[:, 1], stats.norm.cdf(d / np.sqrt(2.0)), rtol=0, atol=1e-12)
+    assert_allclose(proba[:, 0], stats.norm.cdf(-d / np.sqrt(2.0)), rtol=0, atol=1e-12)
+    assert np.all(proba[:, 2] == 0.0)
+
+
+def test_gaussian_three_classes_bivariate_normal_orthant():
+    # p_i = P(e_i - e_j > mu_j - mu_i for both j): a bivariate normal CDF with
+    # covariance [[2, 1], [1, 2]], evaluated by SciPy's Genz algorithm.
+    scores = np.random.default_rng(3).normal(scale=2.0, size=(15, 3))
+    mvn = stats.multivariate_normal(cov=[[2.0, 1.0], [1.0, 2.0]], abseps=1e-12,
+                                    releps=1e-12)
+    expected = np.array(
+        [
+            [mvn.cdf([row[i] - row[j] for j in range(3) if j != i]) for i in range(3)]
+            for row in scores
+        ]
+    )
+    assert_allclose(argmax_probabilities(scores, "gaussian"), expected, rtol=0,
+                    atol=1e-10)
+
+
+def test_frozen_norm_matches_gauss_hermite(scores):
+    assert_allclose(
+        argmax_probabilities(scores, stats.norm()),
+        argmax_probabilities(scores, "gaussian"),
+        rtol=0,
+        atol=1e-10,
+    )
+
+
+def test_frozen_distribution_scale_and_loc():
+    # loc cancels in the differences; the noise scale multiplies the frozen scale
+    scores = np.random.default_rng(4).normal(size=(10, 4))
+    assert_allclose(
+        argmax_probabilities(scores, stats.logistic(loc=3.0, scale=2.0)),
+        argmax_probabilities(scores, "logistic", scale=2.0),
+        rtol=0,
+        atol=1e-9,
+    )
+
+
+@pytest.mark.parametrize("noise", NAMED + ["student-t"])
+def test_monte_carlo_agreement(noise):
+    rng = np.random.default_rng(5)
+    n_draws = 1_000_000
+    rows = np.array([[1.0, 0.4, 0.0, -0.7], [0.2, 0.25, -0.1, 0.0]])
+    if noise == "student-t":
+        sampler = noise = stats.t(df=3)
+    else:
+        sampler = SAMPLERS[noise]
+    proba = argmax_probabilities(rows, noise)
+    for row, p in zip(rows, proba):
+        draws = sampler.rvs(size=(n_draws, rows.shape[1]), random_state=rng)
+        counts = np.bincount(np.argmax(row + draws, axis=1), minlength=rows.shape[1])
+        frequency = counts / n_draws
+        standard_error = np.sqrt(p * (1.0 - p) / n_draws)
+        assert np.all(np.abs(frequency - p) <= 4.0 * standard_error + 1e-15), (
+            noise, frequency, p
+        )
+
+
+def test_uniform_exact_piecewise_polynomial():
+    # mu = (0.5, 0, 0) with U(0, 1) noise: the winner probability of class 0 is
+    # int_0^1 min(1, e + 0.5)^2 de = 1/2 + int_0^{1/2} (e + 1/2)^2 de = 1/2 + 7/24.
+    proba = argmax_probabilities(np.array([[0.5, 0.0, 0.0]]), "uniform")
+    expected0 = 0.5 + 7.0 / 24.0
+    assert_allclose(proba[0], [expected0, (1 - expected0) / 2, (1 - expected0) / 2],
+                    rtol=0, atol=1e-14)
+    # a class more than one width below the maximum can never win
+    assert argmax_probabilities(np.array([[2.0, 0.5, 0.9]]), "uniform")[0, 1] == 0.0
+
+
+def test_exponential_closed_form_two_classes():
+    # Exp(1) noise, mu = (d, 0), d > 0: P(class 1) = P(e1 - e0 > d) = exp(-d) / 2.
+    d = np.array([0.1, 1.0, 3.0, 20.0])
+    proba = argmax_probabilities(np.stack([d, np.zeros_like(d)], 1), "exponential")
+    assert_allclose(proba[:, 1], np.exp(-d) / 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("noise", NAMED)
+def test_rows_sum_to_one_and_order_preserved(noise, scores):
+    proba = argmax_probabilities(scores, noise)
+    assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    order = np.argsort(scores, axis=1)
+    sorted_proba = np.take_along_axis(proba, order, axis=1)
+    assert np.all(np.diff(sorted_proba, axis=1) >= 0)
+    if noise != "uniform":  # uniform gives exact zeros to every hopeless class
+        assert_array_equal(np.argsort(proba, axis=1), order)
+
+
+@pytest.mark.parametrize("noise", NAMED)
+def test_ties_give_equal_probabilities(noise):
+    proba = argmax_probabilities(np.array([[0.3, 1.0, 0.3, -0.2, 1.0]]), noise)
+    assert proba[0, 0] == proba[0, 2]
+    assert proba[0, 1] == proba[0, 4]
+
+
+@pytest.mark.parametrize("noise", NAMED)
+def test_translation_invariance(noise, scores):
+    shift = np.random.default_rng(6).uniform(-100, 100, size=(scores.shape[0], 1))
+    assert_allclose(
+        argmax_probabilities(scores + shift, noise),
+        argmax_probabilities(scores, noise),
+        rtol=1e-9,
+        atol=1e-12,
+    )
+
+
+def test_thousand_classes_gaussian_against_scipy_quad():
+    # One class 2 units above 999 equal ones: p_top = int phi(e) Phi(e + 2)^999 de.
+    scores = np.zeros((1, 1000))
+    scores[0, 7] = 2.0
+    expected_top = quad(lambda e: stats.norm.pdf(e) * stats.norm.cdf(e + 2.0) ** 999,
+                        -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+    proba = argmax_probabilities(scores, "gaussian")
+    assert_allclose(proba[0, 7], expected_top, rtol=1e-11)
+    assert_allclose(np.delete(proba[0], 7), (1 - expected_top) / 999, rtol=1e-11)
+
+
+@pytest.mark.parametrize(
+    "noise, n_classes", [("gaussian", 300), ("logistic", 300), ("exponential", 1000)]
+)
+def test_extreme_scores_many_classes(noise, n_classes):
+    # Two tied leaders at +1e3 and the other classes spread over [-1e3, 0]: the
+    # leaders share the mass equally (symmetry); nothing overflows or is NaN.
+    rng = np.random.default_rng(7)
+    scores = rng.uniform(-1e3, 0.0, size=(1, n_classes))
+    scores[:, 10] = scores[:, 100] = 1e3
+    proba = argmax_probabilities(scores, noise)
+    assert np.all(np.isfinite(proba))
+    assert_allclose(proba[:, [10, 100]], 0.5, rtol=0, atol=1e-12)
+
+
+def test_float32_preserved(scores):
+    for noise in NAMED:
+        proba = argmax_probabilities(scores.astype(np.float32), noise)
+        assert proba.dtype == np.float32
+        assert_allclose(proba, argmax_probabilities(scores, noise), rtol=0, atol=2e-5)
+
+
+@pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
+@pytest.mark.parametrize("noise", NAMED)
+def test_array_api_function(namespace, dtype_name, noise, scores):
+    xp = load_namespace(namespace)
+    scores_xp = xp.asarray(scores.astype(dtype_name))
+    with config_context(array_api_dispatch=True):
+        proba = argmax_probabilities(scores_xp, noise)
+    assert_in_namespace(proba, xp, dtype_name)
+    assert_allclose(
+        to_numpy(proba),
+        argmax_probabilities(scores.astype(dtype_name), noise),
+        rtol=rtol_for(dtype_name),
+        atol=1e-6 if dtype_name == "float32" else 1e-12,
+    )
+
+
+@pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
+def test_array_api_transformer(namespace, dtype_name, scores):
+    check_namespace_matches_numpy(
+        ArgmaxProbabilityTransformer(noise="gaussian"),
+        scores,
+        namespace=namespace,
+        dtype_name=dtype_name,
+        methods=("transform",),
+        atol=1e-6 if dtype_name == "float32" else 1e-12,
+    )
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="NaN"):
+        argmax_probabilities(np.array([[0.0, np.nan]]), "gaussian")
+    with pytest.raises(ValueError, match="infinity|inf"):
+        argmax_probabilities(np.array([[0.0, np.inf]]), "gaussian")
+    with pytest.raises(ValueError, match="noise"):
+        argmax_probabilities(np.zeros((2, 3)), "cauchy")
+    with pytest.raises(TypeError, match="continuous"):
+        argmax_probabilities(np.zeros((2, 3)), stats.poisson(3.0))
+    with pytest.raises(ValueError, match="scale"):
+        argmax_probabilities(np.zeros((2, 3)), "gaussian", scale=0.0)
+    with pytest.raises(ValueError, match="n_nodes"):
+        argmax_probabilities(np.zeros((2, 3)), "gaussian", n_nodes=1)
+    with pytest.raises(ValueError, match="3"):
+        argmax_probabilities(np.zeros((2, 3, 4)), "gaussian")
+
+
+def test_input_not_modified(scores):
+    original = scores.copy()
+    for noise in NAMED:
+        argmax_probabilities(scores, noise)
+    assert_array_equal(scores, original)
+
+
+def test_transformer_matches_function_and_binary_column(scores):
+    transformer = ArgmaxProbabilityTransformer(noise="logistic", scale=0.5)
+    assert_allclose(
+        transformer.fit_transform(scores),
+        argmax_probabilities(scores, "logistic", scale=0.5),
+        rtol=0,
+        atol=0,
+    )
+    margins = scores[:, :1]
+    binary = ArgmaxProbabilityTransformer(noise="gaussian").fit(margins)
+    assert_allclose(
+        binary.transform(margins)[:, 1],
+        stats.norm.cdf(margins[:, 0] / np.sqrt(2.0)),
+        atol=1e-12,
+    )
+    assert list(binary.get_feature_names_out()) == [
+        "argmaxprobabilitytransformer0",
+        "argmaxprobabilitytransformer1",
+    ]
+
+
+def test_transformer_in_pipeline_with_pandas_output(scores):
+    pd = pytest.importorskip("pandas")
+    pipe = make_pipeline(
+        FunctionTransformer(lambda s: 2.0 * s), ArgmaxProbabilityTransformer()
+    ).set_output(transform="pandas")
+    out = pipe.fit_transform(pd.DataFrame(scores, columns=list("abcde")))
+    assert isinstance(out, pd.DataFrame)
+    assert out.shape == scores.shape
+    assert_allclose(out.to_numpy(), softmax(2.0 * scores, axis=1), atol=1e-12)
+
+
+def test_transformer_rejects_discrete_noise(scores):
+    with pytest.raises(TypeError, match="continuous"):
+        ArgmaxProbabilityTransformer(noise=stats.poisson(2.0)).fit(scores)

@@ -4,6 +4,7 @@
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
+from ._can import CANCalibrator
 
 __version__ = "0.1.0.dev0"
 
@@ -11,4 +12,5 @@ __all__ = [
     "AnalyticLogisticRegression",
     "ArgmaxProbabilityTransformer",
     "argmax_probabilities",
+    "CANCalibrator",
 ]

@@ -1,0 +1,616 @@
+"""Classification with alternating normalization (CAN) as a leak-free meta-estimator."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import itertools
+import math
+import warnings
+from inspect import signature
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import LeaveOneOut, check_cv, cross_val_predict
+from sklearn.utils import get_tags, indexable
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._backend import (
+    asarray,
+    check_same_namespace,
+    entropy,
+    get_namespace_and_device,
+    is_numpy_namespace,
+    to_numpy,
+)
+from ._validation import check_prior, check_sample_weight
+
+__all__ = ["CANCalibrator"]
+
+# Candidate values tried by the "auto" options, the defaults first so that a tie
+# keeps the setting of the original method.
+_ALPHA_GRID = (1.0, 0.5, 1.5, 2.0, 3.0)
+_THRESHOLD_GRID = (0.9, 0.5, 0.6, 0.7, 0.8, 0.95)
+_N_ITER_GRID = (1, 2, 3)
+
+# Upper bound on the (rows x reference rows) block held in memory when n_iter > 1.
+_BLOCK_ELEMENTS = 1 << 22
+
+
+def _uncertainty(P, *, k, rule, xp):
+    """Normalised entropy of the top-k probabilities of each row, in [0, 1].
+
+    ``rule="top-k"`` renormalises the ``k`` largest probabilities and divides
+    their entropy by ``log k``. ``rule="any-k"`` takes the largest of these
+    values over every ``k`` in ``2..n_classes``, so a row counts as doubtful as
+    soon as any of its top-k distributions is flat.
+    """
+    n_classes = P.shape[1]
+    ranked = xp.sort(P, axis=1, descending=True)
+    if rule == "top-k":
+        k = min(k, n_classes)
+        top = ranked[:, :k]
+        top = top / xp.sum(top, axis=1, keepdims=True)
+        return entropy(top, axis=1, xp=xp) / math.log(k)
+    # Entropy of every renormalised prefix from cumulative sums, O(n K):
+    # H_j = log S_j - T_j / S_j with S_j = sum_{i<=j} p_i, T_j = sum_{i<=j} p_i log p_i.
+    positive = ranked > 0
+    safe = xp.where(positive, ranked, xp.ones_like(ranked))
+    plogp = xp.where(positive, ranked * xp.log(safe), xp.zeros_like(ranked))
+    S = xp.cumulative_sum(ranked, axis=1)[:, 1:]
+    T = xp.cumulative_sum(plogp, axis=1)[:, 1:]
+    dev = get_namespace_and_device(P)[2]
+    sizes = xp.arange(2, n_classes + 1, dtype=P.dtype, device=dev)
+    H = (xp.log(S) - T / S) / xp.log(sizes)
+    return xp.max(H, axis=1)
+
+
+def _power(A, alpha, xp):
+    return A if alpha == 1.0 else A**alpha
+
+
+def _safe_divide(num, den, xp):
+    """``num / den`` with ``0 / 0 = 0`` (an empty column or row stays empty)."""
+    nonzero = den > 0
+    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), 0.0)
+
+
+def _normalize_rows(Q, xp):
+    return _safe_divide(Q, xp.sum(Q, axis=1, keepdims=True), xp)
+
+
+def _alternate(P, A, prior, alpha, n_iter, xp, colsum=None):
+    """Alternating normalisation of each row of ``P`` against the reference ``A``.
+
+    For every row ``p`` this is the loop over ``Y = [A; p]``
+    (``Y <- Y**alpha``; divide columns by their sums; multiply columns by
+    ``prior``; divide rows by their sums) without forming ``Y`` per row.
+
+    Column steps scale every reference row by one vector and row steps by one
+    scalar per row, so the reference rows of ``Y`` only ever differ from those
+    of the same loop run on ``A`` alone (``M_t``, shared by all rows of ``P``)
+    by one column factor ``g`` per row of ``P``: reference row ``i`` is
+    ``M_t[i] * g / (M_t[i] . g)``. Iteration ``t + 1`` needs the column sums
+    ``g**alpha * (h**alpha @ M_t**alpha)`` with ``h_i = 1 / (M_t[i] . g)``,
+    two products of a ``(rows, m)`` block with the ``(m, K)`` reference. The
+    first iteration has ``g = 1`` and only needs the column sums of
+    ``A**alpha`` (``colsum``), hence the O(rows * K) closed form for
+    ``n_iter=1``. Because ``M_t`` carries the bulk of the scaling, ``g`` and
+    ``h`` stay close to 1 and large ``alpha**t`` does not overflow.
+
+    Returns the list of the adjusted rows after each iteration.
+    """
+    Qa = _power(P, alpha, xp)
+    Ma = _power(A, alpha, xp) if n_iter > 1 or colsum is None else None
+    C0 = xp.sum(Ma, axis=0) if colsum is None else colsum
+    C = C0 + Qa
+    Q = _normalize_rows(_safe_divide(Qa, C, xp) * prior, xp)
+    history = [Q]
+    g = _safe_divide(C0, C, xp)
+    for _ in range(1, n_iter):
+        # One step of the loop on the reference alone.
+        M = _normalize_rows(_safe_divide(Ma, C0, xp) * prior, xp)
+        Ma = _power(M, alpha, xp)
+        C0 = xp.sum(Ma, axis=0)
+        # A reference row with no mass left on the live columns drops out
+        # (h = 0) instead of turning into 0 / 0.
+        dots = g @ M.T
+        h = _safe_divide(xp.ones_like(dots), dots, xp)
+        ga = _power(g, alpha, xp)
+        Qa = _power(Q, alpha, xp)
+        C = ga * (_power(h, alpha, xp) @ Ma) + Qa
+        Q = _normalize_rows(_safe_divide(Qa, C, xp) * prior, xp)
+        g = _safe_divide(ga * C0, C, xp)
+        history.append(Q)
+    return history
+
+
+def _adjust(P, A, prior, alpha, n_iter, xp, colsum=None, all_iterations=False):
+    """Adjusted rows of ``P``; blocks of rows bound the memory when n_iter > 1.
+
+    Rows whose adjusted mass is zero (all their probability on classes of zero
+    prior) are returned unchanged.
+    """
+    n_rows, m = P.shape[0], A.shape[0]
+    if n_iter == 1 or n_rows == 0:
+        block = max(n_rows, 1)
+    else:
+        block = max(1, _BLOCK_ELEMENTS // max(m, 1))
+    pieces = [
+        _alternate(
+            P[start : min(start + block, n_rows), :], A, prior, alpha, n_iter, xp, colsum
+        )
+        for start in range(0, max(n_rows, 1), block)
+    ]
+    results = []
+    for t in range(n_iter if all_iterations else 1):
+        index = t if all_iterations else n_iter - 1
+        Q = pieces[0][index] if len(pieces) == 1 else xp.concat(
+            [piece[index] for piece in pieces], axis=0
+        )
+        empty = xp.sum(Q, axis=1, keepdims=True) <= 0
+        results.append(xp.where(empty, P, Q))
+    return results if all_iterations else results[0]
+
+
+class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """Adjust a classifier's doubtful predictions to the class prior (CAN).
+
+    Classification with Alternating Normalization [1]_ post-processes the
+    probabilities of any classifier with ``predict_proba``. A prediction whose
+    top-k probabilities are nearly flat (normalised entropy
+    ``>= threshold``) is re-weighted together with a reference set ``A`` of
+    confident predictions so that the column sums of ``[A; p]`` match the class
+    prior: with ``Y = [A; p]``, ``n_iter`` times, ``Y <- Y**alpha``, divide
+    each column by its sum, multiply column ``j`` by ``prior[j]``, divide each
+    row by its sum; the adjusted ``p`` is the last row of ``Y``. Confident
+    predictions pass unchanged.
+
+    The reference set is collected at :meth:`fit` from out-of-fold predictions
+    (``cross_val_predict`` over ``cv``), so the rows used to adjust a
+    prediction were never predicted by a model that saw them, and
+    :meth:`predict_proba` of a row does not depend on the other rows of the
+    batch. The final ``estimator_`` is then refitted on all the data, as
+    :class:`~sklearn.calibration.CalibratedClassifierCV` does with
+    ``ensemble=False``.
+
+    Parameters
+    ----------
+    estimator : estimator instance, default=None
+        Classifier with ``fit`` and ``predict_proba``; it is cloned, never
+        fitted in place. ``None`` means
+        :class:`~sklearn.linear_model.LogisticRegression`. Wrap an already
+        fitted classifier in :class:`~sklearn.frozen.FrozenEstimator` to use it
+        as it is: ``X, y`` of :meth:`fit` are then held-out data whose
+        predictions form the reference set, and ``cv`` is only used by the
+        ``"auto"`` options.
+    cv : int, cross-validation generator or iterable, default=5
+        Splitting for the out-of-fold predictions (and for the inner search of
+        the ``"auto"`` options). An int gives
+        :class:`~sklearn.model_selection.StratifiedKFold`.
+    prior : array-like of shape (n_classes,), default=None
+        Class prior ``pi`` in the order of ``classes_``; by default the
+        (weighted) class frequencies of ``y``. Give the prior of the data the
+        model will be applied to when it differs from the training frequencies.
+    k : int, default=3
+        Number of top probabilities whose entropy measures the uncertainty
+        (``min(k, n_classes)`` is used).
+    threshold : float in (0, 1] or "auto", default=0.9
+        Rows with uncertainty ``>= threshold`` are adjusted; out-of-fold rows
+        with uncertainty ``< threshold`` form the reference set.
+    alpha : float > 0 or "auto", default=1.0
+        Exponent applied at each iteration; ``alpha > 1`` sharpens.
+    n_iter : int >= 1 or "auto", default=1
+        Number of alternating normalisations.
+    reference : {"fit", "transductive"}, default="fit"
+        ``"fit"`` adjusts with the confident out-of-fold predictions stored at
+        fit time: each row's prediction is independent of the batch.
+        ``"transductive"`` uses the confident rows of the batch being predicted
+        instead, as in the original method [1]_; predictions then depend on
+        which other rows are predicted together (a single doubtful row is left
+        unchanged, having no reference), so the estimator is not suited to
+        row-by-row serving in that mode.
+    uncertainty : {"top-k", "any-k"}, default="top-k"
+        ``"top-k"``: normalised entropy of the top ``k`` probabilities.
+        ``"any-k"``: the stricter rule of the reference code: the largest
+        normalised top-k' entropy over ``k' = 2..n_classes`` (``k`` is then
+        not used), so more rows count as doubtful.
+    n_jobs : int, default=None
+        Jobs for the cross-validated fits (``cross_val_predict``).
+
+    Attributes
+    ----------
+    estimator_ : estimator instance
+        The base classifier fitted on all the data (the frozen one if a
+        :class:`~sklearn.frozen.FrozenEstimator` was given).
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, those of ``estimator_``.
+    reference_ : ndarray of shape (n_reference, n_classes) or None
+        Confident out-of-fold probabilities used to adjust doubtful rows;
+        ``None`` when ``reference="transductive"``.
+    prior_ : ndarray of shape (n_classes,)
+        Class prior used.
+    alpha_ : float
+        Exponent used (chosen when ``alpha="auto"``).
+    threshold_ : float
+        Uncertainty threshold used (chosen when ``threshold="auto"``).
+    n_iter_ : int
+        Number of iterations used (chosen when ``n_iter="auto"``).
+    adjust_ : bool
+        Whether :meth:`predict_proba` adjusts doubtful rows. False when an
+        ``"auto"`` search found no setting more accurate than the base model,
+        or when no out-of-fold prediction was confident (empty reference set).
+    search_results_ : dict
+        Only with an ``"auto"`` option: ``"params"`` (list of dicts),
+        ``"accuracy"`` (inner cross-validated accuracy of each setting, ndarray)
+        and ``"base_accuracy"`` (that of the unadjusted predictions).
+    n_features_in_ : int
+        Number of features seen during :term:`fit` (when ``estimator_``
+        records it).
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.calibration.CalibratedClassifierCV : Calibrates probabilities with
+        the same cross-validation structure; does not use a class prior.
+
+    Notes
+    -----
+    With ``n_iter=1`` the adjusted row has a closed form:
+    ``q = p**alpha * prior / (c + p**alpha)`` renormalised, where ``c`` are the
+    column sums of ``A**alpha`` precomputed at fit, so prediction costs
+    O(n_samples * n_classes) on top of the base model. With ``n_iter > 1``
+    each doubtful row costs two products with the ``(n_reference, n_classes)``
+    reference set per extra iteration, batched over rows.
+
+    A row whose probability lies entirely on classes of zero prior is returned
+    unchanged, and columns that are zero in ``[A; p]`` stay zero, so exact
+    zeros never produce NaN.
+
+    References
+    ----------
+    .. [1] M. Jia, A. Sun, et al., "When in Doubt: Improving Classification
+       Performance with Alternating Normalization", Findings of EMNLP 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skprob import CANCalibrator
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = CANCalibrator(LogisticRegression(max_iter=1000), cv=3).fit(X, y)
+    >>> clf.reference_.shape[1], clf.prior_.round(3)
+    (3, array([0.333, 0.333, 0.333]))
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> bool(abs(clf.predict_proba(X).sum(axis=1) - 1).max() < 1e-12)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "cv": ["cv_object"],
+        "prior": ["array-like", None],
+        "k": [Interval(Integral, 2, None, closed="left")],
+        "threshold": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto"})],
+        "alpha": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "n_iter": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "reference": [StrOptions({"fit", "transductive"})],
+        "uncertainty": [StrOptions({"top-k", "any-k"})],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        cv=5,
+        prior=None,
+        k=3,
+        threshold=0.9,
+        alpha=1.0,
+        n_iter=1,
+        reference="fit",
+        uncertainty="top-k",
+        n_jobs=None,
+    ):
+        self.estimator = estimator
+        self.cv = cv
+        self.prior = prior
+        self.k = k
+        self.threshold = threshold
+        self.alpha = alpha
+        self.n_iter = n_iter
+        self.reference = reference
+        self.uncertainty = uncertainty
+        self.n_jobs = n_jobs
+
+    def _get_estimator(self):
+        return LogisticRegression() if self.estimator is None else self.estimator
+
+    @_fit_context(
+        # CANCalibrator.estimator is not validated yet
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the base classifier and collect the reference set and prior.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (held-out data for a
+            :class:`~sklearn.frozen.FrozenEstimator`).
+        y : array-like of shape (n_samples,)
+            Target labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights: passed to the base classifier's ``fit`` when it
+            accepts them, and used for the class frequencies and the ``"auto"``
+            search.
+        **fit_params : dict
+            Further parameters passed to the base classifier's ``fit``.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        check_classification_targets(y)
+        X, y = indexable(X, y)
+        y = column_or_1d(y, warn=True)
+        estimator = self._get_estimator()
+        frozen = isinstance(estimator, FrozenEstimator)
+        base_fit_params = dict(fit_params)
+        if sample_weight is not None:
+            if "sample_weight" in signature(estimator.fit).parameters:
+                base_fit_params["sample_weight"] = sample_weight
+            elif not frozen:
+                warnings.warn(
+                    f"{type(estimator).__name__}.fit does not accept sample_weight; "
+                    "the weights are only used for the class prior and the 'auto' "
+                    "search of CANCalibrator."
+                )
+
+        y_host = to_numpy(y) if hasattr(y, "__array_namespace__") else np.asarray(y)
+        if self.prior is not None:
+            # Fail before the cross-validated fits rather than after them.
+            n_classes = (
+                len(estimator.classes_) if frozen else np.unique(y_host).shape[0]
+            )
+            check_prior(self.prior, n_classes, name="prior")
+        cv = self._check_cv(y_host, frozen)
+        if frozen:
+            self.estimator_ = estimator
+            oof = self.estimator_.predict_proba(X)
+        else:
+            oof = cross_val_predict(
+                clone(estimator),
+                X,
+                y,
+                cv=cv,
+                method="predict_proba",
+                n_jobs=self.n_jobs,
+                params=base_fit_params,
+            )
+            self.estimator_ = clone(estimator).fit(X, y, **base_fit_params)
+        for attribute in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self.estimator_, attribute):
+                setattr(self, attribute, getattr(self.estimator_, attribute))
+            elif hasattr(self, attribute):
+                delattr(self, attribute)
+        self.classes_ = self.estimator_.classes_
+
+        xp, _, dev = get_namespace_and_device(oof)
+        if oof.dtype not in (xp.float32, xp.float64):
+            oof = xp.astype(oof, xp.float64)
+        dtype = oof.dtype
+        y_index = self._encode(y_host)
+        n_classes = oof.shape[1]
+        weight = to_numpy(check_sample_weight(sample_weight, oof)).astype(np.float64)
+        prior = self._prior(y_index, weight, n_classes)
+        self.prior_ = asarray(prior, xp=xp, device=dev, dtype=dtype)
+
+        uncertainty = _uncertainty(oof, k=self.k, rule=self.uncertainty, xp=xp)
+        if any(v == "auto" for v in (self.alpha, self.threshold, self.n_iter)):
+            self._search(oof, uncertainty, y_index, weight, cv, xp)
+        else:
+            self.alpha_ = float(self.alpha)
+            self.threshold_ = float(self.threshold)
+            self.n_iter_ = int(self.n_iter)
+            self.adjust_ = True
+            if hasattr(self, "search_results_"):
+                del self.search_results_
+
+        if self.reference == "fit":
+            self.reference_ = oof[uncertainty < self.threshold_]
+            if self.adjust_ and self.reference_.shape[0] == 0:
+                warnings.warn(
+                    "No out-of-fold prediction has an uncertainty below "
+                    f"threshold={self.threshold_:g}: the reference set is empty "
+                    "and predict_proba returns the base classifier's probabilities."
+                )
+                self.adjust_ = False
+            self._reference_colsum = xp.sum(
+                _power(self.reference_, self.alpha_, xp), axis=0
+            )
+        else:
+            self.reference_ = None
+        return self
+
+    def _check_cv(self, y, frozen):
+        if isinstance(self.cv, LeaveOneOut):
+            raise ValueError(
+                "LeaveOneOut cross-validation leaves a single sample per test split "
+                "and cannot give out-of-fold predictions for every class; use a "
+                "(Stratified)KFold."
+            )
+        if isinstance(self.cv, Integral):
+            n_folds = self.cv
+        else:
+            n_folds = getattr(self.cv, "n_splits", None)
+        needs_folds = not frozen or any(
+            v == "auto" for v in (self.alpha, self.threshold, self.n_iter)
+        )
+        if needs_folds and n_folds:
+            _, counts = np.unique(y, return_counts=True)
+            if counts.min() < n_folds:
+                raise ValueError(
+                    f"Requesting {n_folds}-fold cross-validation but provided fewer "
+                    f"than {n_folds} examples for at least one class."
+                )
+        return check_cv(self.cv, y, classifier=True)
+
+    def _encode(self, y):
+        classes = to_numpy(self.classes_)
+        index = np.clip(np.searchsorted(classes, y), 0, classes.shape[0] - 1)
+        unknown = classes[index] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels unknown to the estimator, whose classes_ are "
+                f"{classes}: {np.unique(y[unknown])[:5]}."
+            )
+        return index
+
+    def _prior(self, y_index, weight, n_classes):
+        if self.prior is not None:
+            return check_prior(self.prior, n_classes, name="prior")
+        counts = np.bincount(y_index, weights=weight, minlength=n_classes)
+        return counts / counts.sum()
+
+    def _search(self, oof, uncertainty, y_index, weight, cv, xp):
+        """Choose alpha / threshold / n_iter by inner CV on the out-of-fold rows."""
+        dev = get_namespace_and_device(oof)[2]
+        alphas = _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),)
+        thresholds = (
+            _THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),)
+        )
+        n_iters = _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),)
+        max_iter = max(n_iters)
+        grid = list(itertools.product(thresholds, alphas, n_iters))
+        correct = dict.fromkeys(grid, 0.0)
+        base_correct = 0.0
+        oof_host = to_numpy(oof)
+        uncertainty = to_numpy(uncertainty)
+        hit = (oof_host.argmax(axis=1) == y_index).astype(np.float64)
+        for train, test in cv.split(oof_host, y_index):
+            prior = self._prior(y_index[train], weight[train], oof.shape[1])
+            prior = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
+            fold_correct = float(weight[test] @ hit[test])
+            base_correct += fold_correct
+            for threshold in thresholds:
+                doubtful = test[uncertainty[test] >= threshold]
+                source = train if self.reference == "fit" else test
+                confident = source[uncertainty[source] < threshold]
+                gains = dict.fromkeys(itertools.product(alphas, n_iters), 0.0)
+                if doubtful.shape[0] and confident.shape[0]:
+                    rows = xp.take(oof, asarray(doubtful, xp=xp, device=dev), axis=0)
+                    A = xp.take(oof, asarray(confident, xp=xp, device=dev), axis=0)
+                    for alpha in alphas:
+                        # One run to max(n_iters) gives every shorter run too.
+                        history = _adjust(
+                            rows, A, prior, alpha, max_iter, xp, all_iterations=True
+                        )
+                        for n_iter in n_iters:
+                            pred = to_numpy(xp.argmax(history[n_iter - 1], axis=1))
+                            new_hit = pred == y_index[doubtful]
+                            gains[alpha, n_iter] = float(
+                                weight[doubtful] @ (new_hit - hit[doubtful])
+                            )
+                for (alpha, n_iter), gain in gains.items():
+                    correct[threshold, alpha, n_iter] += fold_correct + gain
+        total = float(weight.sum())
+        accuracy = np.array([correct[setting] for setting in grid]) / total
+        base_accuracy = base_correct / total
+        best = int(np.argmax(accuracy))
+        self.threshold_, self.alpha_, self.n_iter_ = grid[best]
+        # Ties with the base model keep it: an adjustment must earn its place.
+        self.adjust_ = bool(accuracy[best] > base_accuracy + 1e-12)
+        self.search_results_ = {
+            "params": [
+                {"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid
+            ],
+            "accuracy": accuracy,
+            "base_accuracy": base_accuracy,
+        }
+
+    def predict_proba(self, X):
+        """Base probabilities with the doubtful rows adjusted to the prior.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, as accepted by ``estimator_.predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; rows sum to 1.
+        """
+        return self._predict_proba(X, "predict_proba")
+
+    def _predict_proba(self, X, method):
+        check_is_fitted(self)
+        check_same_namespace(X, self, attribute="prior_", method=method)
+        P = self.estimator_.predict_proba(X)
+        if not self.adjust_:
+            return P
+        xp, _, _ = get_namespace_and_device(P)
+        dtype = P.dtype if P.dtype in (xp.float32, xp.float64) else xp.float64
+        P = xp.astype(P, dtype, copy=False)
+        doubtful = (
+            _uncertainty(P, k=self.k, rule=self.uncertainty, xp=xp) >= self.threshold_
+        )
+        if not bool(xp.any(doubtful)):
+            return P
+        if self.reference == "fit":
+            A = xp.astype(self.reference_, dtype, copy=False)
+            colsum = xp.astype(self._reference_colsum, dtype, copy=False)
+        else:
+            A = P[~doubtful]
+            if A.shape[0] == 0:
+                return P
+            colsum = None
+        prior = xp.astype(self.prior_, dtype, copy=False)
+        adjusted = _adjust(
+            P[doubtful], A, prior, self.alpha_, self.n_iter_, xp, colsum
+        )
+        out = xp.asarray(P, copy=True)
+        out[doubtful] = adjusted
+        return out
+
+    def predict(self, X):
+        """Most probable class after the adjustment.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, as accepted by ``estimator_.predict_proba``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self._predict_proba(X, "predict")
+        xp, _, _ = get_namespace_and_device(proba)
+        index = xp.argmax(proba, axis=1)
+        if isinstance(self.classes_, np.ndarray) and not is_numpy_namespace(xp):
+            return self.classes_[to_numpy(index)]
+        return xp.take(self.classes_, index, axis=0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        estimator_tags = get_tags(self._get_estimator())
+        tags.input_tags.sparse = estimator_tags.input_tags.sparse
+        tags.array_api_support = estimator_tags.array_api_support
+        return tags

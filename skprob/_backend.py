@@ -35,6 +35,7 @@ __all__ = [
     "log_base",
     "check_same_namespace",
     "is_dask_collection",
+    "xlogx",
 ]
 
 
@@ -211,3 +212,9 @@ def is_dask_collection(obj):
     from dask import is_dask_collection as _is_dask_collection
 
     return _is_dask_collection(obj)
+
+
+def xlogx(p, *, xp):
+    """Elementwise ``p log p`` with ``0 log 0 = 0`` (no warning, no NaN)."""
+    positive = p > 0
+    return xp.where(positive, p * xp.log(xp.where(positive, p, xp.ones_like(p))), 0.0)

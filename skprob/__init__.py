@@ -4,6 +4,7 @@
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
+from ._entropy import EntropyNormalizer, entropy_normalize
 from ._can import CANCalibrator
 
 __version__ = "0.1.0.dev0"
@@ -11,6 +12,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "AnalyticLogisticRegression",
     "ArgmaxProbabilityTransformer",
+    "EntropyNormalizer",
     "argmax_probabilities",
+    "entropy_normalize",
     "CANCalibrator",
 ]

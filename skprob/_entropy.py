@@ -1,0 +1,505 @@
+"""Set the entropy of every probability row to a target by a per-row power."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Row p -> q = p^g / sum p^g, g >= 0 per row. With a = log p (or logits) shifted
+# so that max a = 0, q = softmax(g a) over the support and
+#     H(g) = log Z(g) - g E_q[a],   dH/dg = -g Var_q(a) <= 0,
+# so H falls monotonically from log|support| (g = 0) to log(#ties at the max)
+# (g -> inf). Newton's method on H is run on all unconverged rows of a block at
+# once, inside a per-row bracket [lo, hi] that every evaluation tightens, with
+# a bisection step whenever the Newton step leaves the bracket.
+
+import math
+import warnings
+from numbers import Integral, Real
+
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._backend import entropy, get_namespace_and_device, logsumexp
+from ._validation import check_probability_rows
+
+__all__ = ["EntropyNormalizer", "entropy_normalize"]
+
+# Entries per block: a block of rows is solved at a time so that its
+# temporaries stay in cache (the whole solve is then a few passes over memory).
+_BLOCK = 2**18
+
+
+def _effective_tol(tol, dtype, n_classes, xp):
+    # |H(q) - H*| cannot be resolved below the rounding error of H itself.
+    eps = float(xp.finfo(dtype).eps)
+    return max(tol, 16.0 * eps * max(1.0, math.log(max(n_classes, 2))))
+
+
+def _log_values(X, input, xp):
+    """Shifted log-values ``a`` (max 0 per row, 0 off the support) and the support.
+
+    The support is ``None`` when the block has no zero, which spares a mask
+    on every pass of the solver.
+    """
+    if input == "logits":
+        return X - xp.max(X, axis=1, keepdims=True), None
+    support = X > 0
+    if bool(xp.all(support)):
+        return xp.log(X / xp.max(X, axis=1, keepdims=True)), None
+    ratio = X / xp.max(X, axis=1, keepdims=True)
+    a = xp.log(xp.where(support, ratio, xp.ones_like(ratio)))
+    return a, support
+
+
+def _weights(a, support, gamma, xp):
+    w = xp.exp(gamma[:, None] * a)
+    if support is not None:
+        w = xp.where(support, w, xp.zeros_like(w))
+    return w
+
+
+def _evaluate(a, powers, support, gamma, xp):
+    """Weights ``w = exp(g a)``, their sums, ``H``, ``Var_q(a)`` and ``k3``.
+
+    Row dot products with the precomputed powers of ``a`` keep the only
+    block-sized temporary to ``w`` itself.
+    """
+    a2, a3 = powers
+    w = _weights(a, support, gamma, xp)
+    z = xp.sum(w, axis=1)
+    mean = xp.vecdot(w, a) / z
+    second = xp.vecdot(w, a2) / z
+    third = xp.vecdot(w, a3) / z
+    var = xp.maximum(second - mean * mean, xp.zeros_like(mean))
+    skew = third - 3.0 * mean * second + 2.0 * mean * mean * mean
+    return w, z, xp.log(z) - gamma * mean, var, skew
+
+
+def _solve_block(a, support, target, tol, max_iter, xp):
+    """Solve one block of rows: ``(q, gamma, number of unconverged rows)``."""
+    n, n_classes = a.shape
+    dtype = a.dtype
+    dev = get_namespace_and_device(a)[2]
+    ties = a == 0.0
+    if support is None:
+        size = xp.full((n,), float(n_classes), dtype=dtype, device=dev)
+    else:
+        size = xp.sum(xp.astype(support, dtype), axis=1)
+        ties = ties & support
+    n_ties = xp.sum(xp.astype(ties, dtype), axis=1)
+    h_max, h_min = xp.log(size), xp.log(n_ties)
+    powers = (a * a, a * a * a)
+
+    # Targets outside the reachable range clip to its ends: uniform over the
+    # support (g = 0) or uniform over the ties at the maximum (g = inf). Rows
+    # whose support values are all equal give the same q for every g; g = 1.
+    flat = h_max - h_min <= 0
+    to_uniform = (target >= h_max) & ~flat
+    to_ties = (target <= h_min) & ~flat
+    done = flat | to_uniform | to_ties
+    inf = xp.full((n,), xp.inf, dtype=dtype, device=dev)
+    zero = xp.zeros((n,), dtype=dtype, device=dev)
+    one = xp.ones_like(zero)
+    # g = 0 stands in for inf while evaluating; those rows are finished below
+    gamma = xp.where(to_uniform | to_ties, zero, one)
+    lo, hi = zero, inf
+    previous = inf
+    eps = float(xp.finfo(dtype).eps)
+    for _ in range(max_iter):
+        # Every row is evaluated at its current gamma, finished or not, so
+        # that the last evaluation already holds the output weights.
+        w, z, h, var, skew = _evaluate(a, powers, support, gamma, xp)
+        if bool(xp.all(done)):
+            break
+        f = h - target
+        # H decreases in g: too much entropy -> g is a lower bound, else upper
+        lo = xp.where(f > 0, gamma, lo)
+        hi = xp.where(f < 0, gamma, hi)
+        bounded = xp.isfinite(hi)
+        collapsed = bounded & ((hi - lo) <= 4.0 * eps * hi)
+        done = done | (xp.abs(f) <= tol) | collapsed
+        # Halley's step on f(g) = H(g) - H*: f' = -g Var, f'' = -Var - g k3
+        # (k3 the third central moment). Its correction to Newton's step is
+        # clipped to [2/3, 2] times that step, which keeps the cubic
+        # convergence near the root and stops huge jumps far from it.
+        d1 = -gamma * var
+        # a slope so flat that its square underflows gives no usable step
+        usable = (d1 < 0) & (d1 * d1 > 0)
+        d1 = xp.where(usable, d1, -one)
+        d2 = -var - gamma * skew
+        ratio = xp.clip(f * d2 / (2.0 * d1 * d1), -0.5, 0.5)
+        step = gamma - f / (d1 * (1.0 - ratio))
+        step = xp.where(bounded, step, xp.minimum(step, 4.0 * gamma + 1.0))
+        # Bisect (geometrically once lo > 0) when the step leaves the bracket
+        # or the last step did not halve |f|: in the exponential tail of H,
+        # reached after an overshoot, Newton-type steps crawl.
+        slow = xp.abs(f) > 0.5 * previous
+        previous = xp.abs(f)
+        accept = usable & ~slow & (step > lo) & (step < hi)
+        hi_finite = xp.where(bounded, hi, 2.0 * lo + 1.0)
+        bisect = xp.where(
+            bounded, xp.where(lo > 0, xp.sqrt(lo * hi_finite), 0.5 * hi_finite),
+            hi_finite,
+        )
+        gamma = xp.where(done, gamma, xp.where(accept, step, bisect))
+    else:
+        w, z = _evaluate(a, powers, support, gamma, xp)[:2]
+    remaining = int(xp.sum(xp.astype(~done, xp.int32)))
+    q = w / z[:, None]
+    q = xp.where(to_ties[:, None], xp.astype(ties, dtype) / n_ties[:, None], q)
+    gamma = xp.where(to_ties, inf, gamma)
+    return q, gamma, remaining
+
+
+def _entropy_normalize(X, target_nats, *, input, tol, max_iter, renormalize, xp):
+    """Validated ``X`` -> ``(q, gamma)``; ``target_nats`` is in nats."""
+    n, n_classes = X.shape
+    if input == "proba":
+        X = check_probability_rows(X, renormalize=renormalize, name="X")
+    tol = _effective_tol(tol, X.dtype, n_classes, xp)
+    rows = max(1, _BLOCK // max(1, n_classes))
+    q_blocks, gamma_blocks, unconverged = [], [], 0
+    for start in range(0, n, rows):
+        a, support = _log_values(X[start : min(start + rows, n), :], input, xp)
+        q, gamma, remaining = _solve_block(a, support, target_nats, tol, max_iter, xp)
+        unconverged += remaining
+        q_blocks.append(q)
+        gamma_blocks.append(gamma)
+    if unconverged:
+        warnings.warn(
+            f"The entropy of {unconverged} row(s) did not reach the target within "
+            f"tol={tol:g} after max_iter={max_iter} iterations; increase max_iter.",
+            ConvergenceWarning,
+        )
+    return xp.concat(q_blocks, axis=0), xp.concat(gamma_blocks, axis=0)
+
+
+def _check_target(target, base, n_classes):
+    """Target in nats; raise when it lies outside [0, log n_classes] (in ``base``)."""
+    upper = math.log(n_classes) / math.log(base)
+    if not 0.0 <= target <= upper * (1.0 + 1e-12):
+        unit = "nats" if base == math.e else f"base-{base:g} units"
+        raise ValueError(
+            f"target_entropy must lie in [0, log(n_classes)] = [0, {upper:.6g}] "
+            f"{unit} for {n_classes} classes, got {target!r}."
+        )
+    return float(target) * math.log(base)
+
+
+def _validate_input(X, input):
+    xp, _, _ = get_namespace_and_device(X)
+    return check_array(X, dtype=[xp.float64, xp.float32], input_name="X")
+
+
+def _row_entropy(X, input, renormalize, xp):
+    """Entropy in nats of every input row (the distribution ``q`` at g = 1)."""
+    if input == "logits":
+        log_z = logsumexp(X, axis=1, xp=xp, keepdims=True)
+        p = xp.exp(X - log_z)
+        return xp.squeeze(log_z, axis=1) - xp.sum(p * X, axis=1)
+    X = check_probability_rows(X, renormalize=renormalize, name="X")
+    return entropy(X, axis=1, xp=xp)
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "target_entropy": [Interval(Real, None, None, closed="neither")],
+        "base": [Interval(Real, 1, None, closed="neither")],
+        "input": [StrOptions({"proba", "logits"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "renormalize": ["boolean"],
+        "return_gamma": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def entropy_normalize(
+    X,
+    target_entropy,
+    *,
+    base=math.e,
+    input="proba",
+    tol=1e-10,
+    max_iter=100,
+    renormalize=False,
+    return_gamma=False,
+):
+    """Give every probability row the same entropy by raising it to a power.
+
+    Each row ``p`` becomes ``q = p ** g / sum(p ** g)`` (``softmax(g z)`` for
+    logits ``z``) with a per-row exponent ``g >= 0`` chosen so that the Shannon
+    entropy ``H(q)`` equals ``target_entropy``. ``g < 1`` flattens a row,
+    ``g > 1`` sharpens it; zeros stay zero and the order of the entries is
+    preserved.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_classes)
+        Probability rows (``input="proba"``: non-negative, summing to 1) or
+        logits (``input="logits"``: any finite reals).
+    target_entropy : float
+        Target entropy, in nats for ``base=e`` or in units of ``base``. Must lie
+        in ``[0, log(n_classes)]``. A row reaches only targets in
+        ``[log(#ties at its maximum), log(#non-zero entries)]``; targets outside
+        clip to the nearest end: uniform over the non-zero entries (``g = 0``),
+        or uniform over the tied maxima (``g = inf``).
+    base : float > 1, default=e
+        Logarithm base of the entropy: ``math.e`` for nats, 2 for bits.
+    input : {"proba", "logits"}, default="proba"
+        Whether the rows of ``X`` are probabilities or logits.
+    tol : float >= 0, default=1e-10
+        Stopping tolerance on ``|H(q) - target_entropy|`` (in units of
+        ``base``). It is raised to ``16 eps log(n_classes)`` of the input dtype
+        where that is larger (about 1e-5 for float32).
+    max_iter : int >= 1, default=100
+        Maximum number of safeguarded Newton iterations per row.
+    renormalize : bool, default=False
+        With ``input="proba"``, divide rows by their sums instead of raising
+        when they do not sum to 1 within 1e-6.
+    return_gamma : bool, default=False
+        Also return the per-row exponents.
+
+    Returns
+    -------
+    Q : array of shape (n_samples, n_classes)
+        Rows with the target entropy, in the namespace, device and floating
+        dtype of ``X``.
+    gamma : array of shape (n_samples,)
+        Per-row exponents (``inf`` for rows clipped to their tied maxima).
+        Only returned when ``return_gamma=True``.
+
+    See Also
+    --------
+    EntropyNormalizer : The same map as a transformer, with a target learned at fit.
+
+    Notes
+    -----
+    ``H(g) = log Z(g) - g E_q[a]`` with ``a = log p`` and
+    ``dH/dg = -g Var_q(a)``, so ``H`` decreases monotonically in ``g``.
+    Newton's method runs on all unconverged rows of a block at once, in log
+    space (logits of ``+-1e4`` and exact zeros are fine), inside a per-row
+    bracket with a bisection fallback; each iteration costs about one softmax
+    pass over the block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob import entropy_normalize
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.4, 0.4, 0.2]])
+    >>> Q, gamma = entropy_normalize(P, 0.8, return_gamma=True)
+    >>> Q.round(4)
+    array([[0.7011, 0.1994, 0.0994],
+           [0.4863, 0.4863, 0.0275]])
+    >>> gamma.round(3)
+    array([1.004, 4.145])
+    >>> (-(Q * np.log(Q)).sum(axis=1)).round(10)
+    array([0.8, 0.8])
+
+    The second row cannot go below ``log 2`` nats (two tied maxima), so a
+    lower target puts all its mass on the ties:
+
+    >>> entropy_normalize(P, 0.5).round(4)
+    array([[0.8527, 0.1113, 0.0361],
+           [0.5   , 0.5   , 0.    ]])
+    """
+    X = _validate_input(X, input)
+    xp, _, _ = get_namespace_and_device(X)
+    target = _check_target(target_entropy, base, X.shape[1])
+    Q, gamma = _entropy_normalize(
+        X,
+        target,
+        input=input,
+        tol=tol * math.log(base),
+        max_iter=max_iter,
+        renormalize=renormalize,
+        xp=xp,
+    )
+    return (Q, gamma) if return_gamma else Q
+
+
+class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Transform probability rows so that all have the same entropy.
+
+    Each row ``p`` becomes ``q = p ** g / sum(p ** g)`` (``softmax(g z)`` for
+    logits ``z``) with a per-row exponent ``g >= 0`` such that the entropy of
+    ``q`` equals the target: the target given, or the mean entropy of the
+    training rows (``target_entropy="mean"``). Zeros stay zero, the order of
+    the entries within a row is preserved, and the output rows sum to 1.
+
+    Parameters
+    ----------
+    target_entropy : float or "mean", default="mean"
+        Target entropy in units of ``base``, in ``[0, log(n_classes)]``, or
+        ``"mean"`` for the mean entropy of the rows seen in :meth:`fit`. Rows
+        whose reachable range ``[log(#ties at the maximum), log(#non-zero
+        entries)]`` does not contain the target clip to the nearest end.
+    base : float > 1, default=e
+        Logarithm base: ``math.e`` for nats, 2 for bits.
+    input : {"proba", "logits"}, default="proba"
+        ``"proba"``: rows of non-negative probabilities summing to 1 (a
+        ``predict_proba`` output); ``"logits"``: any finite reals, transformed
+        as ``softmax(g z)``.
+    tol : float >= 0, default=1e-10
+        Tolerance on ``|H(q) - target|`` (raised to about 1e-5 for float32).
+    max_iter : int >= 1, default=100
+        Maximum Newton iterations per row.
+    renormalize : bool, default=False
+        With ``input="proba"``, divide rows by their sums instead of raising when
+        they do not sum to 1 within 1e-6.
+
+    Attributes
+    ----------
+    target_entropy_ : float
+        Target entropy used by :meth:`transform`, in units of ``base``.
+    n_features_in_ : int
+        Number of classes (columns) seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    entropy_normalize : The function behind this transformer.
+    sklearn.calibration.CalibratedClassifierCV : Temperature scaling with one
+        exponent for all rows.
+
+    Notes
+    -----
+    The input tag ``positive_only`` is set for ``input="proba"``: arbitrary
+    real data is rejected there with a ``ValueError``; use ``input="logits"``
+    for unconstrained scores. The per-row exponents are returned by
+    :meth:`row_exponents`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprob import EntropyNormalizer
+    >>> P = np.array([[0.7, 0.2, 0.1], [0.5, 0.3, 0.2], [0.98, 0.01, 0.01]])
+    >>> normalizer = EntropyNormalizer().fit(P)
+    >>> round(normalizer.target_entropy_, 4)
+    0.6478
+    >>> Q = normalizer.transform(P)
+    >>> (-(Q * np.log(Q)).sum(axis=1)).round(4)
+    array([0.6478, 0.6478, 0.6478])
+    >>> normalizer.row_exponents(P).round(3)
+    array([1.309, 2.976, 0.448])
+    """
+
+    _parameter_constraints: dict = {
+        "target_entropy": [
+            Interval(Real, 0, None, closed="left"),
+            StrOptions({"mean"}),
+        ],
+        "base": [Interval(Real, 1, None, closed="neither")],
+        "input": [StrOptions({"proba", "logits"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "renormalize": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        target_entropy="mean",
+        base=math.e,
+        input="proba",
+        tol=1e-10,
+        max_iter=100,
+        renormalize=False,
+    ):
+        self.target_entropy = target_entropy
+        self.base = base
+        self.input = input
+        self.tol = tol
+        self.max_iter = max_iter
+        self.renormalize = renormalize
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Set the target entropy (the mean entropy of ``X`` for ``"mean"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes)
+            Training rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer.
+        """
+        xp, _, _ = get_namespace_and_device(X)
+        X = validate_data(self, X, dtype=[xp.float64, xp.float32])
+        xp, _, _ = get_namespace_and_device(X)
+        if self.target_entropy == "mean":
+            h = _row_entropy(X, self.input, self.renormalize, xp)
+            self.target_entropy_ = float(xp.mean(h)) / math.log(self.base)
+        else:
+            _check_target(self.target_entropy, self.base, X.shape[1])
+            self.target_entropy_ = float(self.target_entropy)
+        return self
+
+    def _solve(self, X):
+        check_is_fitted(self)
+        # target_entropy_ is a float, so there is no fitted array whose
+        # namespace X would have to match.
+        xp, _, _ = get_namespace_and_device(X)
+        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+        xp, _, _ = get_namespace_and_device(X)
+        target = min(
+            self.target_entropy_ * math.log(self.base), math.log(X.shape[1])
+        )
+        return _entropy_normalize(
+            X,
+            target,
+            input=self.input,
+            tol=self.tol * math.log(self.base),
+            max_iter=self.max_iter,
+            renormalize=self.renormalize,
+            xp=xp,
+        )
+
+    def transform(self, X):
+        """Rows of ``X`` moved to the target entropy.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes)
+            Probability rows or logits (see ``input``).
+
+        Returns
+        -------
+        Q : ndarray of shape (n_samples, n_classes)
+            Probability rows with entropy ``target_entropy_``.
+        """
+        return self._solve(X)[0]
+
+    def row_exponents(self, X):
+        """Per-row exponents ``g`` that :meth:`transform` applies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_classes)
+            Probability rows or logits (see ``input``).
+
+        Returns
+        -------
+        gamma : ndarray of shape (n_samples,)
+            ``q = p ** g / sum(p ** g)``; ``inf`` where a row is clipped to
+            its tied maxima, 0 where it is clipped to uniform.
+        """
+        return self._solve(X)[1]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = self.input == "proba"
+        tags.array_api_support = True
+        return tags

@@ -4,6 +4,7 @@
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
+from ._attention import attention, entropy_invariant_scale
 from ._entropy import EntropyNormalizer, entropy_normalize
 from ._can import CANCalibrator
 
@@ -14,6 +15,8 @@ __all__ = [
     "ArgmaxProbabilityTransformer",
     "EntropyNormalizer",
     "argmax_probabilities",
+    "attention",
+    "entropy_invariant_scale",
     "entropy_normalize",
     "CANCalibrator",
 ]

@@ -28,6 +28,7 @@ from ._backend import (
     asarray,
     check_same_namespace,
     get_namespace_and_device,
+    is_dask_collection,
     is_numpy_namespace,
     to_numpy,
     xlogx,
@@ -83,18 +84,82 @@ def _uncertainty(P, *, k, rule, xp):
     return xp.max(H, axis=1)
 
 
+def _sure_share(k, threshold):
+    """Top-1 share above which a row's normalised top-k entropy is < threshold.
+
+    For a largest share ``r >= 1/k`` of the renormalised top k, the entropy is
+    at most that of ``[r, (1-r)/(k-1), ...]``, which decreases from ``log k``
+    at ``r = 1/k`` to 0 at ``r = 1``; this solves for the crossing (bisection).
+    """
+
+    def bound(r):
+        rest = (1.0 - r) / (k - 1)
+        terms = -r * math.log(r) - (k - 1) * (
+            rest * math.log(rest) if rest > 0 else 0.0
+        )
+        return terms / math.log(k)
+
+    low, high = 1.0 / k, 1.0
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        low, high = (middle, high) if bound(middle) >= threshold else (low, middle)
+    return high
+
+
+def _doubtful(P, *, k, rule, threshold, xp):
+    """Rows of ``P`` whose uncertainty is ``>= threshold``.
+
+    For the top-k rule, rows whose largest probability is a large enough share
+    of the row are confident whatever the rest; only the others are sorted.
+    """
+    if rule != "top-k":
+        return _uncertainty(P, k=k, rule=rule, xp=xp) >= threshold
+    share = xp.max(P, axis=1) / xp.sum(P, axis=1)
+    # The margin covers rounding in the share and in the entropy.
+    margin = math.sqrt(xp.finfo(P.dtype).eps)
+    candidates = share < _sure_share(min(k, P.shape[1]), threshold) + margin
+    n_candidates = int(xp.sum(xp.astype(candidates, xp.int32)))
+    if 2 * n_candidates > P.shape[0]:
+        # Gathering most rows costs more than sorting the few sure ones.
+        return _uncertainty(P, k=k, rule=rule, xp=xp) >= threshold
+    doubtful = xp.zeros_like(candidates)
+    if n_candidates:
+        doubtful[candidates] = (
+            _uncertainty(P[candidates], k=k, rule=rule, xp=xp) >= threshold
+        )
+    return doubtful
+
+
 def _power(A, alpha, xp):
     return A if alpha == 1.0 else A**alpha
 
 
-def _safe_divide(num, den, xp):
-    """``num / den`` with ``0 / 0 = 0`` (an empty column or row stays empty)."""
-    nonzero = den > 0
-    return xp.where(nonzero, num / xp.where(nonzero, den, xp.ones_like(den)), 0.0)
+def _divide(num, den, xp):
+    """``num / den`` where ``0 <= num <= den``; ``0 / 0`` gives 0 (an empty
+    column or row stays empty)."""
+    return num / xp.where(den > 0, den, 1.0)
 
 
 def _normalize_rows(Q, xp):
-    return _safe_divide(Q, xp.sum(Q, axis=1, keepdims=True), xp)
+    return _divide(Q, xp.sum(Q, axis=1, keepdims=True), xp)
+
+
+def _first_iteration(Qa, colsum, prior, xp):
+    """``normalize_rows(prior * Qa / (colsum + Qa))``, the n_iter=1 closed form."""
+    # colsum_j = 0 only for a class the reference never puts mass on; a tiny
+    # stand-in keeps Qa / (colsum + Qa) equal to 1 where Qa > 1e-291 and to 0
+    # where Qa = 0, without a pass over (rows, K) to guard the division.
+    tiny = xp.finfo(Qa.dtype).smallest_normal
+    colsum = xp.where(colsum > 0, colsum, tiny)
+    if is_numpy_namespace(xp):
+        # In place: this is the whole per-row cost of predict for n_iter=1.
+        Y = Qa + colsum
+        np.divide(Qa, Y, out=Y)
+        Y *= prior
+        sums = Y.sum(axis=1, keepdims=True)
+        Y /= np.where(sums > 0, sums, 1.0)
+        return Y
+    return _normalize_rows(Qa * prior / (Qa + colsum), xp)
 
 
 def _alternate(P, A, prior, alpha, n_iter, xp, colsum=None):
@@ -121,24 +186,25 @@ def _alternate(P, A, prior, alpha, n_iter, xp, colsum=None):
     Qa = _power(P, alpha, xp)
     Ma = _power(A, alpha, xp) if n_iter > 1 or colsum is None else None
     C0 = xp.sum(Ma, axis=0) if colsum is None else colsum
-    C = C0 + Qa
-    Q = _normalize_rows(_safe_divide(Qa, C, xp) * prior, xp)
+    Q = _first_iteration(Qa, C0, prior, xp)
     history = [Q]
-    g = _safe_divide(C0, C, xp)
+    if n_iter > 1:
+        g = _divide(C0, C0 + Qa, xp)
     for _ in range(1, n_iter):
         # One step of the loop on the reference alone.
-        M = _normalize_rows(_safe_divide(Ma, C0, xp) * prior, xp)
+        M = _normalize_rows(_divide(Ma, C0, xp) * prior, xp)
         Ma = _power(M, alpha, xp)
         C0 = xp.sum(Ma, axis=0)
         # A reference row with no mass left on the live columns drops out
         # (h = 0) instead of turning into 0 / 0.
         dots = g @ M.T
-        h = _safe_divide(xp.ones_like(dots), dots, xp)
+        h = xp.where(dots > 0, 1.0 / xp.where(dots > 0, dots, 1.0), 0.0)
         ga = _power(g, alpha, xp)
         Qa = _power(Q, alpha, xp)
         C = ga * (_power(h, alpha, xp) @ Ma) + Qa
-        Q = _normalize_rows(_safe_divide(Qa, C, xp) * prior, xp)
-        g = _safe_divide(ga * C0, C, xp)
+        Q = _normalize_rows(_divide(Qa, C, xp) * prior, xp)
+        # A column that is empty in every row of this Y stays empty.
+        g = xp.where(C > 0, _divide(ga * C0, C, xp), 0.0)
         history.append(Q)
     return history
 
@@ -156,18 +222,26 @@ def _adjust(P, A, prior, alpha, n_iter, xp, colsum=None, all_iterations=False):
         block = max(1, _BLOCK_ELEMENTS // max(m, 1))
     pieces = [
         _alternate(
-            P[start : min(start + block, n_rows), :], A, prior, alpha, n_iter, xp, colsum
+            P[start : min(start + block, n_rows), :],
+            A,
+            prior,
+            alpha,
+            n_iter,
+            xp,
+            colsum,
         )
         for start in range(0, max(n_rows, 1), block)
     ]
     results = []
     for t in range(n_iter if all_iterations else 1):
         index = t if all_iterations else n_iter - 1
-        Q = pieces[0][index] if len(pieces) == 1 else xp.concat(
-            [piece[index] for piece in pieces], axis=0
+        Q = (
+            pieces[0][index]
+            if len(pieces) == 1
+            else xp.concat([piece[index] for piece in pieces], axis=0)
         )
         empty = xp.sum(Q, axis=1, keepdims=True) <= 0
-        results.append(xp.where(empty, P, Q))
+        results.append(xp.where(empty, P, Q) if bool(xp.any(empty)) else Q)
     return results if all_iterations else results[0]
 
 
@@ -545,9 +619,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # Ties with the base model keep it: an adjustment must earn its place.
         self.adjust_ = bool(accuracy[best] > base_accuracy + 1e-12)
         self.search_results_ = {
-            "params": [
-                {"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid
-            ],
+            "params": [{"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid],
             "accuracy": accuracy,
             "base_accuracy": base_accuracy,
         }
@@ -563,8 +635,15 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1. For a
+            dask array ``X`` (``reference="fit"``), a dask array computed
+            block by block.
         """
+        if is_dask_collection(X):
+            from ._dask import map_blocks_method
+
+            check_is_fitted(self)
+            return map_blocks_method(self, "predict_proba", X, self.classes_.shape[0])
         return self._predict_proba(X, "predict_proba")
 
     def _predict_proba(self, X, method):
@@ -576,8 +655,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         xp, _, _ = get_namespace_and_device(P)
         dtype = P.dtype if P.dtype in (xp.float32, xp.float64) else xp.float64
         P = xp.astype(P, dtype, copy=False)
-        doubtful = (
-            _uncertainty(P, k=self.k, rule=self.uncertainty, xp=xp) >= self.threshold_
+        doubtful = _doubtful(
+            P, k=self.k, rule=self.uncertainty, threshold=self.threshold_, xp=xp
         )
         if not bool(xp.any(doubtful)):
             return P
@@ -590,9 +669,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 return P
             colsum = None
         prior = xp.astype(self.prior_, dtype, copy=False)
-        adjusted = _adjust(
-            P[doubtful], A, prior, self.alpha_, self.n_iter_, xp, colsum
-        )
+        adjusted = _adjust(P[doubtful], A, prior, self.alpha_, self.n_iter_, xp, colsum)
         out = xp.asarray(P, copy=True)
         out[doubtful] = adjusted
         return out
@@ -608,8 +685,13 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
+            Predicted labels (a dask array for a dask array ``X``).
         """
+        if is_dask_collection(X):
+            from ._dask import map_blocks_method
+
+            check_is_fitted(self)
+            return map_blocks_method(self, "predict", X, None, self.classes_.dtype)
         proba = self._predict_proba(X, "predict")
         xp, _, _ = get_namespace_and_device(proba)
         index = xp.argmax(proba, axis=1)

@@ -7,11 +7,12 @@ import warnings
 
 import numpy as np
 import pytest
+from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import entropy as scipy_entropy
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
@@ -21,8 +22,6 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from skprob import AnalyticLogisticRegression, CANCalibrator
-
-from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
 
 
 class _GivenProbabilities(ClassifierMixin, BaseEstimator):
@@ -65,9 +64,7 @@ def _top_k_uncertainty(P, k):
 
 
 def _any_k_uncertainty(P):
-    return np.max(
-        [_top_k_uncertainty(P, k) for k in range(2, P.shape[1] + 1)], axis=0
-    )
+    return np.max([_top_k_uncertainty(P, k) for k in range(2, P.shape[1] + 1)], axis=0)
 
 
 def _skewed_problem(seed=0):
@@ -169,13 +166,45 @@ def test_uncertainty_rules_match_scipy_entropy(n_classes):
         assert np.sum(any_k >= threshold) > np.sum(top_k >= threshold)
 
 
+@pytest.mark.parametrize("threshold", [0.3, 0.9, 1.0])
+def test_doubtful_rows_near_the_confidence_boundary(threshold):
+    # predict_proba skips the sort for rows whose top probability is large;
+    # rows of the form [r, (1-r)/2, (1-r)/2] straddle that cut-off.
+    from scipy.optimize import brentq
+
+    def top3(r):
+        return scipy_entropy([r, (1 - r) / 2, (1 - r) / 2]) / math.log(3)
+
+    if threshold < 1.0:
+        crossing = brentq(lambda r: top3(r) - threshold, 1 / 3, 1 - 1e-12)
+    else:
+        crossing = 1 / 3
+    rng = np.random.default_rng(0)
+    r = np.clip(
+        crossing
+        + np.concatenate([[-1e-6, 1e-6, 1e-4, -1e-4], rng.normal(0, 0.05, 60)]),
+        1 / 3,
+        1,
+    )
+    P = np.zeros((len(r), 5))
+    P[:, 0], P[:, 1], P[:, 2] = r, (1 - r) / 2, (1 - r) / 2
+    # Many sure rows make the sort-skipping path the one taken.
+    sure = np.full((600, 5), 0.01) + 0.95 * np.eye(5)[rng.integers(0, 5, 600)]
+    P = np.concatenate([P, rng.dirichlet(np.full(5, 0.5), size=200), sure])
+    can = CANCalibrator(_given(5), threshold=threshold, prior=np.full(5, 0.2)).fit(
+        np.eye(5), np.arange(5)
+    )
+    changed = np.any(can.predict_proba(P) != P, axis=1)
+    doubtful = _top_k_uncertainty(P, 3) >= threshold
+    assert_array_equal(changed, doubtful)
+    assert 0 < doubtful.sum() < len(P) or threshold == 1.0
+
+
 def test_reference_is_out_of_fold_and_estimator_refitted_on_all_data():
     X, y = load_iris(return_X_y=True)
     base = AnalyticLogisticRegression()
     can = CANCalibrator(base, cv=3).fit(X, y)
-    oof = cross_val_predict(
-        base, X, y, cv=StratifiedKFold(3), method="predict_proba"
-    )
+    oof = cross_val_predict(base, X, y, cv=StratifiedKFold(3), method="predict_proba")
     assert_allclose(can.reference_, oof[_top_k_uncertainty(oof, 3) < 0.9], rtol=1e-12)
     full = AnalyticLogisticRegression().fit(X, y)
     assert_allclose(can.estimator_.coef_, full.coef_, rtol=1e-12)
@@ -229,7 +258,9 @@ def test_digits_well_calibrated_model_loses_little():
     )
     base = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
     base_accuracy = base.fit(X_train, y_train).score(X_test, y_test)
-    loss = base_accuracy - CANCalibrator(base).fit(X_train, y_train).score(X_test, y_test)
+    loss = base_accuracy - CANCalibrator(base).fit(X_train, y_train).score(
+        X_test, y_test
+    )
     auto = CANCalibrator(base, alpha="auto").fit(X_train, y_train)
     loss_auto = base_accuracy - auto.score(X_test, y_test)
     assert loss <= 0.003, (base_accuracy, loss)
@@ -241,7 +272,9 @@ def test_auto_search_scores_match_independent_inner_cv():
     X_train, y_train = X_train[:1500], y_train[:1500]
     base = GaussianNB(priors=np.full(10, 0.1))
     can = CANCalibrator(base, alpha="auto", cv=3).fit(X_train, y_train)
-    oof = cross_val_predict(base, X_train, y_train, cv=StratifiedKFold(3), method="predict_proba")
+    oof = cross_val_predict(
+        base, X_train, y_train, cv=StratifiedKFold(3), method="predict_proba"
+    )
     uncertainty = _top_k_uncertainty(oof, 3)
     results = can.search_results_
     assert [p["alpha"] for p in results["params"]] == [1.0, 0.5, 1.5, 2.0, 3.0]
@@ -365,7 +398,11 @@ def test_inputs_not_modified():
         ({"alpha": 0.0}, ValueError, "'alpha' parameter"),
         ({"n_iter": 0}, ValueError, "'n_iter' parameter"),
         ({"reference": "batch"}, ValueError, "'reference' parameter"),
-        ({"estimator": LinearSVC()}, ValueError, "'estimator' parameter.*predict_proba"),
+        (
+            {"estimator": LinearSVC()},
+            ValueError,
+            "'estimator' parameter.*predict_proba",
+        ),
     ],
 )
 def test_bad_input(params, error, match):
@@ -407,6 +444,7 @@ def test_array_api_matches_numpy(namespace, dtype_name, params):
         namespace=namespace,
         dtype_name=dtype_name,
         methods=("predict_proba", "predict"),
-        attributes=("prior_",) + (("reference_",) if not params.get("reference") else ()),
+        attributes=("prior_",)
+        + (("reference_",) if not params.get("reference") else ()),
     )
     assert fitted.adjust_

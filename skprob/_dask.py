@@ -16,12 +16,12 @@ import dask.array as da
 from dask.array.utils import meta_from_array
 from sklearn import config_context, get_config
 from sklearn.base import clone
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._analytic import _chunk_moments, _merge_moments
 from ._backend import asarray, get_namespace, get_namespace_and_device, to_numpy
 
-__all__ = ["fit_analytic", "map_blocks_rows"]
+__all__ = ["fit_analytic", "map_blocks_method", "map_blocks_rows"]
 
 # Number of partial results merged by one task of the tree: the tree over B
 # blocks is ceil(log(B) / log(8)) tasks deep.
@@ -249,7 +249,8 @@ def map_blocks_rows(func, X, n_out_columns, dtype=None):
     n_out_columns : int or None
         Number of output columns; None for a 1-D output.
     dtype : dtype, default=None
-        Output dtype; that of ``X`` by default.
+        Output dtype; by default float32 for float32 ``X`` and float64
+        otherwise, as skprob's transforms return.
 
     Returns
     -------
@@ -264,7 +265,8 @@ def map_blocks_rows(func, X, n_out_columns, dtype=None):
         )
     if X.numblocks[1] > 1:
         X = X.rechunk({1: -1})
-    dtype = X.dtype if dtype is None else dtype
+    if dtype is None:
+        dtype = X.dtype if X.dtype == "float32" else "float64"
     func = _with_config(func, get_config())
     meta = meta_from_array(X, ndim=1 if n_out_columns is None else 2, dtype=dtype)
     if n_out_columns is None:
@@ -272,3 +274,19 @@ def map_blocks_rows(func, X, n_out_columns, dtype=None):
     return X.map_blocks(
         func, chunks=(X.chunks[0], (n_out_columns,)), dtype=dtype, meta=meta
     )
+
+
+def map_blocks_method(estimator, method, X, n_out_columns, dtype=None):
+    """Lazy ``estimator.<method>(X)`` for a dask array X, one task per row block.
+
+    The fitted estimator is shipped with each task; only methods whose rows do
+    not depend on each other may run blockwise.
+    """
+    check_is_fitted(estimator)
+    if getattr(estimator, "reference", None) == "transductive":
+        raise ValueError(
+            f"{type(estimator).__name__}(reference='transductive') adjusts each "
+            "row using the other rows of the batch, so it cannot run blockwise on "
+            "a dask array; use reference='fit', or compute X first."
+        )
+    return map_blocks_rows(getattr(estimator, method), X, n_out_columns, dtype)

@@ -24,7 +24,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._backend import entropy, get_namespace_and_device, logsumexp
+from ._backend import (
+    entropy,
+    get_namespace_and_device,
+    is_dask_collection,
+    logsumexp,
+)
 from ._validation import check_probability_rows
 
 __all__ = ["EntropyNormalizer", "entropy_normalize"]
@@ -478,8 +483,13 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         Q : ndarray of shape (n_samples, n_classes)
-            Probability rows with entropy ``target_entropy_``.
+            Probability rows with entropy ``target_entropy_``. For a dask
+            array ``X``, a dask array computed block by block.
         """
+        if is_dask_collection(X):
+            from ._dask import map_blocks_method
+
+            return map_blocks_method(self, "transform", X, X.shape[1])
         return self._solve(X)[0]
 
     def row_exponents(self, X):

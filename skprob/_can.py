@@ -289,11 +289,14 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         (``min(k, n_classes)`` is used).
     threshold : float in (0, 1] or "auto", default=0.9
         Rows with uncertainty ``>= threshold`` are adjusted; out-of-fold rows
-        with uncertainty ``< threshold`` form the reference set.
+        with uncertainty ``< threshold`` form the reference set. ``"auto"``
+        chooses among 0.5, 0.6, 0.7, 0.8, 0.9 and 0.95 (see Notes).
     alpha : float > 0 or "auto", default=1.0
         Exponent applied at each iteration; ``alpha > 1`` sharpens.
+        ``"auto"`` chooses among 0.5, 1, 1.5, 2 and 3.
     n_iter : int >= 1 or "auto", default=1
-        Number of alternating normalisations.
+        Number of alternating normalisations. ``"auto"`` chooses among 1, 2
+        and 3.
     reference : {"fit", "transductive"}, default="fit"
         ``"fit"`` adjusts with the confident out-of-fold predictions stored at
         fit time: each row's prediction is independent of the batch.
@@ -361,10 +364,19 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     unchanged, and columns that are zero in ``[A; p]`` stay zero, so exact
     zeros never produce NaN.
 
+    The ``"auto"`` options are chosen on the out-of-fold predictions by an
+    inner cross-validation with the same ``cv``: for each split the reference
+    set and the prior come from the training part and the accuracy is
+    measured on the held-out part. Every combination of the candidate values
+    is tried (the default value first, so ties keep it); if the best is not
+    strictly more accurate than the unadjusted predictions, ``adjust_`` is
+    False and :meth:`predict_proba` returns the base model's probabilities.
+
     References
     ----------
-    .. [1] M. Jia, A. Sun, et al., "When in Doubt: Improving Classification
-       Performance with Alternating Normalization", Findings of EMNLP 2021.
+    .. [1] M. Jia, A. Reiter, S.-N. Lim, Y. Artzi and C. Cardie, "When in
+       Doubt: Improving Classification Performance with Alternating
+       Normalization", Findings of EMNLP 2021.
 
     Examples
     --------

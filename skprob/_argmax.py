@@ -1,9 +1,10 @@
-"""Class probabilities defined by the argmax of noisy scores (noise reparameterisation)."""
+"""Class probabilities of the argmax of noisy scores (noise reparameterisation)."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # For scores mu and i.i.d. noise eps with density f and CDF F,
-#     p_i = P(argmax_j (mu_j + eps_j) = i) = int f(e) prod_{j != i} F(e + mu_i - mu_j) de.
+#     p_i = P(argmax_j (mu_j + eps_j) = i)
+#         = int f(e) prod_{j != i} F(e + mu_i - mu_j) de.
 # Every rule below evaluates this one-dimensional integral with nodes that do not
 # depend on the data, so a whole block of rows is one array expression, and the
 # product over classes is a sum of log-CDFs (1000 classes or scores of +-1e3 do
@@ -201,7 +202,8 @@ def _exponential_log_mass(z, n_nodes, xp, dev):
 
 def _uniform_log_mass(z, n_nodes, xp, dev):
     # U(0, 1) noise. With tau = e + z_i - max z in [0, 1] and d_j = max z - z_j,
-    # p_i = int_0^{1 - d_i} H(tau) / (tau + d_i) dtau, H(tau) = prod_j min(1, tau + d_j).
+    # p_i = int_0^{1 - d_i} H(tau) / (tau + d_i) dtau with
+    # H(tau) = prod_j min(1, tau + d_j).
     # H is a polynomial between the sorted kinks b_j = 1 - d_j (shared by all
     # classes), so Gauss-Legendre on each of those K segments with ceil(K / 2)
     # nodes is exact. Class i integrates the segments that end at or below b_i.
@@ -319,9 +321,10 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
         scores by ``scale``.
     n_nodes : int >= 2, default=None
         Number of quadrature nodes. ``None`` chooses: 49 (up to 10 classes),
-        97 (up to 100) or 129 for ``"gaussian"``, 129 for ``"logistic"`` and frozen distributions,
-        and ``ceil(n_classes / 2)`` (exact) for ``"uniform"`` and
-        ``"exponential"``. Ignored for ``"gumbel"`` and for two Gaussian classes.
+        97 (up to 100) or 129 for ``"gaussian"``, 129 for ``"logistic"`` and
+        frozen distributions, and ``ceil(n_classes / 2)`` (exact) for
+        ``"uniform"`` and ``"exponential"``. Ignored for ``"gumbel"`` and for
+        two Gaussian classes.
 
     Returns
     -------

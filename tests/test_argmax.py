@@ -4,6 +4,13 @@
 
 import numpy as np
 import pytest
+from array_api_helpers import (
+    NAMESPACE_DTYPES,
+    assert_in_namespace,
+    check_namespace_matches_numpy,
+    load_namespace,
+    rtol_for,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from scipy.integrate import quad
@@ -14,14 +21,6 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skprob import ArgmaxProbabilityTransformer, argmax_probabilities
 from skprob._backend import to_numpy
-
-from array_api_helpers import (
-    NAMESPACE_DTYPES,
-    assert_in_namespace,
-    check_namespace_matches_numpy,
-    load_namespace,
-    rtol_for,
-)
 
 NAMED = ["gumbel", "gaussian", "logistic", "uniform", "exponential"]
 

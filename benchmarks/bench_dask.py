@@ -1,4 +1,4 @@
-"""Benchmark the dask scale-out of AnalyticLogisticRegression against a partial_fit loop.
+"""Benchmark the dask fit of AnalyticLogisticRegression against a partial_fit loop.
 
 Data: ``rows x features`` float64 standard normal rows (10^7 x 100 = 8 GB by
 default) with three classes derived from the first two features. The data is
@@ -111,7 +111,10 @@ def run_dask(kind, rows, features, chunk_rows):
         start = time.perf_counter()
         if kind == "fit":
             model = AnalyticLogisticRegression().fit(X, y)
-            extra = {"coef": model.coef_.tolist(), "intercept": model.intercept_.tolist()}
+            extra = {
+                "coef": model.coef_.tolist(),
+                "intercept": model.intercept_.tolist(),
+            }
         elif kind == "gemm":
             (X.T @ X).compute()
             extra = {}
@@ -256,7 +259,7 @@ def main():
             result = measure(method, n_rows, features, chunk_rows)
             results[(n_rows, chunk_rows, method)] = result
             gemm = results.get((n_rows, chunk_rows, "gemm"))
-            ratio = f"{result['seconds'] / gemm['seconds']:8.2f}" if gemm else f"{'':>8}"
+            ratio = f"{result['seconds'] / gemm['seconds']:8.2f}" if gemm else " " * 8
             if method == "loop":
                 workers, client = "(one process)", f"{result['peak_mb']:10.0f}"
             else:

@@ -51,7 +51,7 @@ def _is_dask_frame(obj):
 
 
 def _vector_blocks(vector, X, name):
-    """Delayed blocks of the 1-D ``vector`` (y or sample_weight) aligned with X's rows."""
+    """Delayed blocks of the 1-D ``vector`` (y or sample_weight), aligned with X."""
     if isinstance(X, da.Array):
         row_chunks = X.chunks[0]
         if _is_dask_frame(vector):
@@ -101,7 +101,7 @@ def _vector_blocks(vector, X, name):
 
 
 def _row_blocks(X, y, sample_weight):
-    """Lists of delayed row blocks of X, y and sample_weight (None entries if absent)."""
+    """Delayed row blocks of X, y and sample_weight (Nones if it is absent)."""
     if isinstance(X, da.Array):
         if X.ndim != 2:
             raise ValueError(f"Expected a 2-D dask array for X, got shape {X.shape}.")
@@ -222,7 +222,9 @@ def fit_analytic(estimator, X, y, sample_weight=None):
     )
     (result,) = dask.compute(statistics_graph(estimator, X, y, sample_weight))
     if result is None:
-        raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+        raise ValueError(
+            "Found array with 0 sample(s) while a minimum of 1 is required."
+        )
     classes, moments = result
     if classes.shape[0] < 2:
         raise ValueError(

@@ -21,7 +21,9 @@ from skprob import AnalyticLogisticRegression
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
-FITTED = ["coef_", "intercept_", "means_", "covariance_", "priors_", "class_weight_sums_"]
+FITTED = [
+    "coef_", "intercept_", "means_", "covariance_", "priors_", "class_weight_sums_"
+]
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +170,9 @@ def test_dask_dataframe_fit(client):
     _assert_same_fit(fitted, reference)
     assert_array_equal(fitted.feature_names_in_, columns)
     assert_array_equal(fitted.classes_, ["cat", "dog", "eel"])
-    assert_array_equal(fitted.predict(frame[columns]), reference.predict(frame[columns]))
+    assert_array_equal(
+        fitted.predict(frame[columns]), reference.predict(frame[columns])
+    )
     assert_allclose(
         fitted.predict_proba(frame[columns]),
         reference.predict_proba(frame[columns]),

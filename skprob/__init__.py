@@ -7,6 +7,8 @@ from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
 from ._attention import attention, entropy_invariant_scale
 from ._entropy import EntropyNormalizer, entropy_normalize
 from ._can import CANCalibrator
+from ._masking import MaskingConsistentEncoder, masked_embedding_expectation
+from ._vae import VAEDensity
 
 __version__ = "0.1.0.dev0"
 
@@ -19,4 +21,7 @@ __all__ = [
     "entropy_invariant_scale",
     "entropy_normalize",
     "CANCalibrator",
+    "MaskingConsistentEncoder",
+    "VAEDensity",
+    "masked_embedding_expectation",
 ]

@@ -17,6 +17,13 @@ INIT_PARAMS = {
     # input="proba" rejects rows that are not probabilities; the common checks
     # feed arbitrary reals, which are valid logits
     "EntropyNormalizer": {"input": "logits"},
+    # a tiny network and a few epochs: tests/test_vae.py covers the defaults
+    "VAEDensity": {
+        "hidden_layer_sizes": (8,),
+        "max_iter": 5,
+        "early_stopping": False,
+        "n_importance_samples": 8,
+    },
 }
 
 # Checks an estimator is known to fail, with the reason. Keyed by class name.

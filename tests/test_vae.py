@@ -1,0 +1,419 @@
+"""Tests for VAEDensity."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
+from sklearn import config_context
+from sklearn.decomposition import FactorAnalysis
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KernelDensity
+
+from skprob._backend import to_numpy
+from skprob._vae import VAEDensity, _negative_bound
+from tests.array_api_helpers import (
+    NAMESPACE_DTYPES,
+    assert_in_namespace,
+    check_namespace_matches_numpy,
+    load_namespace,
+)
+
+
+def _latent_data(n_samples, seed, *, n_features=10, noise=0.1):
+    """x = A tanh(B z + c) + noise, z ~ N(0, I_2): a fixed random 2-D manifold."""
+    g = np.random.default_rng(12345)
+    B = 1.5 * g.standard_normal((2, 16))
+    c = g.standard_normal(16)
+    A = g.standard_normal((16, n_features)) / 4.0
+    rng = np.random.default_rng(seed)
+    z = rng.standard_normal((n_samples, 2))
+    return np.tanh(z @ B + c) @ A + noise * rng.standard_normal((n_samples, n_features))
+
+
+def _decoder_mean(model, Z):
+    """Decoder mean in the units of X, from the public attributes only."""
+    h = Z
+    for coef, intercept in zip(
+        model.decoder_coefs_[:-1], model.decoder_intercepts_[:-1]
+    ):
+        h = np.tanh(h @ coef + intercept)
+    out = h @ model.decoder_coefs_[-1] + model.decoder_intercepts_[-1]
+    return model.mean_ + model.scale_ * out
+
+
+def _quadrature_log_density(model, X, step, half_width=7.0):
+    """log p(x) = log int N(x; mu(z), diag noise_variance_) N(z; 0, I) dz on a grid.
+
+    The trapezoid rule on a smooth integrand that vanishes at the edges
+    converges exponentially in 1 / step.
+    """
+    grid = np.arange(-half_width, half_width + step / 2, step)
+    Z = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
+    sd = np.sqrt(model.noise_variance_)
+    M = _decoder_mean(model, Z) / sd
+    Xs = X / sd
+    sq = (Xs**2).sum(1)[:, None] - 2 * Xs @ M.T + (M**2).sum(1)[None, :]
+    log_lik = -0.5 * sq - np.log(sd).sum() - 0.5 * X.shape[1] * np.log(2 * np.pi)
+    log_prior = -0.5 * (Z**2).sum(1) - np.log(2 * np.pi)
+    return logsumexp(log_lik + log_prior, axis=1) + 2 * np.log(step)
+
+
+@pytest.fixture(scope="module")
+def nonlinear_split():
+    return _latent_data(2000, 0), _latent_data(1000, 1)
+
+
+@pytest.fixture(scope="module")
+def nonlinear_vae(nonlinear_split):
+    return VAEDensity(random_state=0).fit(nonlinear_split[0])
+
+
+@pytest.fixture(scope="module")
+def quadrature_case():
+    """A 2-D latent model with a broad posterior, its evaluation points and
+    their log-density by quadrature."""
+    X = _latent_data(1000, 2, n_features=5, noise=0.5)
+    model = VAEDensity(hidden_layer_sizes=(32, 32), n_iter_no_change=30, random_state=0)
+    model.fit(X)
+    X_eval = _latent_data(20, 3, n_features=5, noise=0.5)
+    fine = _quadrature_log_density(model, X_eval, 0.05)
+    coarse = _quadrature_log_density(model, X_eval, 0.1)
+    assert_allclose(fine, coarse, atol=1e-6)  # the reference itself has converged
+    return model, X_eval, fine
+
+
+# ----------------------------------------------------------------- gradients
+
+
+def _random_params(rng, n_features, n_latent, hidden, decoder):
+    params = []
+    for widths in (
+        [n_features] + hidden + [2 * n_latent],
+        [n_latent] + hidden[::-1] + [n_features],
+    ):
+        for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+            params.append(rng.normal(0, 0.6, (fan_in, fan_out)))
+            params.append(rng.normal(0, 0.3, fan_out))
+    if decoder == "gaussian":
+        params.append(rng.normal(0, 0.3, n_features))
+    return params
+
+
+@pytest.mark.parametrize("decoder", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("n_draws", [None, 4], ids=["elbo", "iwae4"])
+def test_gradients_match_finite_differences(decoder, activation, n_draws):
+    rng = np.random.default_rng(0)
+    n_rows, n_features, n_latent, hidden = 9, 4, 2, [5, 3]
+    params = _random_params(rng, n_features, n_latent, hidden, decoder)
+    if decoder == "gaussian":
+        X = rng.standard_normal((n_rows, n_features))
+    else:
+        X = (rng.random((n_rows, n_features)) < 0.4).astype(float)
+    shape = (n_rows, n_latent) if n_draws is None else (n_draws, n_rows, n_latent)
+    eps = rng.standard_normal(shape)
+
+    def loss(p, compute_gradient=False):
+        return _negative_bound(
+            p,
+            X,
+            eps,
+            n_encoder_layers=len(hidden) + 1,
+            activation=activation,
+            decoder=decoder,
+            reg_variance=1e-3,
+            weight_decay=0.1,
+            xp=np,
+            compute_gradient=compute_gradient,
+        )
+
+    _, _, gradients = loss(params, True)
+    n_blocks = 4 * (len(hidden) + 1) + (decoder == "gaussian")
+    assert len(gradients) == len(params) == n_blocks
+    step = 1e-6
+    for block, (param, gradient) in enumerate(zip(params, gradients)):
+        numeric = np.zeros_like(param)
+        for index in np.ndindex(param.shape):
+            shifted = [p.copy() for p in params]
+            shifted[block][index] += step
+            upper = loss(shifted)[0]
+            shifted[block][index] -= 2 * step
+            lower = loss(shifted)[0]
+            numeric[index] = (upper - lower) / (2 * step)
+        # atol: central differences of a loss of order 10 carry ~1e-10 rounding
+        assert_allclose(
+            gradient, numeric, rtol=1e-5, atol=1e-8, err_msg=f"block {block}"
+        )
+
+
+# ------------------------------------------------- importance sampling vs quadrature
+
+
+@pytest.mark.parametrize("proposal", ["encoder", "defensive"])
+def test_importance_sampling_matches_quadrature(quadrature_case, proposal):
+    model, X_eval, reference = quadrature_case
+    model.set_params(n_importance_samples=5000, proposal=proposal)
+    try:
+        error = np.abs(model.score_samples(X_eval) - reference)
+    finally:
+        model.set_params(n_importance_samples=128, proposal="encoder")
+    if proposal == "defensive":
+        assert np.max(error) <= 0.02
+    else:
+        # With q itself as proposal the per-point error has heavy tails (an
+        # encoder fitted by the ELBO is narrower than the posterior): within
+        # 0.02 nats on average, single points measured up to ~0.05 off.
+        assert np.mean(error) <= 0.02
+
+
+def test_estimate_increases_with_samples_towards_quadrature(quadrature_case):
+    model, X_eval, reference = quadrature_case
+    rng = np.random.default_rng(1)
+    total = 8192  # draws per point for every K: fresh, independent draws per row
+    means, errors = [], []
+    for n_draws in (1, 4, 16, 64, 256):
+        eps = rng.standard_normal((total, X_eval.shape[0], 2))
+        log_w = model._log_weights(X_eval, eps)
+        estimates = logsumexp(log_w.reshape(total // n_draws, n_draws, -1), axis=1)
+        estimates -= np.log(n_draws)
+        means.append(estimates.mean())
+        # standard error of the mean over points of the per-point averages
+        per_point_var = estimates.var(axis=0, ddof=1) / estimates.shape[0]
+        errors.append(np.sqrt(per_point_var.sum()) / X_eval.shape[0])
+    means, errors = np.array(means), np.array(errors)
+    increments = np.diff(means)
+    noise = np.sqrt(errors[1:] ** 2 + errors[:-1] ** 2)
+    # E[log p_hat_K] increases with K: clearly for the first steps, and no later
+    # step goes down by more than its noise.
+    assert increments[0] > 5 * noise[0] and increments[1] > 5 * noise[1]
+    assert np.all(increments > -3 * noise)
+    # a lower bound in expectation, approaching the quadrature value
+    gaps = reference.mean() - means
+    assert np.all(gaps > -3 * errors)
+    assert gaps[-1] < 0.01 < gaps[0]
+
+
+# -------------------------------------------------------------- other references
+
+
+def test_linear_decoder_is_factor_analysis():
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((2, 6))
+    psi = rng.uniform(0.1, 0.5, 6)
+    mu = rng.standard_normal(6)
+
+    def draw(n):
+        return (
+            mu
+            + rng.standard_normal((n, 2)) @ W
+            + np.sqrt(psi) * rng.standard_normal((n, 6))
+        )
+
+    X, X_test = draw(2000), draw(500)
+    vae = VAEDensity(hidden_layer_sizes=(), random_state=0).fit(X)
+    # Without hidden layers the decoder is linear: p(x) = N(m, W^T W + Psi)
+    # in closed form from the fitted attributes.
+    W_fit = vae.decoder_coefs_[0] * vae.scale_
+    cov = W_fit.T @ W_fit + np.diag(vae.noise_variance_)
+    mean = vae.mean_ + vae.scale_ * vae.decoder_intercepts_[0]
+    exact = multivariate_normal(mean, cov).logpdf(X_test)
+    vae.set_params(n_importance_samples=2000)
+    assert np.max(np.abs(vae.score_samples(X_test) - exact)) < 0.01
+    # ... and the fit reaches factor analysis' maximum likelihood
+    assert (
+        abs(vae.score(X_test) - FactorAnalysis(n_components=2).fit(X).score(X_test))
+        < 0.02
+    )
+    # samples follow the same Gaussian: moments within 4 standard errors
+    n = 20000
+    S = vae.sample(n, random_state=1)
+    var = np.diag(cov)
+    assert np.all(np.abs(S.mean(0) - mean) < 4 * np.sqrt(var / n))
+    cov_se = np.sqrt((np.outer(var, var) + cov**2) / n)
+    assert np.all(np.abs(np.cov(S.T) - cov) < 4 * cov_se)
+
+
+def test_beats_gaussian_mixture_and_kernel_density(nonlinear_split, nonlinear_vae):
+    X, X_test = nonlinear_split
+    gmm = GridSearchCV(
+        GaussianMixture(random_state=0), {"n_components": [2, 4, 8, 16, 32]}, cv=3
+    ).fit(X)
+    kde = GridSearchCV(
+        KernelDensity(), {"bandwidth": np.geomspace(0.05, 0.5, 8)}, cv=3
+    ).fit(X)
+    gmm_score = gmm.best_estimator_.score(X_test)
+    kde_score = kde.best_estimator_.score(X_test) / X_test.shape[0]
+    assert nonlinear_vae.score(X_test) >= max(gmm_score, kde_score)
+
+
+def test_gaussian_density_integrates_to_one():
+    rng = np.random.default_rng(0)
+    t = rng.standard_normal(600)
+    X = (np.sign(t) * t**2 + 0.3 * rng.standard_normal(600))[:, None] * 3.0 + 10.0
+    vae = VAEDensity(
+        n_components=1,
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        early_stopping=False,
+        n_importance_samples=4096,
+        random_state=0,
+    ).fit(X)
+    grid = np.linspace(-40, 60, 2001)[:, None]
+    # exp of the log-mean-exp is an unbiased estimate of p(x) itself
+    mass = np.sum(np.exp(vae.score_samples(grid))) * (grid[1, 0] - grid[0, 0])
+    assert abs(mass - 1.0) < 0.02
+
+
+def test_bernoulli_probabilities_sum_to_one():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(800)
+    logits = np.c_[2 * z, -2 * z, z + 1, np.zeros_like(z)]
+    X = (rng.random(logits.shape) < 1 / (1 + np.exp(-logits))).astype(float)
+    vae = VAEDensity(
+        decoder="bernoulli",
+        n_components=1,
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        early_stopping=False,
+        n_importance_samples=4096,
+        random_state=0,
+    ).fit(X)
+    every_vector = np.array(np.meshgrid(*[[0.0, 1.0]] * 4)).reshape(4, -1).T
+    assert abs(np.exp(vae.score_samples(every_vector)).sum() - 1.0) < 0.02
+    S = vae.sample(500, random_state=0)
+    assert S.shape == (500, 4) and set(np.unique(S)) <= {0.0, 1.0}
+
+
+def test_dequantized_probabilities_sum_to_one():
+    rng = np.random.default_rng(0)
+    X = rng.poisson(rng.choice([2.0, 9.0], size=(800, 1))).astype(float)
+    vae = VAEDensity(
+        dequantize=True,
+        n_components=1,
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        early_stopping=False,
+        n_importance_samples=4096,
+        random_state=0,
+    ).fit(X)
+    counts = np.arange(-30.0, 50.0)[:, None]
+    # log P(k) of the discrete model: a probability mass over the integers
+    assert abs(np.exp(vae.score_samples(counts)).sum() - 1.0) < 0.02
+    S = vae.sample(300, random_state=0)
+    assert S.shape == (300, 1) and np.all(S == np.floor(S))
+    with pytest.raises(ValueError, match="integer-valued"):
+        vae.score_samples(np.array([[1.5]]))
+
+
+# ------------------------------------------------------------ estimator behaviour
+
+
+def test_reproducible_and_row_independent(quadrature_case):
+    model, X_eval, _ = quadrature_case
+    X = _latent_data(300, 4, n_features=5, noise=0.5)
+    params = dict(hidden_layer_sizes=(8,), max_iter=20, early_stopping=False)
+    a = VAEDensity(random_state=3, **params).fit(X)
+    b = VAEDensity(random_state=3, **params).fit(X)
+    c = VAEDensity(random_state=4, **params).fit(X)
+    assert_array_equal(a.score_samples(X_eval), b.score_samples(X_eval))
+    assert not np.allclose(a.score_samples(X_eval), c.score_samples(X_eval))
+    # one row's estimate does not depend on the rows around it
+    full = model.score_samples(X_eval)
+    assert_allclose(model.score_samples(X_eval[5:9]), full[5:9], rtol=1e-12)
+    assert_allclose(model.score_samples(X_eval[::-1]), full[::-1], rtol=1e-12)
+    assert model.score(X_eval) == pytest.approx(full.mean(), rel=1e-12)
+    assert_array_equal(model.sample(5, random_state=0), model.sample(5, random_state=0))
+
+
+def test_training_record_and_early_stopping(capsys):
+    X = _latent_data(500, 5, n_features=5, noise=0.5)
+    vae = VAEDensity(hidden_layer_sizes=(16,), verbose=1, random_state=0).fit(X)
+    out = capsys.readouterr().out
+    assert "Epoch 1: training loss" in out and "validation bound" in out
+    assert vae.n_iter_ < vae.max_iter  # stopped on the third validation plateau
+    assert len(vae.loss_curve_) == len(vae.validation_scores_) == vae.n_iter_
+    assert vae.best_validation_score_ == max(vae.validation_scores_)
+    assert vae.loss_curve_[-1] < vae.loss_curve_[0]
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        VAEDensity(hidden_layer_sizes=(4,), max_iter=2, random_state=0).fit(X)
+    quiet = VAEDensity(hidden_layer_sizes=(4,), max_iter=3, early_stopping=False)
+    assert quiet.fit(X).validation_scores_ is None and quiet.n_iter_ == 3
+
+
+def test_float32_preserved():
+    X = _latent_data(200, 6, n_features=3, noise=0.3).astype(np.float32)
+    vae = VAEDensity(
+        hidden_layer_sizes=(8,), max_iter=5, early_stopping=False, random_state=0
+    ).fit(X)
+    assert vae.score_samples(X).dtype == np.float32
+    assert vae.sample(3, random_state=0).dtype == np.float32
+    assert vae.decoder_coefs_[0].dtype == np.float32
+
+
+def test_bad_input():
+    X = _latent_data(100, 7, n_features=3)
+    X_copy = X.copy()
+    small = dict(hidden_layer_sizes=(4,), max_iter=2, early_stopping=False)
+    vae = VAEDensity(**small).fit(X)
+    assert_array_equal(X, X_copy)
+    X_nan = X.copy()
+    X_nan[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        VAEDensity(**small).fit(X_nan)
+    with pytest.raises(ValueError, match="NaN"):
+        vae.score_samples(X_nan)
+    with pytest.raises(ValueError, match="features"):
+        vae.score_samples(X[:, :2])
+    with pytest.raises(ValueError, match="n_components"):
+        VAEDensity(n_components=0).fit(X)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        VAEDensity(hidden_layer_sizes=(4, 0)).fit(X)
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        VAEDensity(decoder="bernoulli", **small).fit(X)
+    with pytest.raises(ValueError, match="integer-valued"):
+        VAEDensity(dequantize=True, **small).fit(X)
+    with pytest.raises(ValueError, match="decoder='gaussian'"):
+        VAEDensity(dequantize=True, decoder="bernoulli").fit(np.ones((5, 2)))
+    with pytest.raises(ValueError, match="positive integer"):
+        vae.sample(0)
+    with pytest.raises(NotFittedError):
+        VAEDensity().score_samples(X)
+
+
+# 8 epochs: far from converged, but enough to run every step of fit
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
+@pytest.mark.parametrize("n_fit_draws", [1, 3])
+def test_array_api_matches_numpy(namespace, dtype_name, n_fit_draws):
+    X = _latent_data(150, 8, n_features=4, noise=0.3)
+    vae = VAEDensity(
+        hidden_layer_sizes=(8,),
+        max_iter=8,
+        n_iter_no_change=3,
+        n_importance_samples=16,
+        n_importance_samples_fit=n_fit_draws,
+        random_state=0,
+    )
+    fitted = check_namespace_matches_numpy(
+        vae,
+        X,
+        namespace=namespace,
+        dtype_name=dtype_name,
+        methods=("score_samples",),
+        attributes=("mean_", "scale_", "noise_variance_"),
+    )
+    xp = load_namespace(namespace)
+    with config_context(array_api_dispatch=True):
+        S = fitted.sample(4, random_state=0)
+        with pytest.raises(ValueError, match="same namespace"):
+            fitted.score_samples(X.astype(dtype_name))
+    assert_in_namespace(S, xp, dtype_name)
+    reference = vae.fit(X.astype(dtype_name)).sample(4, random_state=0)
+    assert_allclose(
+        to_numpy(S), reference, rtol=1e-4 if dtype_name == "float32" else 1e-7
+    )

@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._accuracy import AccuracyOptimizedLinear, expected_accuracy
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
 from ._attention import attention, entropy_invariant_scale
@@ -13,6 +14,7 @@ from ._vae import VAEDensity
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "AccuracyOptimizedLinear",
     "AnalyticLogisticRegression",
     "ArgmaxProbabilityTransformer",
     "EntropyNormalizer",
@@ -20,6 +22,7 @@ __all__ = [
     "attention",
     "entropy_invariant_scale",
     "entropy_normalize",
+    "expected_accuracy",
     "CANCalibrator",
     "MaskingConsistentEncoder",
     "VAEDensity",

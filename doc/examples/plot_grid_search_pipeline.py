@@ -74,7 +74,7 @@ lr_pipe = Pipeline(
 )
 lr_search = GridSearchCV(
     lr_pipe,
-    {"clf__C": [0.01, 0.1, 0.3, 1.0]},
+    {"clf__C": [0.1, 0.3, 1.0]},
     scoring=scoring,
     refit="accuracy",
     cv=cv,

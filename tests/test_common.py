@@ -34,11 +34,6 @@ EXPECTED_FAILED_CHECKS = {
             "L-BFGS runs agree only to the optimiser's tolerance, which can exceed "
             "the check's 1e-7 (weights are tested in test_accuracy.py)"
         ),
-        "check_array_api_input": (
-            "predict_proba calls argmax_probabilities(noise='gaussian'), whose "
-            "scipy.special.log_ndtr cannot read array_api_strict's 'device1'; the "
-            "CPU namespaces are covered by test_accuracy.py::test_array_api"
-        ),
     },
     "CANCalibrator": {
         name: (

@@ -6,8 +6,8 @@ from ._accuracy import AccuracyOptimizedLinear, expected_accuracy
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
 from ._attention import attention, entropy_invariant_scale
-from ._entropy import EntropyNormalizer, entropy_normalize
 from ._can import CANCalibrator
+from ._entropy import EntropyNormalizer, entropy_normalize
 from ._masking import MaskingConsistentEncoder, masked_embedding_expectation
 from ._vae import VAEDensity
 

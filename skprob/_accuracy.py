@@ -24,16 +24,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import argmax_probabilities
 from ._backend import (
     asarray,
-    check_same_namespace,
     get_namespace_and_device,
     to_host,
 )
+from ._linear import LinearScoresMixin
 from ._validation import check_sample_weight
 
 __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
@@ -386,7 +386,7 @@ def expected_accuracy(scores, y, sigma, *, sample_weight=None, n_nodes=None):
     return _mean_expected_accuracy(scores, y_index, weights, float(sigma), n_nodes)
 
 
-class AccuracyOptimizedLinear(ClassifierMixin, BaseEstimator):
+class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Linear classifier trained for its expected accuracy (EXACT).
 
     Scores ``s = X W^T + b`` receive independent Gaussian noise ``N(0, sigma^2)``
@@ -679,56 +679,6 @@ class AccuracyOptimizedLinear(ClassifierMixin, BaseEstimator):
         if not self.fit_intercept:
             intercept = intercept[:0]
         return np.concatenate([coef.ravel(), intercept])
-
-    def decision_function(self, X):
-        """Normalised class scores ``X coef_^T + intercept_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the score of ``classes_[1]`` against
-            ``classes_[0]``, as in :class:`~sklearn.linear_model.LogisticRegression`.
-        """
-        return self._scores(X, "decision_function")
-
-    def _scores(self, X, method):
-        check_is_fitted(self)
-        check_same_namespace(X, self, attribute="coef_", method=method)
-        xp, _, _ = get_namespace_and_device(X)
-        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
-        xp, _, _ = get_namespace_and_device(X)
-        coef = xp.astype(self.coef_, X.dtype)
-        intercept = xp.astype(self.intercept_, X.dtype)
-        scores = X @ coef.T + intercept
-        if scores.shape[1] == 1:
-            return xp.reshape(scores, (-1,))
-        return scores
-
-    def predict(self, X):
-        """Class with the largest score for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        scores = self._scores(X, "predict")
-        xp, _, _ = get_namespace_and_device(scores)
-        if scores.ndim == 1:
-            index = xp.astype(scores > 0, xp.int64)
-        else:
-            index = xp.argmax(scores, axis=1)
-        return xp.take(self.classes_, index, axis=0)
 
     def predict_proba(self, X):
         """Probability that each class has the largest score under the noise.

@@ -11,12 +11,11 @@ from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._backend import (
     add_to_diagonal,
     asarray,
-    check_same_namespace,
     expit,
     get_namespace_and_device,
     is_dask_collection,
@@ -24,6 +23,7 @@ from ._backend import (
     softmax,
     to_numpy,
 )
+from ._linear import LinearScoresMixin
 from ._validation import check_prior, check_sample_weight
 
 __all__ = ["AnalyticLogisticRegression"]
@@ -186,7 +186,7 @@ def _fit_temperature(scores, target, weight):
     return math.exp(result.x)
 
 
-class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
+class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimator):
     """Logistic / softmax regression in closed form from class-conditional moments.
 
     The coefficients are those of the Gaussian class-conditional model with a
@@ -205,7 +205,8 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         Shared covariance. ``"mean"`` averages the class covariances with equal
         weights, so a large class does not dominate the shape of the decision
         boundary; ``"pooled"`` weights them by class size (the within-class
-        covariance of :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`).
+        covariance of
+        :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`).
     shrinkage : None, float in [0, 1], "ledoit-wolf" or "oas", default=None
         Shrinkage ``lam`` towards a scaled identity:
         ``Sigma_lam = (1 - lam) Sigma + lam tr(Sigma) / d I``. ``"ledoit-wolf"``
@@ -318,7 +319,10 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         "priors": ["array-like", None],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, 1, closed="left")],
-        "temperature": [Interval(Real, 0, None, closed="neither"), StrOptions({"auto"})],
+        "temperature": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto"}),
+        ],
         "refine_iter": [Interval(Integral, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
     }
@@ -428,7 +432,9 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
             X, y, sample_weight, classes if first_call else None
         )
         chunk = _chunk_moments(X, y_index, sample_weight, self.classes_.shape[0], xp)
-        self._moments = chunk if first_call else _merge_moments(self._moments, chunk, xp)
+        self._moments = (
+            chunk if first_call else _merge_moments(self._moments, chunk, xp)
+        )
         self._solve(xp)
         return self
 
@@ -565,10 +571,12 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         scores, targets, weights = [], [], []
         for held_out, rows in enumerate(folds):
             others = [m for i, m in enumerate(fold_moments) if i != held_out]
-            model = self._closed_form(functools.reduce(
-                lambda a, b: _merge_moments(a, b, xp), others
-            ), xp)
-            fold_scores = xp.take(X, rows, axis=0) @ model["coef_"].T + model["intercept_"]
+            model = self._closed_form(
+                functools.reduce(lambda a, b: _merge_moments(a, b, xp), others), xp
+            )
+            fold_scores = (
+                xp.take(X, rows, axis=0) @ model["coef_"].T + model["intercept_"]
+            )
             fold_scores = to_numpy(fold_scores).astype(np.float64)
             if fold_scores.shape[1] == 1:
                 fold_scores = fold_scores[:, 0]
@@ -677,56 +685,6 @@ class AnalyticLogisticRegression(ClassifierMixin, BaseEstimator):
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
         self.n_iter_ = n_iter
-
-    def _scores(self, X, method):
-        check_is_fitted(self)
-        check_same_namespace(X, self, attribute="coef_", method=method)
-        xp, _, _ = get_namespace_and_device(X)
-        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
-        xp, _, dev = get_namespace_and_device(X)
-        coef = xp.astype(self.coef_, X.dtype)
-        intercept = xp.astype(self.intercept_, X.dtype)
-        scores = X @ coef.T + intercept
-        if scores.shape[1] == 1:
-            return xp.reshape(scores, (-1,))
-        return scores
-
-    def decision_function(self, X):
-        """Class scores ``X W + b``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the score of ``classes_[1]`` against
-            ``classes_[0]``, as in :class:`~sklearn.linear_model.LogisticRegression`.
-        """
-        return self._scores(X, "decision_function")
-
-    def predict(self, X):
-        """Most probable class for each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        scores = self._scores(X, "predict")
-        xp, _, _ = get_namespace_and_device(scores)
-        if scores.ndim == 1:
-            index = xp.astype(scores > 0, xp.int64)
-        else:
-            index = xp.argmax(scores, axis=1)
-        return xp.take(self.classes_, index, axis=0)
 
     def predict_proba(self, X):
         """Class probabilities, ``softmax(scores / temperature_)``.

@@ -59,7 +59,9 @@ def check_probability_rows(P, *, atol=1e-6, renormalize=False, name="X"):
 
 def check_prior(prior, n_classes, *, name="prior", atol=1e-6):
     """Validate a class prior given by the user and return it as float64 NumPy."""
-    prior = np.asarray(to_numpy(prior) if hasattr(prior, "__array_namespace__") else prior)
+    prior = np.asarray(
+        to_numpy(prior) if hasattr(prior, "__array_namespace__") else prior
+    )
     if prior.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be numeric, got dtype {prior.dtype}.")
     prior = prior.astype(np.float64)
@@ -78,7 +80,7 @@ def check_prior(prior, n_classes, *, name="prior", atol=1e-6):
 
 
 def check_sample_weight(sample_weight, X):
-    """Return non-negative, finite sample weights in the namespace and dtype of ``X``."""
+    """Non-negative, finite sample weights in the namespace and dtype of ``X``."""
     xp, _, dev = get_namespace_and_device(X)
     n_samples = X.shape[0]
     if sample_weight is None:
@@ -94,7 +96,9 @@ def check_sample_weight(sample_weight, X):
                 f"sample_weight must be numeric, got dtype {sample_weight.dtype}."
             )
     sample_weight = asarray(
-        to_numpy(sample_weight) if not _same_namespace(sample_weight, xp) else sample_weight,
+        to_numpy(sample_weight)
+        if not _same_namespace(sample_weight, xp)
+        else sample_weight,
         xp=xp,
         device=dev,
         dtype=X.dtype,

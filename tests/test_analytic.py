@@ -63,7 +63,9 @@ def _reference_closed_form(X, y, covariance="mean", shrinkage=0.0, weights=None)
 def test_coefficients_equal_closed_form(n_classes, covariance, shrinkage):
     X, y = _data(n_classes)
     W, b, sigma = _reference_closed_form(X, y, covariance, shrinkage or 0.0)
-    clf = AnalyticLogisticRegression(covariance=covariance, shrinkage=shrinkage).fit(X, y)
+    clf = AnalyticLogisticRegression(covariance=covariance, shrinkage=shrinkage).fit(
+        X, y
+    )
     if n_classes == 2:
         W, b = (W[1] - W[0])[None, :], np.array([b[1] - b[0]])
     assert clf.coef_.shape == (1 if n_classes == 2 else n_classes, X.shape[1])
@@ -72,7 +74,9 @@ def test_coefficients_equal_closed_form(n_classes, covariance, shrinkage):
     assert_allclose(clf.covariance_, sigma, rtol=1e-10)
     scores = X @ W.T + b
     expected = (
-        np.column_stack([1 / (1 + np.exp(scores[:, 0])), 1 / (1 + np.exp(-scores[:, 0]))])
+        np.column_stack(
+            [1 / (1 + np.exp(scores[:, 0])), 1 / (1 + np.exp(-scores[:, 0]))]
+        )
         if n_classes == 2
         else scipy_softmax(scores, axis=1)
     )
@@ -96,7 +100,9 @@ def test_pooled_matches_lda_lsqr(n_classes):
     X, y = _data(n_classes, n_samples=400)
     lda = LinearDiscriminantAnalysis(solver="lsqr").fit(X, y)
     clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
-    assert_allclose(clf.decision_function(X), lda.decision_function(X), rtol=1e-8, atol=1e-8)
+    assert_allclose(
+        clf.decision_function(X), lda.decision_function(X), rtol=1e-8, atol=1e-8
+    )
     assert_allclose(clf.predict_proba(X), lda.predict_proba(X), rtol=1e-8, atol=1e-8)
     assert_array_equal(clf.predict(X), lda.predict(X))
 
@@ -136,14 +142,21 @@ def test_partial_fit_over_chunks_equals_fit(shrinkage, covariance):
             X[rows], y[rows], classes=np.unique(y), sample_weight=weights[rows]
         )
     for name in ["coef_", "intercept_", "means_", "covariance_", "priors_"]:
-        assert_allclose(getattr(incremental, name), getattr(full, name), rtol=1e-10,
-                        atol=1e-10, err_msg=name)
+        assert_allclose(
+            getattr(incremental, name),
+            getattr(full, name),
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=name,
+        )
     assert_allclose(incremental.shrinkage_, full.shrinkage_, rtol=1e-10, atol=1e-14)
 
 
 def test_partial_fit_unseen_class_is_never_predicted_and_finite():
     X, y = _data(3)
-    clf = AnalyticLogisticRegression().partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    clf = AnalyticLogisticRegression().partial_fit(
+        X[y < 2], y[y < 2], classes=[0, 1, 2]
+    )
     proba = clf.predict_proba(X)
     assert np.all(np.isfinite(proba))
     assert_allclose(proba[:, 2], 0.0, atol=1e-300)
@@ -196,7 +209,9 @@ def test_predict_log_proba_and_string_labels():
 
 def test_temperature_auto_improves_held_out_log_loss():
     X, y = load_breast_cancer(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, random_state=0, stratify=y
+    )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     plain = AnalyticLogisticRegression().fit(X_train, y_train)
@@ -238,7 +253,9 @@ def test_input_arrays_are_not_modified():
     clf = AnalyticLogisticRegression(shrinkage="ledoit-wolf", temperature="auto")
     clf.fit(X, y, sample_weight=weights)
     clf.predict_proba(X)
-    AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2], sample_weight=weights)
+    AnalyticLogisticRegression().partial_fit(
+        X, y, classes=[0, 1, 2], sample_weight=weights
+    )
     assert_array_equal(X, X_copy)
     assert_array_equal(y, y_copy)
     assert_array_equal(weights, w_copy)
@@ -275,7 +292,9 @@ def test_bad_use_raises_clear_errors():
     with pytest.raises(ValueError, match="must sum to 1"):
         AnalyticLogisticRegression(priors=[0.5, 0.5, 0.5]).fit(X, y)
     with pytest.raises(ValueError, match="partial_fit"):
-        AnalyticLogisticRegression(temperature="auto").partial_fit(X, y, classes=[0, 1, 2])
+        AnalyticLogisticRegression(temperature="auto").partial_fit(
+            X, y, classes=[0, 1, 2]
+        )
     with pytest.raises(ValueError, match="sample_weight must be non-negative"):
         AnalyticLogisticRegression().fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="shrinkage"):

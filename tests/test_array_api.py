@@ -8,13 +8,6 @@ The other estimators carry the same check in their own test files, built on
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
-from sklearn import config_context
-from sklearn.datasets import make_classification
-
-from skprob import AnalyticLogisticRegression
-from skprob._backend import to_numpy
-
 from array_api_helpers import (
     NAMESPACE_DTYPES,
     assert_in_namespace,
@@ -23,6 +16,12 @@ from array_api_helpers import (
     rtol_for,
     to_namespace,
 )
+from numpy.testing import assert_allclose
+from sklearn import config_context
+from sklearn.datasets import make_classification
+
+from skprob import AnalyticLogisticRegression
+from skprob._backend import to_numpy
 
 ATTRIBUTES = ("coef_", "intercept_", "means_", "covariance_", "priors_")
 METHODS = ("decision_function", "predict_proba", "predict_log_proba")
@@ -30,8 +29,13 @@ METHODS = ("decision_function", "predict_proba", "predict_log_proba")
 
 def _data(n_classes):
     X, y = make_classification(
-        n_samples=200, n_features=5, n_informative=4, n_redundant=0,
-        n_classes=n_classes, n_clusters_per_class=1, random_state=0,
+        n_samples=200,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=0,
     )
     return X, y
 
@@ -46,9 +50,13 @@ def _data(n_classes):
 def test_analytic_matches_numpy(namespace, dtype_name, n_classes, params):
     X, y = _data(n_classes)
     fitted = check_namespace_matches_numpy(
-        AnalyticLogisticRegression(**params), X, y,
-        namespace=namespace, dtype_name=dtype_name,
-        methods=METHODS, attributes=ATTRIBUTES,
+        AnalyticLogisticRegression(**params),
+        X,
+        y,
+        namespace=namespace,
+        dtype_name=dtype_name,
+        methods=METHODS,
+        attributes=ATTRIBUTES,
         atol=1e-5 if dtype_name == "float32" else 1e-10,
     )
     xp = load_namespace(namespace)
@@ -70,13 +78,18 @@ def test_analytic_partial_fit_and_refine_on_namespace(namespace, dtype_name):
     with config_context(array_api_dispatch=True):
         clf = AnalyticLogisticRegression()
         for rows in np.array_split(np.arange(len(y)), 4):
-            clf.partial_fit(to_namespace(xp, X[rows]), to_namespace(xp, y[rows]),
-                            classes=to_namespace(xp, np.unique(y)))
+            clf.partial_fit(
+                to_namespace(xp, X[rows]),
+                to_namespace(xp, y[rows]),
+                classes=to_namespace(xp, np.unique(y)),
+            )
         refined = AnalyticLogisticRegression(refine_iter=3).fit(
             to_namespace(xp, X), to_namespace(xp, y)
         )
     assert_in_namespace(clf.coef_, xp, dtype_name)
-    assert_allclose(to_numpy(clf.coef_), reference.coef_, rtol=rtol_for(dtype_name) * 10)
+    assert_allclose(
+        to_numpy(clf.coef_), reference.coef_, rtol=rtol_for(dtype_name) * 10
+    )
     assert_allclose(to_numpy(refined.coef_), refined_np.coef_, rtol=1e-3, atol=1e-4)
 
 

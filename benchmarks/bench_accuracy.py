@@ -178,7 +178,7 @@ def part1(quick):
             fit_intercept=True,
             alpha=0.01,
             margin=None,
-            n_nodes=accuracy_module._default_n_nodes(n_classes),
+            n_nodes=accuracy_module._fit_n_nodes(n_classes),
         )
         theta = np.concatenate([aol.coef_.ravel(), aol.intercept_])
         t_eval, _ = best_time(lambda: objective(theta, aol.sigma_), 3)

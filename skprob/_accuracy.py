@@ -18,6 +18,7 @@ from numbers import Integral, Real
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize
+from scipy.sparse import csr_array
 from scipy.special import erfc, ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -51,6 +52,9 @@ _BLOCK = 2**21
 _MIN_NODE_WEIGHT = 1e-16
 # Margins u = delta / sigma above this leave A unchanged to 1e-17 (see _quadrature).
 _NEGLIGIBLE_MARGIN = 12.0
+# Stages before the last only supply a smoothed starting point: they see at most
+# this many rows (an evenly spaced subset), so their cost does not grow with n.
+_COARSE_ROWS = 10_000
 
 
 def _default_n_nodes(n_classes):
@@ -68,6 +72,20 @@ def _default_n_nodes(n_classes):
     if n_classes <= 100:
         return 80
     return 128
+
+
+def _fit_n_nodes(n_classes):
+    """Nodes for the training objective, which needs less than 1e-6.
+
+    The optimiser stops at a relative change of ``tol`` (1e-4) in a mean of
+    ``A``, so the rule only has to be smooth and accurate well below that.
+    Measured as in ``_default_n_nodes``: 16 nodes give a worst-case error of
+    2.9e-7 with 3 classes and 8.8e-5 with 10 (on the margins of a fitted
+    digits model 9.9e-7), at 16/28 of the cost of the 32-node rule, and the
+    same test accuracy on the 50 000-row benchmark. More classes keep the
+    default rule (not measured).
+    """
+    return 16 if n_classes <= 10 else _default_n_nodes(n_classes)
 
 
 @lru_cache(maxsize=16)
@@ -115,10 +133,18 @@ def _quadrature(margins, nodes, weights, *, gradient=True):
         # phi(u + e) = exp(-z^2) / sqrt(2 pi); erfc is cheaper than ndtr.
         z = scaled[first:last, None] + scaled_nodes
         erfc_z = erfc(z)
+        # Sums over each row's pairs as a product with a 0/1 CSR matrix: several
+        # times faster than np.add.reduceat over such short segments.
+        n_pairs = last - first
+        row_pointers = offsets[row_start : row_stop + 1] - first
+        row_sums = csr_array(
+            (np.ones(n_pairs), np.arange(n_pairs), row_pointers),
+            shape=(row_stop - row_start, n_pairs),
+        )
         with np.errstate(divide="ignore"):
             # log(erfc) is accurate to ~1e-16 in absolute terms everywhere,
             # which is what the sum needs; exp(-inf) = 0 where Phi underflows.
-            log_product = np.add.reduceat(np.log(erfc_z), starts[has_pairs] - first)
+            log_product = (row_sums @ np.log(erfc_z))[has_pairs]
         log_product -= (_LOG2 * counts[block_rows])[:, None]
         mass = np.exp(log_product) * weights
         value[block_rows] = np.sum(mass, axis=1)
@@ -400,7 +426,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     quadrature (no sampling). Scores are normalised by their spread over the
     training set, which makes the objective independent of the scale of ``W``;
     ``sigma`` is annealed geometrically from ``sigma_init`` to ``sigma_final``
-    over ``n_stages`` L-BFGS solves, each warm-started from the previous one.
+    over ``n_stages`` L-BFGS solves, each warm-started from the previous one
+    (the stages before the last, which only smooth the start, use at most
+    10 000 evenly spaced training rows).
 
     Parameters
     ----------
@@ -434,7 +462,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         Whether to fit the intercepts.
     n_nodes : int >= 2, default=None
         Gauss-Hermite nodes; ``None`` picks 32 up to 10 classes, 48 up to 30,
-        80 up to 100, else 128 (quadrature error below about 1e-6). Two
+        80 up to 100, else 128 (quadrature error below about 1e-6) for
+        :meth:`expected_accuracy`, and for training, which stops at a relative
+        change of ``tol``, 16 up to 10 classes (error below 1e-4). Two
         classes use the closed form.
     max_iter : int >= 1, default=100
         Maximum L-BFGS iterations per stage.
@@ -591,27 +621,35 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         X_host = to_host(X).astype(np.float64, copy=False)
         y_host = to_host(y_index).astype(np.intp)
         w_host = to_host(sample_weight).astype(np.float64)
-        n_nodes = _default_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes
-        objective = _Objective(
-            X_host,
-            y_host,
-            w_host,
-            n_classes,
+        settings = dict(
             fit_intercept=self.fit_intercept,
             alpha=float(self.alpha),
             margin=None if self.margin is None else float(self.margin),
-            n_nodes=n_nodes,
+            n_nodes=_fit_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes,
         )
+        objective = _Objective(X_host, y_host, w_host, n_classes, **settings)
         theta = self._initial_theta(objective, X_host, y_host, w_host, n_classes)
         spread, varying_spread = objective.spreads(theta)
+        coarse = objective
+        weighted = np.flatnonzero(w_host > 0)
+        step = -(-weighted.shape[0] // _COARSE_ROWS)
+        if step > 1:
+            subset = weighted[::step]
+            candidate = _Objective(
+                X_host[subset], y_host[subset], w_host[subset], n_classes, **settings
+            )
+            # a subset on which every score ties could not be normalised
+            if candidate.spreads(theta)[1] > 0:
+                coarse = candidate
 
         schedule = _sigma_schedule(self.sigma_init, self.sigma_final, self.n_stages)
         n_iter = np.zeros(len(schedule), dtype=np.int64)
         if varying_spread > 0:
             theta = theta / spread
             for stage, sigma in enumerate(schedule):
+                final = stage == len(schedule) - 1
                 result = minimize(
-                    objective,
+                    objective if final else coarse,
                     theta,
                     args=(sigma,),
                     jac=True,

@@ -43,6 +43,8 @@ def section_analytic():
 
     models = {
         "AnalyticLogisticRegression": AnalyticLogisticRegression(),
+        "  (temperature='auto')": AnalyticLogisticRegression(temperature="auto"),
+        "  (refine_iter=10)": AnalyticLogisticRegression(refine_iter=10),
         "LogisticRegression": LogisticRegression(max_iter=1000),
         "LinearDiscriminantAnalysis": LinearDiscriminantAnalysis(),
     }

@@ -19,6 +19,7 @@ from ._backend import (
     expit,
     get_namespace_and_device,
     is_dask_collection,
+    is_numpy_namespace,
     logsumexp,
     softmax,
     to_numpy,
@@ -29,26 +30,33 @@ from ._validation import check_prior, check_sample_weight
 __all__ = ["AnalyticLogisticRegression"]
 
 
-def _chunk_moments(X, y_index, sample_weight, n_classes, xp):
+def _chunk_moments(X, y_index, sample_weight, n_classes, xp, *, higher_moments=True):
     """Per-class weighted moments of one chunk of data, centred on the class means.
 
     Returns weight sums ``(K,)``, means ``(K, d)``, scatter matrices
     ``sum w (x - m)(x - m)^T`` ``(K, d, d)``, third moments
     ``sum w |x - m|^2 (x - m)`` ``(K, d)`` and fourth moments
     ``sum w |x - m|^4`` ``(K,)``. The fourth moment feeds the Ledoit-Wolf
-    shrinkage; the third is needed to merge fourth moments across chunks.
+    shrinkage and the third is needed to merge fourth moments across chunks;
+    with ``higher_moments=False`` both are None and cost nothing.
     """
     n_features = X.shape[1]
     dtype, dev = X.dtype, get_namespace_and_device(X)[2]
     order = xp.argsort(y_index, stable=True)
     # One gather puts each class in a contiguous block; the per-class work below
     # is then a Python loop over classes (not samples) whose GEMMs add up to a
-    # single n x d x d product.
+    # single n x d x d product. The gathered copy is ours, so NumPy centres it
+    # in place: the fit then reads X about three times (gather, mean, centre)
+    # besides the GEMM itself.
     X_sorted = xp.take(X, order, axis=0)
     w_sorted = xp.take(sample_weight, order, axis=0)
     y_sorted = xp.take(y_index, order, axis=0)
     class_ids = xp.arange(n_classes + 1, dtype=y_sorted.dtype, device=dev)
     bounds = to_numpy(xp.searchsorted(y_sorted, class_ids))
+    in_place = is_numpy_namespace(xp)
+    uniform = X.shape[0] > 0 and float(xp.min(sample_weight)) == float(
+        xp.max(sample_weight)
+    )
 
     weights = np.zeros(n_classes)
     means, scatters, thirds, fourths = [], [], [], []
@@ -66,21 +74,34 @@ def _chunk_moments(X, y_index, sample_weight, n_classes, xp):
             fourths.append(zero)
             continue
         block = X_sorted[start:stop, :]
-        mean = (w @ block) / total
-        centred = block - mean
-        weighted = centred * xp.sqrt(w)[:, None]
-        radius2 = xp.sum(centred * centred, axis=1)
+        if uniform:
+            mean = xp.mean(block, axis=0)
+        else:
+            mean = (w @ block) / total
+        if in_place:
+            block -= mean
+            centred = block
+        else:
+            centred = block - mean
+        if uniform:
+            # A.T @ A on one buffer lets NumPy use the symmetric rank-k update
+            scatter = (total / (stop - start)) * (centred.T @ centred)
+        else:
+            weighted = centred * xp.sqrt(w)[:, None]
+            scatter = weighted.T @ weighted
         weights[k] = total
         means.append(mean)
-        scatters.append(weighted.T @ weighted)
-        thirds.append((w * radius2) @ centred)
-        fourths.append(xp.sum(w * radius2 * radius2))
+        scatters.append(scatter)
+        if higher_moments:
+            radius2 = xp.sum(centred * centred, axis=1)
+            thirds.append((w * radius2) @ centred)
+            fourths.append(xp.sum(w * radius2 * radius2))
     return (
         asarray(weights, xp=xp, device=dev, dtype=dtype),
         xp.stack(means),
         xp.stack(scatters),
-        xp.stack(thirds),
-        xp.stack(fourths),
+        xp.stack(thirds) if higher_moments else None,
+        xp.stack(fourths) if higher_moments else None,
     )
 
 
@@ -88,6 +109,11 @@ def _shift_moments(weight, mean, scatter, third, fourth, new_mean, xp):
     """Re-centre per-class moments from ``mean`` to ``new_mean`` (exact identities)."""
     delta = mean - new_mean  # (K, d)
     norm2 = xp.sum(delta * delta, axis=1)  # (K,)
+    shifted_scatter = scatter + weight[:, None, None] * (
+        delta[:, :, None] * delta[:, None, :]
+    )
+    if third is None or fourth is None:
+        return shifted_scatter, None, None
     scatter_delta = xp.squeeze(scatter @ delta[:, :, None], axis=2)  # (K, d)
     trace = xp.sum(xp.linalg.diagonal(scatter), axis=1)  # (K,)
     fourth = (
@@ -103,8 +129,7 @@ def _shift_moments(weight, mean, scatter, third, fourth, new_mean, xp):
         + 2.0 * scatter_delta
         + (weight * norm2)[:, None] * delta
     )
-    scatter = scatter + weight[:, None, None] * (delta[:, :, None] * delta[:, None, :])
-    return scatter, third, fourth
+    return shifted_scatter, third, fourth
 
 
 def _merge_moments(old, new, xp):
@@ -116,7 +141,9 @@ def _merge_moments(old, new, xp):
     mean = mean_a + (w_b / safe)[:, None] * (mean_b - mean_a)
     shifted_a = _shift_moments(*old, mean, xp)
     shifted_b = _shift_moments(*new, mean, xp)
-    return (weight, mean) + tuple(a + b for a, b in zip(shifted_a, shifted_b))
+    return (weight, mean) + tuple(
+        None if a is None or b is None else a + b for a, b in zip(shifted_a, shifted_b)
+    )
 
 
 def _ledoit_wolf_shrinkage(scatter, fourth, n_samples):
@@ -412,7 +439,14 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         if self.temperature == "auto":
             self._fit_with_temperature(X, y_index, sample_weight, xp)
         else:
-            self._moments = _chunk_moments(X, y_index, sample_weight, n_classes, xp)
+            self._moments = _chunk_moments(
+                X,
+                y_index,
+                sample_weight,
+                n_classes,
+                xp,
+                higher_moments=self._needs_higher_moments(),
+            )
             self._solve(xp)
         if self.refine_iter > 0:
             self._refine(X, y_index, sample_weight, xp)
@@ -457,12 +491,22 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         X, y_index, sample_weight, xp = self._validate_chunk(
             X, y, sample_weight, classes if first_call else None
         )
-        chunk = _chunk_moments(X, y_index, sample_weight, self.classes_.shape[0], xp)
+        chunk = _chunk_moments(
+            X,
+            y_index,
+            sample_weight,
+            self.classes_.shape[0],
+            xp,
+            higher_moments=self._needs_higher_moments(),
+        )
         self._moments = (
             chunk if first_call else _merge_moments(self._moments, chunk, xp)
         )
         self._solve(xp)
         return self
+
+    def _needs_higher_moments(self):
+        return self.shrinkage == "ledoit-wolf"
 
     def _validate_chunk(self, X, y, sample_weight, classes):
         first_call = not hasattr(self, "classes_")
@@ -519,6 +563,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         if self.shrinkage is None:
             shrinkage = 0.0
         elif self.shrinkage == "ledoit-wolf":
+            if fourths is None:
+                raise ValueError(
+                    "shrinkage='ledoit-wolf' needs fourth moments that earlier "
+                    "partial_fit calls with another shrinkage did not collect; "
+                    "refit with fit or restart partial_fit."
+                )
             pooled = to_numpy(xp.sum(scatters, axis=0)).astype(np.float64)
             fourth = float(xp.sum(fourths))
             shrinkage = _ledoit_wolf_shrinkage(pooled, fourth, total)
@@ -591,6 +641,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 xp.take(sample_weight, rows, axis=0),
                 n_classes,
                 xp,
+                higher_moments=self._needs_higher_moments(),
             )
             for rows in folds
         ]

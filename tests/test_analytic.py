@@ -316,3 +316,11 @@ def test_given_priors_shift_intercepts_only():
         np.log(priors) - np.log(empirical.priors_),
         rtol=1e-10,
     )
+
+
+def test_ledoit_wolf_after_partial_fit_without_fourth_moments_raises():
+    X, y = _data(3)
+    clf = AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
+    clf.set_params(shrinkage="ledoit-wolf")
+    with pytest.raises(ValueError, match="fourth moments"):
+        clf.partial_fit(X, y)

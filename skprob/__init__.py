@@ -7,6 +7,7 @@ from ._analytic import AnalyticLogisticRegression
 from ._argmax import ArgmaxProbabilityTransformer, argmax_probabilities
 from ._attention import attention, entropy_invariant_scale
 from ._can import CANCalibrator
+from ._display import CANDisplay, EntropyDisplay
 from ._entropy import EntropyNormalizer, entropy_normalize
 from ._masking import MaskingConsistentEncoder, masked_embedding_expectation
 from ._vae import VAEDensity
@@ -24,6 +25,8 @@ __all__ = [
     "entropy_normalize",
     "expected_accuracy",
     "CANCalibrator",
+    "CANDisplay",
+    "EntropyDisplay",
     "MaskingConsistentEncoder",
     "VAEDensity",
     "masked_embedding_expectation",

@@ -235,6 +235,7 @@ def cv_benchmark(args):
         "ALR(temperature='auto') [extra]": AnalyticLogisticRegression(
             temperature="auto"
         ),
+        "ALR(refine_iter=10) [extra]": AnalyticLogisticRegression(refine_iter=10),
         "LogisticRegression(max_iter=2000)": LogisticRegression(max_iter=2000),
         "LDA()": LinearDiscriminantAnalysis(),
         "LDA(lsqr, shrinkage='auto')": LinearDiscriminantAnalysis(

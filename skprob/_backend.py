@@ -63,8 +63,10 @@ def get_namespace_and_device(*arrays):
 def namespace_name(xp):
     """Name of the array library behind ``xp`` (``"numpy"``, ``"cupy"``, ...)."""
     name = xp.__name__
-    if name.startswith("array_api_compat."):
-        name = name.split(".")[1]
+    # array-api-compat's wrappers, vendored by scikit-learn or not, are named
+    # "[sklearn.externals.]array_api_compat.<library>"
+    if "array_api_compat." in name:
+        name = name.split("array_api_compat.", 1)[1].split(".")[0]
     return name
 
 
@@ -206,7 +208,8 @@ def check_same_namespace(X, estimator, *, attribute, method):
 
     if not get_config()["array_api_dispatch"]:
         return
-    fitted_xp, _, fitted_device = get_namespace_and_device(getattr(estimator, attribute))
+    fitted = getattr(estimator, attribute)
+    fitted_xp, _, fitted_device = get_namespace_and_device(fitted)
     X_xp, _, X_device = get_namespace_and_device(X)
     same_name = namespace_name(X_xp) == namespace_name(fitted_xp)
     if same_name and (is_numpy_namespace(X_xp) or X_device == fitted_device):

@@ -383,7 +383,11 @@ class CANDisplay:
 
         if ax is None:
             figure, ax = plt.subplots(
-                1, 2, figsize=(9.0, 3.5), gridspec_kw={"width_ratios": [1, 3]}
+                1,
+                2,
+                figsize=(9.0, 3.5),
+                gridspec_kw={"width_ratios": [1, 3]},
+                layout="constrained",
             )
         else:
             ax = np.asarray(ax, dtype=object).ravel()
@@ -403,9 +407,10 @@ class CANDisplay:
         )
         ax_accuracy.bar_label(self.accuracy_bars_, fmt="%.3f")
         low = min(self.accuracy_before, self.accuracy_after)
+        high = max(self.accuracy_before, self.accuracy_after)
         # Both bars start at a common floor so that a small change is visible.
         ax_accuracy.set(
-            ylim=(max(0.0, low - 0.1), 1.08),
+            ylim=(max(0.0, low - 0.1), min(1.0, high + 0.1) + 0.05),
             ylabel="accuracy",
             title="held-out accuracy",
         )

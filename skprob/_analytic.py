@@ -552,18 +552,24 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         )
         xp, _, dev = get_namespace_and_device(X)
         check_classification_targets(y)
+        if first_call and classes is None:
+            # the labels define the classes: one sort gives both, and no label
+            # can be unknown
+            self.classes_, y_index = xp.unique_inverse(y)
+            if self.classes_.shape[0] < 2:
+                raise ValueError(
+                    "AnalyticLogisticRegression needs samples of at least 2 classes "
+                    f"in the data, got only one class: {self.classes_[0]!r}."
+                )
+            sample_weight = check_sample_weight(sample_weight, X)
+            return X, y_index, sample_weight, xp
         if first_call:
-            labels = y if classes is None else classes
+            labels = classes
             if not hasattr(labels, "__array_namespace__"):
                 labels = np.asarray(labels)
                 if not isinstance(y, np.ndarray):
                     labels = asarray(labels, xp=xp, device=dev)
             self.classes_ = xp.unique_values(labels)
-            if classes is None and self.classes_.shape[0] < 2:
-                raise ValueError(
-                    "AnalyticLogisticRegression needs samples of at least 2 classes "
-                    f"in the data, got only one class: {self.classes_[0]!r}."
-                )
         y_index = xp.searchsorted(self.classes_, y)
         y_index = xp.clip(y_index, 0, self.classes_.shape[0] - 1)
         unknown = xp.take(self.classes_, y_index) != y

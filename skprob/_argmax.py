@@ -111,7 +111,9 @@ def _pairwise_log_mass(z, nodes, log_weights, log_cdf, xp, dev):
     """
     n, K = z.shape
     m = nodes.shape[0]
-    rivals = np.array([[j for j in range(K) if j != i] for i in range(K)])
+    # row i of rivals is 0..K-1 without i: shift the indices at or past i by one
+    positions = np.arange(K - 1)[None, :]
+    rivals = positions + (positions >= np.arange(K)[:, None])
     rivals = asarray(rivals.reshape(-1), xp=xp, device=dev, dtype=xp.int64)
     row_blocks, node_blocks = _blocks(n, K * (K - 1), m)
     out = []

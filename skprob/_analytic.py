@@ -499,7 +499,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         y : array-like of shape (n_samples,)
             Target labels of the chunk.
         classes : array-like of shape (n_classes,), default=None
-            All the classes. Required on the first call, ignored afterwards.
+            All the classes. Required on the first call; on later calls it may
+            be omitted, and if given must equal ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
 
@@ -524,6 +525,18 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "classes must be passed on the first call to partial_fit "
                 "(all the labels that will ever be seen)."
             )
+        if not first_call and classes is not None:
+            if hasattr(classes, "__array_namespace__"):
+                classes = to_numpy(classes)
+            given = np.unique(np.asarray(classes))
+            fitted = to_numpy(self.classes_)
+            if given.shape != fitted.shape or not np.array_equal(given, fitted):
+                # the moments are indexed by class, so a changed class set
+                # would silently mix up the statistics of different labels
+                raise ValueError(
+                    f"classes={given} is not the same as on the first call to "
+                    f"partial_fit, which gave classes_={fitted}."
+                )
         X, y_index, sample_weight, xp = self._validate_chunk(
             X, y, sample_weight, classes if first_call else None
         )

@@ -318,6 +318,19 @@ def test_given_priors_shift_intercepts_only():
     )
 
 
+def test_partial_fit_with_changed_classes_raises_and_keeps_model():
+    X, y = _data(3)
+    clf = AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
+    coef = clf.coef_.copy()
+    with pytest.raises(ValueError, match="not the same as on the first call"):
+        clf.partial_fit(X, y, classes=[0, 1, 2, 3])
+    assert_allclose(clf.coef_, coef)
+    # the same classes again (any order) are accepted, as in SGDClassifier
+    reference = AnalyticLogisticRegression().fit(np.vstack([X, X]), np.hstack([y, y]))
+    clf.partial_fit(X, y, classes=[2, 0, 1])
+    assert_allclose(clf.coef_, reference.coef_, rtol=1e-8, atol=1e-10)
+
+
 def test_ledoit_wolf_after_partial_fit_without_fourth_moments_raises():
     X, y = _data(3)
     clf = AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2])

@@ -2,8 +2,6 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import importlib
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose

@@ -52,7 +52,8 @@ def check_probability_rows(P, *, atol=1e-6, renormalize=False, name="X"):
     if worst > atol:
         raise ValueError(
             f"The rows of {name} must sum to 1 (largest deviation {worst:.3g} > "
-            f"{atol:g}); pass renormalize=True to divide each row by its sum."
+            f"{atol:g}); divide each row by its sum, or pass renormalize=True "
+            "where the function or estimator offers it."
         )
     return P
 

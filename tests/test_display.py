@@ -182,7 +182,11 @@ def test_entropy_bad_input():
         EntropyDisplay.from_predictions(P, P[:, :2] / P[:, :2].sum(1, keepdims=True))
     with pytest.raises(ValueError, match="P_after has shape"):
         EntropyDisplay.from_predictions(P, P[:10])
-    with pytest.raises(ValueError, match="rows of P_before must sum to 1"):
+    # from_predictions has no renormalize parameter, so the message must not
+    # tell the user to pass one unconditionally
+    with pytest.raises(
+        ValueError, match="rows of P_before must sum to 1.*divide each row by its sum"
+    ):
         EntropyDisplay.from_predictions(2.0 * P)
     with pytest.raises(ValueError, match="negative"):
         EntropyDisplay.from_predictions(P, P - 0.5)

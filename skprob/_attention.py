@@ -151,6 +151,9 @@ def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
             raise ValueError(
                 f"{name} must have at least 2 dimensions, got {array.ndim}."
             )
+        if xp.isdtype(array.dtype, "complex floating"):
+            # a cast to float would drop the imaginary parts without a word
+            raise TypeError(f"{name} must be real, got dtype {array.dtype}.")
         if not xp.isdtype(array.dtype, "real floating"):
             array = xp.astype(array, xp.float64)
         if not bool(xp.all(xp.isfinite(array))):
@@ -161,6 +164,11 @@ def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
     if K.shape[-1] != d:
         raise ValueError(
             f"Q and K must have the same last dimension d, got {d} and {K.shape[-1]}."
+        )
+    if d == 0 or n_keys == 0:
+        raise ValueError(
+            f"Q and K need d >= 1 and at least one key, got d={d} and "
+            f"n_keys={n_keys}."
         )
     if V.shape[-2] != n_keys:
         raise ValueError(

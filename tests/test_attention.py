@@ -100,6 +100,12 @@ def test_bad_input():
         attention(np.ones(4), good, good)
     with pytest.raises(ValueError, match="scale"):
         attention(good, good, good, scale=-1.0)
+    with pytest.raises(TypeError, match="Q must be real"):
+        attention(good + 1j, good, good)
+    with pytest.raises(ValueError, match="at least one key"):
+        attention(good, np.ones((0, 4)), np.ones((0, 4)))
+    with pytest.raises(ValueError, match="d >= 1"):
+        attention(np.ones((3, 0)), np.ones((2, 0)), np.ones((2, 4)))
 
 
 def test_inputs_not_modified():

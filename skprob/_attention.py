@@ -165,6 +165,15 @@ def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
         raise ValueError(
             f"Q and K must have the same last dimension d, got {d} and {K.shape[-1]}."
         )
+    batch_shapes = [array.shape[:-2] for array in (Q, K, V)]
+    batch_ndim = max(len(shape) for shape in batch_shapes)
+    padded = [(1,) * (batch_ndim - len(shape)) + shape for shape in batch_shapes]
+    if any(len(set(sizes) - {1}) > 1 for sizes in zip(*padded)):
+        # checked here so the error names the inputs rather than matmul operands
+        raise ValueError(
+            "The batch dimensions of Q, K and V must broadcast together, got "
+            f"shapes {Q.shape}, {K.shape} and {V.shape}."
+        )
     if d == 0 or n_keys == 0:
         raise ValueError(
             f"Q and K need d >= 1 and at least one key, got d={d} and "

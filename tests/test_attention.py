@@ -104,6 +104,8 @@ def test_bad_input():
         attention(good + 1j, good, good)
     with pytest.raises(ValueError, match="at least one key"):
         attention(good, np.ones((0, 4)), np.ones((0, 4)))
+    with pytest.raises(ValueError, match="batch dimensions of Q, K and V"):
+        attention(np.ones((2, 3, 4)), np.ones((3, 5, 4)), np.ones((3, 5, 2)))
     with pytest.raises(ValueError, match="d >= 1"):
         attention(np.ones((3, 0)), np.ones((2, 0)), np.ones((2, 4)))
 

@@ -164,6 +164,32 @@ def test_quadrature_matches_adaptive_integration(n_classes):
     assert value[0] == pytest.approx(1.0 / n_classes, abs=1e-7)
 
 
+
+def test_quadrature_rows_with_a_hopeless_margin_are_zero():
+    # A row with a margin below -12 is skipped and set to A = 0, dA/du = 0;
+    # adaptive integration (and the bound A <= Phi(u / sqrt(2))) must agree.
+    rng = np.random.default_rng(7)
+    margins = rng.normal(loc=1.0, scale=2.0, size=(6, 4))
+    margins[:, 0] = [-12.5, -13.0, -15.0, -20.0, -11.5, -3.0]
+    nodes, weights = _gauss_hermite(32)
+    value, grad = _quadrature(margins, nodes, weights)
+    reference = np.array([_integrand_reference(row) for row in margins])
+    assert_array_equal(value[:4], 0.0)
+    assert_array_equal(grad[:4], 0.0)
+    assert np.all(reference[:4] < stats.norm.cdf(-12.5 / math.sqrt(2)))
+    assert np.all(reference[:4] < 1e-17)
+    # rows just above the threshold are still integrated
+    assert value[4] > 0
+    assert_allclose(value, reference, rtol=1e-6, atol=1e-16)
+    # the gradient of a skipped row is below phi(u / sqrt(2)) / sqrt(2)
+    step = 1e-3
+    shifted = margins[:4].copy()
+    shifted[:, 0] += step
+    slope = (
+        np.array([_integrand_reference(row) for row in shifted]) - reference[:4]
+    ) / step
+    assert np.all(np.abs(slope) < 1e-16)
+
 def test_expected_accuracy_matches_monte_carlo():
     rng = np.random.default_rng(2)
     scores = rng.normal(scale=1.5, size=(6, 4))

@@ -166,10 +166,13 @@ def test_uncertainty_rules_match_scipy_entropy(n_classes):
         assert np.sum(any_k >= threshold) > np.sum(top_k >= threshold)
 
 
+@pytest.mark.parametrize("sure_first", [False, True])
 @pytest.mark.parametrize("threshold", [0.3, 0.9, 1.0])
-def test_doubtful_rows_near_the_confidence_boundary(threshold):
+def test_doubtful_rows_near_the_confidence_boundary(threshold, sure_first):
     # predict_proba skips the sort for rows whose top probability is large;
-    # rows of the form [r, (1-r)/2, (1-r)/2] straddle that cut-off.
+    # rows of the form [r, (1-r)/2, (1-r)/2] straddle that cut-off. Which rows
+    # come first decides from the leading rows whether all rows are sorted
+    # (flat rows first) or only the candidates (sure rows first).
     from scipy.optimize import brentq
 
     def top3(r):
@@ -189,8 +192,9 @@ def test_doubtful_rows_near_the_confidence_boundary(threshold):
     P = np.zeros((len(r), 5))
     P[:, 0], P[:, 1], P[:, 2] = r, (1 - r) / 2, (1 - r) / 2
     # Many sure rows make the sort-skipping path the one taken.
-    sure = np.full((600, 5), 0.01) + 0.95 * np.eye(5)[rng.integers(0, 5, 600)]
-    P = np.concatenate([P, rng.dirichlet(np.full(5, 0.5), size=200), sure])
+    sure = np.full((1600, 5), 0.01) + 0.95 * np.eye(5)[rng.integers(0, 5, 1600)]
+    P = np.concatenate([P, rng.dirichlet(np.full(5, 2.0), size=700)])
+    P = np.concatenate([sure, P] if sure_first else [P, sure])
     can = CANCalibrator(_given(5), threshold=threshold, prior=np.full(5, 0.2)).fit(
         np.eye(5), np.arange(5)
     )

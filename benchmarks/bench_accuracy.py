@@ -48,18 +48,9 @@ from sklearn.utils import shuffle
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best_time  # noqa: E402
 import skprob._accuracy as accuracy_module  # noqa: E402
 from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression  # noqa: E402
-
-
-def best_time(func, repeats):
-    """Best wall-clock time of ``repeats`` calls and the last return value."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def noisy_outliers(n_samples=1000, n_classes=3, distance=3.0, outliers=True, seed=0):

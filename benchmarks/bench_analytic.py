@@ -44,28 +44,8 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best_time, cpu_model  # noqa: E402
 from skprob import AnalyticLogisticRegression  # noqa: E402
-
-
-def best_time(func, repeats):
-    """Best wall-clock time of ``repeats`` calls and the last return value."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def print_header(args):

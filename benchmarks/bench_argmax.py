@@ -17,7 +17,6 @@ Run ``python benchmarks/bench_argmax.py`` (``--quick`` for a smoke run).
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +25,7 @@ from scipy.special import softmax
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best_time  # noqa: E402
 from skprob import argmax_probabilities  # noqa: E402
 
 SAMPLERS = {
@@ -34,16 +34,6 @@ SAMPLERS = {
     "uniform": stats.uniform(),
     "exponential": stats.expon(),
 }
-
-
-def timed(func, repeats=1):
-    """Best wall-clock time of ``repeats`` calls and the last result."""
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def monte_carlo(scores, sampler, draws, rng):
@@ -73,8 +63,8 @@ def main():
     for n_classes, n_rows in ((3, 100_000), (10, 20_000), (30, 2_000)):
         n_rows = n_rows // 20 if args.quick else n_rows
         scores = 2.0 * rng.standard_normal((n_rows, n_classes))
-        t_softmax, reference = timed(lambda: softmax(scores, axis=1), repeats=5)
-        t, proba = timed(lambda: argmax_probabilities(scores, "gumbel"))
+        t_softmax, reference = best_time(lambda: softmax(scores, axis=1), repeats=5)
+        t, proba = best_time(lambda: argmax_probabilities(scores, "gumbel"))
         table.append(
             (
                 str(n_classes),
@@ -88,7 +78,7 @@ def main():
             )
         )
         for noise, sampler in SAMPLERS.items():
-            t, proba = timed(lambda: argmax_probabilities(scores, noise))
+            t, proba = best_time(lambda: argmax_probabilities(scores, noise))
             if noise in ("uniform", "exponential"):
                 nodes = int(np.ceil(n_classes / 2))
             elif noise == "gaussian":
@@ -109,7 +99,7 @@ def main():
                 )
             )
         draws = 100_000
-        t_mc, mc = timed(
+        t_mc, mc = best_time(
             lambda: monte_carlo(scores[:20], SAMPLERS["gaussian"], draws, rng)
         )
         gaussian = argmax_probabilities(scores[:20], "gaussian")

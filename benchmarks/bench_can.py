@@ -29,6 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import GaussianNB
 
+from _timing import best_time
 from skprob import CANCalibrator
 from skprob._backend import get_namespace
 from skprob._can import _adjust, _doubtful, _uncertainty
@@ -47,15 +48,6 @@ def interleaved_times(funcs, repeat):
             func()
             times[r, i] = time.perf_counter() - start
     return times.min(axis=0), np.median(times / times[:, :1], axis=0)
-
-
-def best_time(func, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def loop_row(A, p, prior, alpha, n_iter):
@@ -121,26 +113,28 @@ def timing(n_test, n_classes, n_reference, repeat, loop_rows, class_sep):
         ],
         3 * repeat,
     )
-    t_pass = best_time(lambda: P.sum(axis=1), repeat)
-    t_sort = best_time(lambda: np.sort(P, axis=1), repeat)
-    t_unc = best_time(
+    t_pass, _ = best_time(lambda: P.sum(axis=1), repeat)
+    t_sort, _ = best_time(lambda: np.sort(P, axis=1), repeat)
+    t_unc, _ = best_time(
         lambda: _doubtful(P, k=3, rule="top-k", threshold=0.9, xp=xp), repeat
     )
     rows = P[doubtful]
     colsum = can._reference_colsum
-    t_adj = best_time(lambda: _adjust(rows, A, prior, 1.0, 1, xp, colsum), repeat)
+    t_adj, _ = best_time(
+        lambda: _adjust(rows, A, prior, 1.0, 1, xp, colsum), repeat
+    )
     # The original per-row loop: time a subset, scale to every doubtful row.
     subset = rows[:loop_rows]
-    t_loop = best_time(lambda: [loop_row(A, p, prior, 1.0, 1) for p in subset], 1) * (
+    t_loop = best_time(lambda: [loop_row(A, p, prior, 1.0, 1) for p in subset])[0] * (
         rows.shape[0] / subset.shape[0]
     )
     # n_iter=3: batched products against the per-row loop, per adjusted row.
     batch = rows[: 20 * loop_rows]
     t_iter3 = (
-        best_time(lambda: _adjust(batch, A, prior, 1.0, 3, xp), 1) / batch.shape[0]
+        best_time(lambda: _adjust(batch, A, prior, 1.0, 3, xp))[0] / batch.shape[0]
     )
     t_loop3 = (
-        best_time(lambda: [loop_row(A, p, prior, 1.0, 3) for p in subset], 1)
+        best_time(lambda: [loop_row(A, p, prior, 1.0, 3) for p in subset])[0]
         / subset.shape[0]
     )
 

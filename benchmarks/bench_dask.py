@@ -46,6 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(ROOT))
+from _timing import cpu_model  # noqa: E402
 
 SEED = 0
 N_CLASSES = 3
@@ -182,17 +183,6 @@ def measure(method, rows, features, chunk_rows):
             check=True,
         )
         return json.loads(Path(out.name).read_text())
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main():

@@ -27,17 +27,8 @@ from scipy.special import entr, softmax
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best_time  # noqa: E402
 from skprob import entropy_normalize  # noqa: E402
-
-
-def best_time(func, repeats):
-    """Best wall-clock time of ``repeats`` calls and the last return value."""
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = func()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def make_rows(n_rows, n_classes, seed=0):

@@ -44,6 +44,7 @@ from sklearn.neighbors import KernelDensity
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _timing import best_time  # noqa: E402
 from skprob import VAEDensity  # noqa: E402
 
 NOISE = 0.1
@@ -78,12 +79,6 @@ def true_log_density(X, step):
     return np.concatenate(out)
 
 
-def timed(func):
-    start = time.perf_counter()
-    result = func()
-    return time.perf_counter() - start, result
-
-
 def one_pass_seconds(X, repeats=20):
     """Best time of X @ W, W of shape (n_features, 64): one GEMM over the data."""
     W = np.random.default_rng(0).standard_normal((X.shape[1], 64))
@@ -99,24 +94,24 @@ def throughput(score_samples, X, repeats=3):
     """Rows per second of ``score_samples`` (best of ``repeats``) and its output."""
     best, result = np.inf, None
     for _ in range(repeats):
-        seconds, result = timed(lambda: score_samples(X))
+        seconds, result = best_time(lambda: score_samples(X))
         best = min(best, seconds)
     return X.shape[0] / best, result
 
 
 def cv_baselines(X, gmm_grid, kde_grid):
-    gmm_time, gmm = timed(
+    gmm_time, gmm = best_time(
         lambda: GridSearchCV(
             GaussianMixture(random_state=0), {"n_components": gmm_grid}, cv=3
         ).fit(X)
     )
-    kde_time, kde = timed(
+    kde_time, kde = best_time(
         lambda: GridSearchCV(KernelDensity(), {"bandwidth": kde_grid}, cv=3).fit(X)
     )
-    gmm_refit, _ = timed(
+    gmm_refit, _ = best_time(
         lambda: GaussianMixture(**gmm.best_params_, random_state=0).fit(X)
     )
-    kde_refit, _ = timed(lambda: KernelDensity(**kde.best_params_).fit(X))
+    kde_refit, _ = best_time(lambda: KernelDensity(**kde.best_params_).fit(X))
     return (gmm, gmm_time, gmm_refit), (kde, kde_time, kde_refit)
 
 
@@ -159,7 +154,7 @@ def bench_latent(quick):
             ("VAEDensity(n_importance_samples_fit=8)", {"n_importance_samples_fit": 8})
         )
     for name, params in configs:
-        fit_time, vae = timed(lambda: VAEDensity(random_state=0, **params).fit(X))
+        fit_time, vae = best_time(lambda: VAEDensity(random_state=0, **params).fit(X))
         vae.set_params(n_importance_samples=64)
         rate, log_density_64 = throughput(vae.score_samples, X_test)
         vae.set_params(n_importance_samples=n_final)
@@ -254,7 +249,7 @@ def bench_digits(quick):
         )
     for name, params in configs:
         params = {"n_components": 8, **params}
-        fit_time, vae = timed(
+        fit_time, vae = best_time(
             lambda: VAEDensity(
                 dequantize=True, random_state=0, n_importance_samples=n_draws, **params
             ).fit(X_train)

@@ -1,4 +1,4 @@
-"""``python -m skprob``: fit every estimator on bundled data and compare with sklearn."""
+"""``python -m skprob``: fit every estimator on bundled data, compare with sklearn."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 #
@@ -74,7 +74,8 @@ def section_analytic():
                 ]
             )
     header = ["dataset", "model", "accuracy", "log-loss", "fit ms"]
-    return "AnalyticLogisticRegression (5-fold CV, StandardScaler + model)", header, rows
+    title = "AnalyticLogisticRegression (5-fold CV, StandardScaler + model)"
+    return title, header, rows
 
 
 def section_entropy():

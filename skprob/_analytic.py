@@ -267,9 +267,7 @@ def _fit_temperature(scores, target, weight):
 
     def log_loss(log_t):
         z = scores / math.exp(log_t)
-        z_max = z.max(axis=1)
-        lse = np.log(np.exp(z - z_max[:, None]).sum(axis=1)) + z_max
-        return float(weight @ (lse - z[rows, target]))
+        return float(weight @ (logsumexp(z, axis=1, xp=np) - z[rows, target]))
 
     result = minimize_scalar(log_loss, bounds=(-7.0, 7.0), method="bounded")
     return math.exp(result.x)

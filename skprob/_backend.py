@@ -7,7 +7,6 @@
 # are imported in this one place only, and the small private helpers whose
 # signatures change between scikit-learn releases are re-implemented here.
 
-import math
 import sys
 
 import numpy as np
@@ -21,18 +20,14 @@ __all__ = [
     "is_numpy_namespace",
     "to_numpy",
     "asarray",
-    "float_dtypes",
-    "result_float_dtype",
     "logsumexp",
     "softmax",
-    "log_softmax",
     "expit",
     "log_expit",
     "log_ndtr",
     "add_to_diagonal",
     "entropy",
     "namespace_name",
-    "log_base",
     "check_same_namespace",
     "is_dask_collection",
     "xlogx",
@@ -99,16 +94,6 @@ def asarray(array, *, xp, device=None, dtype=None):
     return xp.asarray(array, device=device, dtype=dtype)
 
 
-def float_dtypes(xp):
-    """Floating dtypes skprob computes in, most precise first."""
-    return [xp.float64, xp.float32]
-
-
-def result_float_dtype(array, xp):
-    """float32 where the input is float32, float64 otherwise."""
-    return xp.float32 if array.dtype == xp.float32 else xp.float64
-
-
 def logsumexp(a, *, axis, xp, keepdims=False):
     """Stable ``log(sum(exp(a)))``; rows that are all ``-inf`` give ``-inf``."""
     a_max = xp.max(a, axis=axis, keepdims=True)
@@ -121,11 +106,6 @@ def logsumexp(a, *, axis, xp, keepdims=False):
     if not keepdims:
         out = xp.squeeze(out, axis=axis)
     return out
-
-
-def log_softmax(a, *, axis=-1, xp):
-    """Stable log-softmax along ``axis``."""
-    return a - logsumexp(a, axis=axis, xp=xp, keepdims=True)
 
 
 def softmax(a, *, axis=-1, xp):
@@ -191,11 +171,6 @@ def entropy(p, *, axis=-1, xp, keepdims=False):
     safe = xp.where(positive, p, xp.ones_like(p))
     terms = xp.where(positive, -p * xp.log(safe), xp.zeros_like(p))
     return xp.sum(terms, axis=axis, keepdims=keepdims)
-
-
-def log_base(base):
-    """Natural log of an entropy base (``math.e`` gives 1, nats)."""
-    return math.log(base)
 
 
 def check_same_namespace(X, estimator, *, attribute, method):

@@ -10,6 +10,7 @@
 import sys
 
 import numpy as np
+from sklearn import get_config
 from sklearn.utils._array_api import device as _sk_device
 from sklearn.utils._array_api import get_namespace as _sk_get_namespace
 
@@ -179,8 +180,6 @@ def check_same_namespace(X, estimator, *, attribute, method):
     Mixing namespaces would otherwise fail deep inside a matrix product, or
     silently copy between host and device on every call.
     """
-    from sklearn import get_config
-
     if not get_config()["array_api_dispatch"]:
         return
     fitted = getattr(estimator, attribute)

@@ -49,6 +49,7 @@ from sklearn.utils import shuffle
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_time  # noqa: E402
+
 import skprob._accuracy as accuracy_module  # noqa: E402
 from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression  # noqa: E402
 

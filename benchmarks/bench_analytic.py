@@ -45,6 +45,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_time, cpu_model  # noqa: E402
+
 from skprob import AnalyticLogisticRegression  # noqa: E402
 
 
@@ -260,7 +261,7 @@ def cv_benchmark(args):
         losses.append(np.mean(losses))
         print(
             f"{model_name:<36}"
-            + "".join(f"{a:>9.4f} /{l:>6.3f}" for a, l in zip(accs, losses))
+            + "".join(f"{a:>9.4f} /{loss:>6.3f}" for a, loss in zip(accs, losses))
         )
 
     def mean_acc(name):
@@ -271,9 +272,7 @@ def cv_benchmark(args):
         f"\nTarget: mean CV accuracy of ALR() >= LogisticRegression's: "
         f"{alr:.4f} vs {lr:.4f} -> {'met' if alr >= lr else 'NOT met'}"
     )
-    best_alr = max(
-        (name for name in models if name.startswith("ALR")), key=mean_acc
-    )
+    best_alr = max((name for name in models if name.startswith("ALR")), key=mean_acc)
     print(f"best ALR variant by mean accuracy: {best_alr} ({mean_acc(best_alr):.4f})")
 
 

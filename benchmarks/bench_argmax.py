@@ -26,6 +26,7 @@ from scipy.special import softmax
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_time  # noqa: E402
+
 from skprob import argmax_probabilities  # noqa: E402
 
 SAMPLERS = {

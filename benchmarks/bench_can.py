@@ -22,6 +22,7 @@ import time
 import warnings
 
 import numpy as np
+from _timing import best_time
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
@@ -29,7 +30,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import GaussianNB
 
-from _timing import best_time
 from skprob import CANCalibrator
 from skprob._backend import get_namespace
 from skprob._can import _adjust, _doubtful, _uncertainty
@@ -120,9 +120,7 @@ def timing(n_test, n_classes, n_reference, repeat, loop_rows, class_sep):
     )
     rows = P[doubtful]
     colsum = can._reference_colsum
-    t_adj, _ = best_time(
-        lambda: _adjust(rows, A, prior, 1.0, 1, xp, colsum), repeat
-    )
+    t_adj, _ = best_time(lambda: _adjust(rows, A, prior, 1.0, 1, xp, colsum), repeat)
     # The original per-row loop: time a subset, scale to every doubtful row.
     subset = rows[:loop_rows]
     t_loop = best_time(lambda: [loop_row(A, p, prior, 1.0, 1) for p in subset])[0] * (

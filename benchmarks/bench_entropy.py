@@ -28,6 +28,7 @@ from scipy.special import entr, softmax
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_time  # noqa: E402
+
 from skprob import entropy_normalize  # noqa: E402
 
 
@@ -43,6 +44,7 @@ def brentq_loop(P, target):
     gammas = np.empty(P.shape[0])
     log_P = np.log(P)
     for i, row in enumerate(log_P):
+
         def f(g, row=row):
             return entr(softmax(g * row)).sum() - target
 
@@ -71,8 +73,10 @@ def main():
         f"({P.nbytes / 1e6:.0f} MB per array), target = mean entropy "
         f"{target:.4f} nats, tol = 1e-10"
     )
-    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-          f"numpy {np.__version__}; best of {repeats}\n")
+    print(
+        f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+        f"numpy {np.__version__}; best of {repeats}\n"
+    )
 
     t_softmax, _ = best_time(lambda: softmax(Z, axis=1), repeats)
     t_proba, (Q, gamma) = best_time(

@@ -184,10 +184,7 @@ def main():
         f"device: {device_name}; CuPy {cupy.__version__}, NumPy {np.__version__}, "
         f"scikit-learn {sklearn.__version__}, python {platform.python_version()}"
     )
-    print(
-        f"times: best of {args.repeats} after one warm-up; "
-        "speed-up = NumPy / CuPy\n"
-    )
+    print(f"times: best of {args.repeats} after one warm-up; speed-up = NumPy / CuPy\n")
     header = (
         f"{'estimator':<30} {'data':>13} {'method':<14} {'NumPy s':>9} "
         f"{'CuPy s':>9} {'speed-up':>9}  max |NumPy - CuPy|"

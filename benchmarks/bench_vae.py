@@ -45,6 +45,7 @@ from sklearn.neighbors import KernelDensity
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _timing import best_time  # noqa: E402
+
 from skprob import VAEDensity  # noqa: E402
 
 NOISE = 0.1

@@ -276,8 +276,7 @@ def section_vae():
         )
     header = ["model", "held-out log-likelihood", "fit ms", "score ms"]
     title = (
-        "VAEDensity: density of a curved 2-D surface in 10-D "
-        "(1000 train / 500 test)"
+        "VAEDensity: density of a curved 2-D surface in 10-D (1000 train / 500 test)"
     )
     return title, header, rows
 
@@ -349,8 +348,7 @@ def section_masking():
         )
     header = ["p_select", "RMS gap, raw X", "RMS gap, transform(X)", "MC std error"]
     title = (
-        "MaskingConsistentEncoder: X @ W against its mean over "
-        f"{n_draws} masked draws"
+        f"MaskingConsistentEncoder: X @ W against its mean over {n_draws} masked draws"
     )
     return title, header, rows
 

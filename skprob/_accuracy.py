@@ -121,9 +121,7 @@ def _quadrature(margins, nodes, weights, *, gradient=True):
     grad = np.zeros((n_rows, n_terms)) if gradient else None
     lost = np.min(margins, axis=1) < -_NEGLIGIBLE_MARGIN
     value[lost] = 0.0
-    pair_rows, pair_cols = np.nonzero(
-        (margins < _NEGLIGIBLE_MARGIN) & ~lost[:, None]
-    )
+    pair_rows, pair_cols = np.nonzero((margins < _NEGLIGIBLE_MARGIN) & ~lost[:, None])
     scaled = margins[pair_rows, pair_cols] * -_INV_SQRT2
     scaled_nodes = nodes * -_INV_SQRT2
     counts = np.bincount(pair_rows, minlength=n_rows)

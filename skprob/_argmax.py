@@ -145,8 +145,11 @@ def _gaussian_log_mass(z, n_nodes, xp, dev):
 def _logistic_log_mass(z, n_nodes, xp, dev):
     s, _, _, log_w = _tanh_sinh_unit(n_nodes)
     return _pairwise_log_mass(
-        z, *_device_nodes(2.0 * s, log_w, z, xp, dev), lambda a: log_expit(a, xp=xp),
-        xp, dev,
+        z,
+        *_device_nodes(2.0 * s, log_w, z, xp, dev),
+        lambda a: log_expit(a, xp=xp),
+        xp,
+        dev,
     )
 
 
@@ -167,9 +170,7 @@ def _frozen_log_mass(z, dist, n_nodes, xp, dev):
         values = dist.logcdf(np.asarray(to_numpy(a), dtype=np.float64))
         return asarray(values, xp=xp, device=dev, dtype=dtype)
 
-    return _pairwise_log_mass(
-        z, *_device_nodes(x, log_w, z, xp, dev), log_cdf, xp, dev
-    )
+    return _pairwise_log_mass(z, *_device_nodes(x, log_w, z, xp, dev), log_cdf, xp, dev)
 
 
 def _device_nodes(x, log_w, z, xp, dev):

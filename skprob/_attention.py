@@ -176,8 +176,7 @@ def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
         )
     if d == 0 or n_keys == 0:
         raise ValueError(
-            f"Q and K need d >= 1 and at least one key, got d={d} and "
-            f"n_keys={n_keys}."
+            f"Q and K need d >= 1 and at least one key, got d={d} and n_keys={n_keys}."
         )
     if V.shape[-2] != n_keys:
         raise ValueError(

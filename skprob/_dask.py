@@ -217,9 +217,7 @@ def fit_analytic(estimator, X, y, sample_weight=None):
         )
     # Sets n_features_in_ and feature_names_in_ from the schema only: dask
     # DataFrames carry an empty pandas frame with their columns in ``_meta``.
-    validate_data(
-        estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True
-    )
+    validate_data(estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True)
     (result,) = dask.compute(statistics_graph(estimator, X, y, sample_weight))
     if result is None:
         raise ValueError(

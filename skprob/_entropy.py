@@ -517,9 +517,7 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         xp, _, _ = get_namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         xp, _, _ = get_namespace_and_device(X)
-        target = min(
-            self.target_entropy_ * math.log(self.base), math.log(X.shape[1])
-        )
+        target = min(self.target_entropy_ * math.log(self.base), math.log(X.shape[1]))
         return _entropy_normalize(
             X,
             target,

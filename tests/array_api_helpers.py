@@ -70,7 +70,9 @@ def check_namespace_matches_numpy(
     xp = load_namespace(namespace)
     rtol = rtol_for(dtype_name) if rtol is None else rtol
     X_np = np.asarray(X, dtype=dtype_name)
-    reference = clone(estimator).fit(X_np, y) if y is not None else clone(estimator).fit(X_np)
+    reference = (
+        clone(estimator).fit(X_np, y) if y is not None else clone(estimator).fit(X_np)
+    )
 
     X_xp = to_namespace(xp, X_np)
     with config_context(array_api_dispatch=True):
@@ -83,15 +85,20 @@ def check_namespace_matches_numpy(
             value = getattr(fitted, name)
             assert_in_namespace(value, xp)
             assert_allclose(
-                to_numpy(value), np.asarray(getattr(reference, name)), rtol=rtol, atol=atol,
+                to_numpy(value),
+                np.asarray(getattr(reference, name)),
+                rtol=rtol,
+                atol=atol,
                 err_msg=f"attribute {name} on {namespace}/{dtype_name}",
             )
         for method in methods:
             result = getattr(fitted, method)(X_xp)
             assert_in_namespace(result, xp, dtype_name)
             assert_allclose(
-                to_numpy(result), np.asarray(getattr(reference, method)(X_np)),
-                rtol=rtol, atol=atol,
+                to_numpy(result),
+                np.asarray(getattr(reference, method)(X_np)),
+                rtol=rtol,
+                atol=atol,
                 err_msg=f"{method} on {namespace}/{dtype_name}",
             )
     return fitted

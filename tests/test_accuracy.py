@@ -164,7 +164,6 @@ def test_quadrature_matches_adaptive_integration(n_classes):
     assert value[0] == pytest.approx(1.0 / n_classes, abs=1e-7)
 
 
-
 def test_quadrature_rows_with_a_hopeless_margin_are_zero():
     # A row with a margin below -12 is skipped and set to A = 0, dA/du = 0;
     # adaptive integration (and the bound A <= Phi(u / sqrt(2))) must agree.
@@ -189,6 +188,7 @@ def test_quadrature_rows_with_a_hopeless_margin_are_zero():
         np.array([_integrand_reference(row) for row in shifted]) - reference[:4]
     ) / step
     assert np.all(np.abs(slope) < 1e-16)
+
 
 def test_expected_accuracy_matches_monte_carlo():
     rng = np.random.default_rng(2)

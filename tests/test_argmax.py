@@ -41,8 +41,12 @@ def scores():
 
 
 def test_gumbel_is_softmax(scores):
-    assert_allclose(argmax_probabilities(scores, "gumbel"), softmax(scores, axis=1),
-                    rtol=0, atol=1e-12)
+    assert_allclose(
+        argmax_probabilities(scores, "gumbel"),
+        softmax(scores, axis=1),
+        rtol=0,
+        atol=1e-12,
+    )
     assert_allclose(
         argmax_probabilities(scores, "gumbel", scale=0.3),
         softmax(scores / 0.3, axis=1),
@@ -54,8 +58,10 @@ def test_gumbel_is_softmax(scores):
 def test_frozen_gumbel_quadrature_matches_softmax(scores):
     # the generic tanh-sinh rule knows nothing about the closed form
     assert_allclose(
-        argmax_probabilities(scores, stats.gumbel_r()), softmax(scores, axis=1),
-        rtol=0, atol=1e-9,
+        argmax_probabilities(scores, stats.gumbel_r()),
+        softmax(scores, axis=1),
+        rtol=0,
+        atol=1e-9,
     )
 
 
@@ -88,16 +94,18 @@ def test_gaussian_three_classes_bivariate_normal_orthant():
     # p_i = P(e_i - e_j > mu_j - mu_i for both j): a bivariate normal CDF with
     # covariance [[2, 1], [1, 2]], evaluated by SciPy's Genz algorithm.
     scores = np.random.default_rng(3).normal(scale=2.0, size=(15, 3))
-    mvn = stats.multivariate_normal(cov=[[2.0, 1.0], [1.0, 2.0]], abseps=1e-12,
-                                    releps=1e-12)
+    mvn = stats.multivariate_normal(
+        cov=[[2.0, 1.0], [1.0, 2.0]], abseps=1e-12, releps=1e-12
+    )
     expected = np.array(
         [
             [mvn.cdf([row[i] - row[j] for j in range(3) if j != i]) for i in range(3)]
             for row in scores
         ]
     )
-    assert_allclose(argmax_probabilities(scores, "gaussian"), expected, rtol=0,
-                    atol=1e-10)
+    assert_allclose(
+        argmax_probabilities(scores, "gaussian"), expected, rtol=0, atol=1e-10
+    )
 
 
 def test_frozen_norm_matches_gauss_hermite(scores):
@@ -136,7 +144,9 @@ def test_monte_carlo_agreement(noise):
         frequency = counts / n_draws
         standard_error = np.sqrt(p * (1.0 - p) / n_draws)
         assert np.all(np.abs(frequency - p) <= 4.0 * standard_error + 1e-15), (
-            noise, frequency, p
+            noise,
+            frequency,
+            p,
         )
 
 
@@ -145,8 +155,12 @@ def test_uniform_exact_piecewise_polynomial():
     # int_0^1 min(1, e + 0.5)^2 de = 1/2 + int_0^{1/2} (e + 1/2)^2 de = 1/2 + 7/24.
     proba = argmax_probabilities(np.array([[0.5, 0.0, 0.0]]), "uniform")
     expected0 = 0.5 + 7.0 / 24.0
-    assert_allclose(proba[0], [expected0, (1 - expected0) / 2, (1 - expected0) / 2],
-                    rtol=0, atol=1e-14)
+    assert_allclose(
+        proba[0],
+        [expected0, (1 - expected0) / 2, (1 - expected0) / 2],
+        rtol=0,
+        atol=1e-14,
+    )
     # a class more than one width below the maximum can never win
     assert argmax_probabilities(np.array([[2.0, 0.5, 0.9]]), "uniform")[0, 1] == 0.0
 
@@ -191,8 +205,13 @@ def test_thousand_classes_gaussian_against_scipy_quad():
     # One class 2 units above 999 equal ones: p_top = int phi(e) Phi(e + 2)^999 de.
     scores = np.zeros((1, 1000))
     scores[0, 7] = 2.0
-    expected_top = quad(lambda e: stats.norm.pdf(e) * stats.norm.cdf(e + 2.0) ** 999,
-                        -np.inf, np.inf, epsabs=1e-13, epsrel=1e-12)[0]
+    expected_top = quad(
+        lambda e: stats.norm.pdf(e) * stats.norm.cdf(e + 2.0) ** 999,
+        -np.inf,
+        np.inf,
+        epsabs=1e-13,
+        epsrel=1e-12,
+    )[0]
     proba = argmax_probabilities(scores, "gaussian")
     assert_allclose(proba[0, 7], expected_top, rtol=1e-11)
     assert_allclose(np.delete(proba[0], 7), (1 - expected_top) / 999, rtol=1e-11)

@@ -63,8 +63,10 @@ def test_near_uniform_regime_entropy_grows_with_both_scales():
 
 def test_attention_matches_numpy_reference():
     rng = np.random.default_rng(2)
-    Q, K, V = rng.normal(size=(2, 3, 5, 8)), rng.normal(size=(2, 3, 7, 8)), rng.normal(
-        size=(2, 3, 7, 4)
+    Q, K, V = (
+        rng.normal(size=(2, 3, 5, 8)),
+        rng.normal(size=(2, 3, 7, 8)),
+        rng.normal(size=(2, 3, 7, 4)),
     )
     invariant = math.log(7) / (math.log(512) * math.sqrt(8))
     cases = [

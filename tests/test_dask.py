@@ -22,19 +22,27 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 FITTED = [
-    "coef_", "intercept_", "means_", "covariance_", "priors_", "class_weight_sums_"
+    "coef_",
+    "intercept_",
+    "means_",
+    "covariance_",
+    "priors_",
+    "class_weight_sums_",
 ]
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        processes=True,
-        threads_per_worker=1,
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as dask_client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as dask_client,
+    ):
         yield dask_client
 
 
@@ -55,7 +63,10 @@ def _data(n_classes, n_samples=1500, n_features=7, seed=0):
 def _assert_same_fit(fitted, reference, rtol=1e-10):
     for name in FITTED:
         assert_allclose(
-            getattr(fitted, name), getattr(reference, name), rtol=rtol, atol=rtol,
+            getattr(fitted, name),
+            getattr(reference, name),
+            rtol=rtol,
+            atol=rtol,
             err_msg=name,
         )
     assert_array_equal(fitted.classes_, reference.classes_)

@@ -33,8 +33,11 @@ def _messy_rows(n_rows, n_classes, seed):
     # ties: copy one entry onto another in a third of the rows (at the maximum
     # in half of those)
     rows = rng.choice(n_rows, size=n_rows // 3, replace=False)
-    src = np.where(rng.uniform(size=rows.size) < 0.5, P[rows].argmax(1),
-                   rng.integers(n_classes, size=rows.size))
+    src = np.where(
+        rng.uniform(size=rows.size) < 0.5,
+        P[rows].argmax(1),
+        rng.integers(n_classes, size=rows.size),
+    )
     dst = (src + 1 + rng.integers(n_classes - 1, size=rows.size)) % n_classes
     P[rows, dst] = P[rows, src]
     return P / P.sum(axis=1, keepdims=True)
@@ -58,8 +61,9 @@ def test_target_reached_on_messy_rows(target):
     # out of range: uniform over the support, or over the tied maxima
     support = P > 0
     too_high = target >= high
-    assert_allclose(Q[too_high], support[too_high] / support[too_high].sum(1)[:, None],
-                    atol=1e-15)
+    assert_allclose(
+        Q[too_high], support[too_high] / support[too_high].sum(1)[:, None], atol=1e-15
+    )
     assert np.all(gamma[too_high] == 0.0)
     ties = P == P.max(axis=1, keepdims=True)
     too_low = target <= low
@@ -163,8 +167,11 @@ def test_base_two_is_bits():
     inside = (low < 1.5 * math.log(2)) & (1.5 * math.log(2) < high)
     assert_allclose(scipy_entropy(Q[inside], base=2, axis=1), 1.5, rtol=0, atol=1e-10)
     normalizer = EntropyNormalizer(target_entropy="mean", base=2).fit(P)
-    assert_allclose(normalizer.target_entropy_,
-                    np.mean(scipy_entropy(P, base=2, axis=1)), rtol=1e-13)
+    assert_allclose(
+        normalizer.target_entropy_,
+        np.mean(scipy_entropy(P, base=2, axis=1)),
+        rtol=1e-13,
+    )
 
 
 def test_mean_target_learned_at_fit():
@@ -179,8 +186,11 @@ def test_mean_target_learned_at_fit():
     assert_allclose(scipy_entropy(Q[inside], axis=1), expected, rtol=0, atol=1e-10)
     Z = np.log(P_train + 1e-3)
     logits = EntropyNormalizer(input="logits").fit(Z)
-    assert_allclose(logits.target_entropy_,
-                    np.mean(scipy_entropy(softmax(Z, axis=1), axis=1)), rtol=1e-12)
+    assert_allclose(
+        logits.target_entropy_,
+        np.mean(scipy_entropy(softmax(Z, axis=1), axis=1)),
+        rtol=1e-12,
+    )
 
 
 def test_float32():
@@ -214,8 +224,11 @@ def test_array_api(namespace, dtype_name, input):
     with config_context(array_api_dispatch=True):
         Q = entropy_normalize(xp.asarray(X.astype(dtype_name)), 1.0, input=input)
     assert_in_namespace(Q, xp, dtype_name)
-    assert_allclose(to_numpy(Q), entropy_normalize(X.astype(dtype_name), 1.0,
-                                                   input=input), atol=atol)
+    assert_allclose(
+        to_numpy(Q),
+        entropy_normalize(X.astype(dtype_name), 1.0, input=input),
+        atol=atol,
+    )
 
 
 def test_bad_input():
@@ -245,8 +258,11 @@ def test_bad_input():
 def test_renormalize_option():
     P = _messy_rows(100, 5, seed=10)
     scaled = P * np.random.default_rng(11).uniform(0.5, 2.0, size=(100, 1))
-    assert_allclose(entropy_normalize(scaled, 0.9, renormalize=True),
-                    entropy_normalize(P, 0.9), atol=1e-14)
+    assert_allclose(
+        entropy_normalize(scaled, 0.9, renormalize=True),
+        entropy_normalize(P, 0.9),
+        atol=1e-14,
+    )
 
 
 def test_input_not_modified():

@@ -4,12 +4,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose, assert_array_equal
-from sklearn import config_context
-
-from skprob._backend import to_numpy
-from skprob._masking import MaskingConsistentEncoder, masked_embedding_expectation
-from tests.array_api_helpers import (
+from array_api_helpers import (
     NAMESPACE_DTYPES,
     assert_in_namespace,
     check_namespace_matches_numpy,
@@ -17,6 +12,11 @@ from tests.array_api_helpers import (
     rtol_for,
     to_namespace,
 )
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+
+from skprob._backend import to_numpy
+from skprob._masking import MaskingConsistentEncoder, masked_embedding_expectation
 
 N_DRAWS = 10**6
 

@@ -4,6 +4,12 @@
 
 import numpy as np
 import pytest
+from array_api_helpers import (
+    NAMESPACE_DTYPES,
+    assert_in_namespace,
+    check_namespace_matches_numpy,
+    load_namespace,
+)
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
@@ -16,12 +22,6 @@ from sklearn.neighbors import KernelDensity
 
 from skprob._backend import to_numpy
 from skprob._vae import VAEDensity, _negative_bound
-from tests.array_api_helpers import (
-    NAMESPACE_DTYPES,
-    assert_in_namespace,
-    check_namespace_matches_numpy,
-    load_namespace,
-)
 
 
 def _latent_data(n_samples, seed, *, n_features=10, noise=0.1):

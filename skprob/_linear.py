@@ -5,6 +5,7 @@
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import check_same_namespace, get_namespace_and_device
+from ._validation import decode_labels
 
 __all__ = ["LinearScoresMixin"]
 
@@ -65,4 +66,4 @@ class LinearScoresMixin:
             index = xp.astype(scores > 0, xp.int64)
         else:
             index = xp.argmax(scores, axis=1)
-        return xp.take(self.classes_, index, axis=0)
+        return decode_labels(index, self.classes_, xp=xp)

@@ -23,7 +23,7 @@ from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skprob import EntropyNormalizer
+from skprob import EntropyDisplay, EntropyNormalizer
 
 
 def row_entropy(P):
@@ -73,23 +73,18 @@ for name in models:
 # %%
 # Histograms of row entropy
 # -------------------------
-# Before, the naive Bayes rows are almost all near zero entropy (over-confident) and
-# the regularised logistic regression rows are spread out. After, every row of both
-# models sits at the target, except rows that cannot reach it (a row with a single
-# non-zero entry stays one-hot, at entropy 0).
-fig, (ax_before, ax_after) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+# :class:`~skprob.EntropyDisplay` draws the entropies of the rows before and after
+# the normalizer, with the target as a vertical line. Before, the naive Bayes rows
+# are almost all near zero entropy (over-confident) and the regularised logistic
+# regression rows are spread out. After, every row of both models sits at the
+# target, except rows that cannot reach it (a row with a single non-zero entry
+# stays one-hot, at entropy 0).
+fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True, layout="constrained")
 bins = np.linspace(0, np.log(10), 40)
-for name in models:
-    ax_before.hist(row_entropy(proba[name]), bins=bins, alpha=0.6, label=name)
-    ax_after.hist(row_entropy(normalized[name]), bins=bins, alpha=0.6, label=name)
-ax_before.set_title("Before: entropy of predict_proba rows")
-ax_after.set_title("After EntropyNormalizer(target_entropy=0.5)")
-for ax in (ax_before, ax_after):
-    ax.set_xlabel("row entropy (nats)")
+for ax, name in zip(axes, models):
+    EntropyDisplay.from_estimator(normalizer, proba[name], ax=ax, bins=bins)
+    ax.set_title(name)
     ax.set_yscale("log")
-    ax.legend()
-ax_before.set_ylabel("test rows (log scale)")
-fig.tight_layout()
 
 # %%
 # A few rows, before and after

@@ -15,8 +15,7 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import asarray, check_same_namespace, get_namespace_and_device
-from ._vae import _numpy_generator
-from ._validation import check_prior
+from ._validation import _numpy_generator, check_prior
 
 __all__ = ["masked_embedding_expectation", "MaskingConsistentEncoder"]
 

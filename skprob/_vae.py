@@ -10,7 +10,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -22,6 +21,7 @@ from ._backend import (
     log_expit,
     logsumexp,
 )
+from ._validation import _numpy_generator
 
 __all__ = ["VAEDensity"]
 
@@ -34,21 +34,6 @@ _N_LEARNING_RATE_DECAYS, _LEARNING_RATE_DECAY = 2, 10.0
 # proposal="defensive": this share of the draws comes from q(z | x) widened
 # by this factor (Hesterberg's defensive mixture).
 _DEFENSIVE_WEIGHT, _DEFENSIVE_SCALE = 0.2, 2.0
-
-
-def _numpy_generator(random_state):
-    """NumPy Generator from an int, None, a RandomState or a Generator.
-
-    Every random number skprob's VAE uses is drawn here, on the host, and then
-    moved to the array namespace: NumPy, array_api_strict and CuPy runs with the
-    same ``random_state`` therefore see the same draws.
-    """
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, Integral):
-        return np.random.default_rng(random_state)
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    return np.random.default_rng(seed)
 
 
 def _draw(values, xp, device, dtype):

@@ -2,9 +2,10 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from ._backend import (
     asarray,
@@ -197,3 +198,18 @@ def decode_labels(index, classes, *, xp):
     if isinstance(classes, np.ndarray) and not is_numpy_namespace(xp):
         return classes[to_numpy(index)]
     return xp.take(classes, index, axis=0)
+
+
+def _numpy_generator(random_state):
+    """NumPy Generator from an int, None, a RandomState or a Generator.
+
+    Estimators that draw their random numbers on the host (then move them to the
+    array namespace) get them here: NumPy, array_api_strict and CuPy runs with the
+    same ``random_state`` therefore see the same draws.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    return np.random.default_rng(seed)

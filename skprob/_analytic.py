@@ -4,214 +4,71 @@
 
 import functools
 import math
+import warnings
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
 from ._backend import (
-    add_to_diagonal,
     asarray,
     expit,
     get_namespace_and_device,
     is_dask_collection,
-    is_numpy_namespace,
     logsumexp,
     softmax,
     to_numpy,
 )
 from ._linear import LinearScoresMixin
-from ._validation import check_prior, check_sample_weight
+from ._moments import (
+    chunk_moments,
+    ledoit_wolf_intensity,
+    merge_moments,
+    oas_intensity,
+)
+from ._validation import check_prior, check_sample_weight, encode_labels
 
 __all__ = ["AnalyticLogisticRegression"]
 
-
-_CACHE_BLOCK_BYTES = 1 << 23
-
-
-def _chunk_moments(X, y_index, sample_weight, n_classes, xp, *, higher_moments=True):
-    """Per-class weighted moments of one chunk of data (see :func:`_block_moments`).
-
-    On NumPy, large chunks are processed in row blocks of a few MiB that are
-    merged exactly: the gather, mean and centring of a block then run in
-    cache, so X is read from memory about once besides the GEMM (measured
-    0.158 s -> 0.125 s on 200 000 x 100, against 0.075 s for ``X.T @ X``).
-    Other namespaces (GPUs) get one large block.
-    """
-    n_samples, n_features = X.shape
-    if not is_numpy_namespace(xp):
-        return _block_moments(
-            X, y_index, sample_weight, n_classes, xp, higher_moments=higher_moments
-        )
-    block_rows = max(1024, _CACHE_BLOCK_BYTES // (X.dtype.itemsize * n_features))
-    if n_samples <= 2 * block_rows:
-        return _block_moments(
-            X, y_index, sample_weight, n_classes, xp, higher_moments=higher_moments
-        )
-    blocks = (
-        _block_moments(
-            X[start : start + block_rows],
-            y_index[start : start + block_rows],
-            sample_weight[start : start + block_rows],
-            n_classes,
-            xp,
-            higher_moments=higher_moments,
-        )
-        for start in range(0, n_samples, block_rows)
-    )
-    return functools.reduce(lambda a, b: _merge_moments(a, b, xp), blocks)
-
-
-def _block_moments(X, y_index, sample_weight, n_classes, xp, *, higher_moments=True):
-    """Per-class weighted moments of one block of data, centred on the class means.
-
-    Returns weight sums ``(K,)``, means ``(K, d)``, scatter matrices
-    ``sum w (x - m)(x - m)^T`` ``(K, d, d)``, third moments
-    ``sum w |x - m|^2 (x - m)`` ``(K, d)`` and fourth moments
-    ``sum w |x - m|^4`` ``(K,)``. The fourth moment feeds the Ledoit-Wolf
-    shrinkage and the third is needed to merge fourth moments across chunks;
-    with ``higher_moments=False`` both are None and cost nothing.
-    """
-    n_features = X.shape[1]
-    dtype, dev = X.dtype, get_namespace_and_device(X)[2]
-    order = xp.argsort(y_index, stable=True)
-    # One gather puts each class in a contiguous block; the per-class work below
-    # is then a Python loop over classes (not samples) whose GEMMs add up to a
-    # single n x d x d product. The gathered copy is ours, so NumPy centres it
-    # in place: the fit then reads X about three times (gather, mean, centre)
-    # besides the GEMM itself.
-    X_sorted = xp.take(X, order, axis=0)
-    w_sorted = xp.take(sample_weight, order, axis=0)
-    y_sorted = xp.take(y_index, order, axis=0)
-    class_ids = xp.arange(n_classes + 1, dtype=y_sorted.dtype, device=dev)
-    bounds = to_numpy(xp.searchsorted(y_sorted, class_ids))
-    in_place = is_numpy_namespace(xp)
-    uniform = X.shape[0] > 0 and float(xp.min(sample_weight)) == float(
-        xp.max(sample_weight)
-    )
-
-    weights = np.zeros(n_classes)
-    means, scatters, thirds, fourths = [], [], [], []
-    zeros_d = xp.zeros((n_features,), dtype=dtype, device=dev)
-    zeros_dd = xp.zeros((n_features, n_features), dtype=dtype, device=dev)
-    zero = xp.zeros((), dtype=dtype, device=dev)
-    for k in range(n_classes):
-        start, stop = int(bounds[k]), int(bounds[k + 1])
-        w = w_sorted[start:stop]
-        total = float(xp.sum(w)) if stop > start else 0.0
-        if total <= 0:
-            means.append(zeros_d)
-            scatters.append(zeros_dd)
-            thirds.append(zeros_d)
-            fourths.append(zero)
-            continue
-        block = X_sorted[start:stop, :]
-        if uniform:
-            mean = xp.mean(block, axis=0)
-        else:
-            mean = (w @ block) / total
-        if in_place:
-            block -= mean
-            centred = block
-        else:
-            centred = block - mean
-        if uniform:
-            # A.T @ A on one buffer lets NumPy use the symmetric rank-k update
-            scatter = (total / (stop - start)) * (centred.T @ centred)
-        else:
-            weighted = centred * xp.sqrt(w)[:, None]
-            scatter = weighted.T @ weighted
-        weights[k] = total
-        means.append(mean)
-        scatters.append(scatter)
-        if higher_moments:
-            radius2 = xp.sum(centred * centred, axis=1)
-            thirds.append((w * radius2) @ centred)
-            fourths.append(xp.sum(w * radius2 * radius2))
-    return (
-        asarray(weights, xp=xp, device=dev, dtype=dtype),
-        xp.stack(means),
-        xp.stack(scatters),
-        xp.stack(thirds) if higher_moments else None,
-        xp.stack(fourths) if higher_moments else None,
-    )
-
-
-def _shift_moments(weight, mean, scatter, third, fourth, new_mean, xp):
-    """Re-centre per-class moments from ``mean`` to ``new_mean`` (exact identities)."""
-    delta = mean - new_mean  # (K, d)
-    norm2 = xp.sum(delta * delta, axis=1)  # (K,)
-    shifted_scatter = scatter + weight[:, None, None] * (
-        delta[:, :, None] * delta[:, None, :]
-    )
-    if third is None or fourth is None:
-        return shifted_scatter, None, None
-    scatter_delta = xp.squeeze(scatter @ delta[:, :, None], axis=2)  # (K, d)
-    trace = xp.sum(xp.linalg.diagonal(scatter), axis=1)  # (K,)
-    fourth = (
-        fourth
-        + 4.0 * xp.sum(delta * scatter_delta, axis=1)
-        + weight * norm2 * norm2
-        + 4.0 * xp.sum(delta * third, axis=1)
-        + 2.0 * trace * norm2
-    )
-    third = (
-        third
-        + trace[:, None] * delta
-        + 2.0 * scatter_delta
-        + (weight * norm2)[:, None] * delta
-    )
-    return shifted_scatter, third, fourth
-
-
-def _merge_moments(old, new, xp):
-    """Combine the moments of two disjoint chunks (Chan et al.'s parallel update)."""
-    w_a, mean_a = old[0], old[1]
-    w_b, mean_b = new[0], new[1]
-    weight = w_a + w_b
-    safe = xp.where(weight > 0, weight, xp.ones_like(weight))
-    mean = mean_a + (w_b / safe)[:, None] * (mean_b - mean_a)
-    shifted_a = _shift_moments(*old, mean, xp)
-    shifted_b = _shift_moments(*new, mean, xp)
-    return (weight, mean) + tuple(
-        None if a is None or b is None else a + b for a, b in zip(shifted_a, shifted_b)
-    )
-
-
-def _ledoit_wolf_shrinkage(scatter, fourth, n_samples):
-    """Ledoit-Wolf intensity from the pooled scatter and sum of |x|^4 (host floats).
-
-    Same formula as ``sklearn.covariance.ledoit_wolf_shrinkage`` applied to the
-    within-class-centred data, written in terms of sufficient statistics so that
-    ``partial_fit`` gives the same value as ``fit``.
-    """
-    n_features = scatter.shape[0]
-    emp_cov = scatter / n_samples
-    trace = np.trace(emp_cov)
-    mu = trace / n_features
-    delta_ = np.sum(emp_cov**2)
-    beta = (fourth / n_samples - delta_) / (n_features * n_samples)
-    delta = (delta_ - 2.0 * mu * trace + n_features * mu**2) / n_features
-    beta = min(beta, delta)
-    return 0.0 if beta <= 0 else float(beta / delta)
-
-
-def _oas_shrinkage(scatter, n_samples):
-    """Oracle Approximating Shrinkage intensity, as in ``sklearn.covariance.oas``."""
-    n_features = scatter.shape[0]
-    emp_cov = scatter / n_samples
-    mu = np.trace(emp_cov) / n_features
-    alpha = np.mean(emp_cov**2)
-    num = alpha + mu**2
-    den = (n_samples + 1.0) * (alpha - mu**2 / n_features)
-    return 1.0 if den == 0 else float(min(num / den, 1.0))
-
+# Shrinkage rules by name: each maps (moments, per-feature scale) to an intensity
+# on the standardised scale. A float shrinkage is used as it is.
+_SHRINKAGE_RULES = {
+    "ledoit-wolf": ledoit_wolf_intensity,
+    "oas": oas_intensity,
+}
+# Rules that need the higher moments of ClassMoments (collected only for them).
+_HIGHER_MOMENT_RULES = {"ledoit-wolf"}
 
 _TEMPERATURE_FOLDS = 5
+# Bounds of log(temperature) in its 1-D search: temperatures from 1e-3 to 1e3.
+_LOG_TEMPERATURE_BOUNDS = (-7.0, 7.0)
+
+# Newton refinement. The closed form of separable data has large coefficients;
+# the first move shrinks them along the ray s * theta, s in [e^-9, 1].
+_LOG_SHRINK_BOUNDS = (-9.0, 0.0)
+# the shrunk point only starts Newton's method: 1% in the scale is enough
+_LOG_SHRINK_XATOL = 1e-2
+# Armijo sufficient-decrease constant and the most step halvings of the line
+# search: a step shorter than 2^-40 of the Newton step cannot change the
+# objective in float64.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+# Newton systems with at most this many unknowns are solved with the exact
+# Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
+# preconditioned conjugate gradients from Hessian-vector products (n * P each).
+# Measured on the real-data benchmark (leaf_id_flavia: P = 2592, digits: 650).
+_EXACT_HESSIAN_MAX_UNKNOWNS = 400
+_CG_MAX_ITER = 250
+# The softmax is unchanged by adding one constant to every intercept: the
+# Hessian is singular along that direction, and this relative ridge (times the
+# mean diagonal) makes the exact solve well posed without moving the solution.
+_NULL_RIDGE = 1e-10
 
 
 def _stratified_folds(y_index, n_classes, n_folds, xp):
@@ -232,32 +89,6 @@ def _stratified_folds(y_index, n_classes, n_folds, xp):
     ]
 
 
-def _softmax_hessian(design, proba, sample_weight, binary, xp):
-    """Hessian of the weighted log-loss in the coefficients (host float64).
-
-    For the softmax, ``H[(k, a), (l, b)] = sum_i w_i (delta_kl p_ik - p_ik p_il)
-    x_ia x_ib``: K products ``X^T diag(w p_k) X`` on the diagonal blocks minus
-    one ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``, so the whole
-    matrix costs two GEMMs rather than K^2.
-    """
-    n_samples, n_params = design.shape
-    if binary:
-        curvature = sample_weight * proba[:, 0] * (1.0 - proba[:, 0])
-        return to_numpy(design.T @ (curvature[:, None] * design)).astype(np.float64)
-    n_classes = proba.shape[1]
-    spread = xp.reshape(
-        (xp.sqrt(sample_weight)[:, None] * proba)[:, :, None] * design[:, None, :],
-        (n_samples, n_classes * n_params),
-    )
-    hessian = -to_numpy(spread.T @ spread).astype(np.float64)
-    weighted = sample_weight[:, None] * proba
-    for k in range(n_classes):
-        block = design.T @ (weighted[:, k][:, None] * design)
-        rows = slice(k * n_params, (k + 1) * n_params)
-        hessian[rows, rows] += to_numpy(block)
-    return hessian
-
-
 def _fit_temperature(scores, target, weight):
     """Temperature minimising the weighted log-loss of ``softmax(scores / T)``."""
     if scores.ndim == 1:
@@ -269,8 +100,367 @@ def _fit_temperature(scores, target, weight):
         z = scores / math.exp(log_t)
         return float(weight @ (logsumexp(z, axis=1, xp=np) - z[rows, target]))
 
-    result = minimize_scalar(log_loss, bounds=(-7.0, 7.0), method="bounded")
+    result = minimize_scalar(log_loss, bounds=_LOG_TEMPERATURE_BOUNDS, method="bounded")
+    if not result.success:
+        warnings.warn(
+            "The temperature search did not converge "
+            f"({result.message}); using T={math.exp(result.x):.4g}.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
     return math.exp(result.x)
+
+
+# ---------------------------------------------------------------------------
+# The closed form, one job per function.
+
+
+class _ClosedForm(NamedTuple):
+    coef: object
+    intercept: object
+    covariance: object
+    shrinkage: float
+
+
+def _shared_covariance(moments, covariance, xp):
+    """Sigma: class covariances averaged (``"mean"``) or pooled by weight."""
+    weights, scatters = moments.weights, moments.scatters
+    if covariance == "pooled":
+        return xp.sum(scatters, axis=0) / float(xp.sum(weights))
+    seen = weights > 0
+    safe = xp.where(seen, weights, xp.ones_like(weights))
+    per_class = scatters / safe[:, None, None]
+    return xp.sum(per_class, axis=0) / float(xp.sum(xp.astype(seen, scatters.dtype)))
+
+
+def _feature_scale(sigma, moments, xp):
+    """Standard deviation of each feature, 0 for features constant within classes.
+
+    A variance at the rounding level of the data is treated as exactly zero, by
+    the rule of :class:`~sklearn.preprocessing.StandardScaler`: the variance of
+    a constant column computed in floating point is about ``(n eps mean)^2``.
+    """
+    variance = xp.linalg.diagonal(sigma)
+    eps = xp.finfo(sigma.dtype).eps
+    n_samples = float(xp.sum(moments.weights))
+    largest_mean = xp.max(xp.abs(moments.means), axis=0)
+    rounding = n_samples * eps * variance + (n_samples * eps * largest_mean) ** 2
+    constant = variance <= rounding
+    return xp.where(constant, xp.zeros_like(variance), xp.sqrt(variance))
+
+
+def _shrinkage_intensity(shrinkage, moments, scale):
+    if shrinkage is None:
+        return 0.0
+    if isinstance(shrinkage, str):
+        if shrinkage in _HIGHER_MOMENT_RULES and not moments.has_higher:
+            raise ValueError(
+                f"shrinkage={shrinkage!r} needs fourth moments that earlier "
+                "partial_fit calls with another shrinkage did not collect; "
+                "refit with fit or restart partial_fit."
+            )
+        host_scale = to_numpy(scale).astype(np.float64)
+        return _SHRINKAGE_RULES[shrinkage](
+            moments, np.where(host_scale > 0, host_scale, 1.0)
+        )
+    return float(shrinkage)
+
+
+def _solve_standardised(correlation, rhs, tol, xp):
+    """``correlation^+ rhs`` with eigenvalues below ``tol * max`` treated as 0."""
+    eigenvalues, eigenvectors = xp.linalg.eigh(correlation)
+    cutoff = tol * float(xp.max(eigenvalues))
+    keep = eigenvalues > cutoff
+    inverse = xp.where(
+        keep, 1.0 / xp.where(keep, eigenvalues, xp.ones_like(eigenvalues)), 0.0
+    )
+    return ((rhs @ eigenvectors) * inverse) @ eigenvectors.T
+
+
+def _closed_form(moments, log_priors, *, covariance, shrinkage, tol, fit_intercept):
+    """Coefficients, intercepts and covariance of the closed form from the moments.
+
+    The covariance is standardised first (Sigma = D R D with D the standard
+    deviations), so that the shrinkage ``R -> (1 - lam) R + lam I`` and the
+    rank cut-off act on the correlation matrix, as
+    :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis` does:
+    rescaling a feature rescales its coefficient and changes nothing else.
+    """
+    xp, _, _ = get_namespace_and_device(moments.means)
+    means, weights = moments.means, moments.weights
+    n_classes = means.shape[0]
+    sigma = _shared_covariance(moments, covariance, xp)
+    scale = _feature_scale(sigma, moments, xp)
+    active = scale > 0
+    safe_scale = xp.where(active, scale, xp.ones_like(scale))
+    correlation = sigma / (safe_scale[:, None] * safe_scale[None, :])
+    # features constant within every class carry no information in this model:
+    # a zero row and column with a unit diagonal, and a zero right-hand side,
+    # give them zero coefficients
+    dev = get_namespace_and_device(means)[2]
+    identity = xp.eye(correlation.shape[0], dtype=correlation.dtype, device=dev)
+    inactive = xp.astype(~active, correlation.dtype)
+    correlation = (
+        xp.where(
+            active[:, None] & active[None, :], correlation, xp.zeros_like(correlation)
+        )
+        + identity * inactive[None, :]
+    )
+    intensity = _shrinkage_intensity(shrinkage, moments, scale)
+    if intensity > 0:
+        correlation = (1.0 - intensity) * correlation + intensity * identity
+    rhs = xp.where(active[None, :], means / safe_scale, xp.zeros_like(means))
+    coef = _solve_standardised(correlation, rhs, tol, xp) / safe_scale
+    covariance_ = correlation * (scale[:, None] * scale[None, :])
+
+    seen = weights > 0
+    if fit_intercept:
+        intercept = -0.5 * xp.sum(coef * means, axis=1) + log_priors
+    else:
+        intercept = xp.zeros_like(log_priors)
+    # classes declared but not seen yet: never predicted, scores stay finite
+    tiny = xp.finfo(means.dtype).smallest_normal
+    coef = xp.where(seen[:, None], coef, xp.zeros_like(coef))
+    intercept = xp.where(seen, intercept, xp.full_like(intercept, math.log(tiny)))
+    if n_classes == 2:
+        coef = coef[1:2, :] - coef[0:1, :]
+        intercept = intercept[1:2] - intercept[0:1]
+    return _ClosedForm(coef, intercept, covariance_, intensity)
+
+
+# ---------------------------------------------------------------------------
+# Newton refinement towards LogisticRegression's penalised maximum likelihood.
+
+
+class _PenalisedLogLoss:
+    """``sum_i w_i log_loss_i + ||W||^2 / (2 C)`` (intercepts not penalised).
+
+    The objective of :class:`~sklearn.linear_model.LogisticRegression` with an
+    L2 penalty: one coefficient row for two classes, K rows (all penalised)
+    otherwise. Parameters ``theta`` are host float64 arrays of shape
+    (n_rows, n_params); the data stay in their namespace.
+    """
+
+    def __init__(self, design, y_index, sample_weight, n_classes, C, fit_intercept):
+        xp, _, dev = get_namespace_and_device(design)
+        self.xp, self.dev, self.dtype = xp, dev, design.dtype
+        self.design = design
+        self.binary = n_classes == 2
+        class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
+        onehot = xp.astype(y_index[:, None] == class_ids[None, :], design.dtype)
+        self.onehot = onehot[:, 1:] if self.binary else onehot
+        self.weight = sample_weight[:, None]
+        self.total_weight = float(xp.sum(sample_weight))
+        self.C = C
+        self.penalised = np.ones(design.shape[1])
+        if fit_intercept:
+            self.penalised[-1] = 0.0
+        # the direction that shifts every intercept alike changes nothing
+        self.null_intercept = fit_intercept and not self.binary
+
+    def to_xp(self, array):
+        return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
+
+    def scores(self, theta):
+        return self.design @ self.to_xp(theta).T
+
+    def value(self, theta, scores):
+        """Objective and probabilities at ``theta`` whose scores are given."""
+        xp = self.xp
+        if self.binary:
+            proba = expit(scores, xp=xp)
+            # log(1 + e^s) - y s, written without overflow
+            losses = xp.logaddexp(xp.zeros_like(scores), scores) - self.onehot * scores
+        else:
+            log_norm = logsumexp(scores, axis=1, xp=xp, keepdims=True)
+            proba = xp.exp(scores - log_norm)
+            losses = self.onehot * (log_norm - scores)
+        loss = float(xp.sum(self.weight * losses))
+        return loss + 0.5 / self.C * float(np.sum(self.penalised * theta**2)), proba
+
+    def gradient(self, theta, proba):
+        residual = self.weight * (proba - self.onehot)
+        gradient = to_numpy(residual.T @ self.design).astype(np.float64)
+        return gradient + self.penalised * theta / self.C
+
+    def curvature(self, proba):
+        """Per-row weights of the Hessian: ``w p (1 - p)`` (binary) or ``w p``."""
+        if self.binary:
+            return self.weight * proba * (1.0 - proba)
+        return self.weight * proba
+
+    def hessian_product(self, vector, proba, curvature):
+        """Hessian times ``vector`` (host), one pass over the data."""
+        xp = self.xp
+        change = self.design @ self.to_xp(vector).T
+        if self.binary:
+            response = curvature * change
+        else:
+            mixed = xp.sum(proba * change, axis=1, keepdims=True)
+            response = curvature * (change - mixed)
+        product = to_numpy(response.T @ self.design).astype(np.float64)
+        return product + self.penalised * vector / self.C
+
+    def hessian(self, proba, curvature):
+        """Exact Hessian (host float64), two GEMMs whatever the number of classes.
+
+        ``H[(k, a), (l, b)] = sum_i w_i (delta_kl p_ik - p_ik p_il) x_ia x_ib``:
+        K products ``X^T diag(w p_k) X`` on the diagonal blocks minus one
+        ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``.
+        """
+        xp, design = self.xp, self.design
+        n_samples, n_params = design.shape
+        if self.binary:
+            hessian = to_numpy(design.T @ (curvature * design)).astype(np.float64)
+        else:
+            n_rows = proba.shape[1]
+            spread = xp.reshape(
+                (xp.sqrt(self.weight) * proba)[:, :, None] * design[:, None, :],
+                (n_samples, n_rows * n_params),
+            )
+            hessian = -to_numpy(spread.T @ spread).astype(np.float64)
+            for k in range(n_rows):
+                block = to_numpy(design.T @ (curvature[:, k : k + 1] * design))
+                rows = slice(k * n_params, (k + 1) * n_params)
+                hessian[rows, rows] += block
+        n_rows = 1 if self.binary else proba.shape[1]
+        hessian[np.diag_indices_from(hessian)] += (
+            np.tile(self.penalised, n_rows) / self.C
+        )
+        return hessian
+
+    def drop_null(self, direction):
+        """Remove the common intercept shift, to which the objective is blind."""
+        if self.null_intercept:
+            direction[:, -1] -= np.mean(direction[:, -1])
+        return direction
+
+
+def _exact_newton_direction(problem, gradient, proba, curvature):
+    hessian = problem.hessian(proba, curvature)
+    ridge = _NULL_RIDGE * np.trace(hessian) / hessian.shape[0]
+    hessian[np.diag_indices_from(hessian)] += ridge
+    step = np.linalg.solve(hessian, gradient.ravel()).reshape(gradient.shape)
+    return problem.drop_null(step)
+
+
+def _cg_newton_direction(problem, gradient, proba, curvature, eigen):
+    """Truncated Newton direction by preconditioned conjugate gradients.
+
+    The preconditioner is the Kronecker approximation of the Hessian
+    ``A (x) X^T W X + I / C``, with ``A = mean_i (diag(p_i) - p_i p_i^T)`` the
+    class coupling: with the eigendecomposition of ``X^T W X`` (one for all
+    Newton steps) and of the K x K matrix ``A``, it costs ``O(K d (K + d))``
+    per application. Measured on digits (10 classes, 64 features): 93
+    Hessian-vector products per fit, against 125 with the diagonal of ``A``
+    only; exact per-class Hessian blocks need 64 but cost ``K n d^2`` per
+    step and made the fit 3x slower. The residual is reduced to
+    ``min(0.5, sqrt(|g|)) |g|``, the forcing term of scikit-learn's newton-cg.
+    """
+    eigenvalues, eigenvectors = eigen
+    xp, total = problem.xp, problem.total_weight
+    if problem.binary:
+        coupling = np.array([[float(xp.sum(curvature))]]) / total
+    else:
+        coupling = (
+            np.diag(to_numpy(xp.sum(curvature, axis=0))) - to_numpy(curvature.T @ proba)
+        ) / total
+    class_values, class_vectors = np.linalg.eigh(coupling)
+    denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / problem.C
+
+    def precondition(residual):
+        rotated = class_vectors.T @ residual @ eigenvectors
+        return problem.drop_null(
+            class_vectors @ (rotated / denominator) @ eigenvectors.T
+        )
+
+    norm = np.sqrt(np.sum(gradient**2))
+    target = min(0.5, math.sqrt(np.max(np.abs(gradient)) / problem.total_weight)) * norm
+    step = np.zeros_like(gradient)
+    residual = gradient.copy()
+    search = precondition(residual)
+    rz = np.sum(residual * search)
+    for _ in range(_CG_MAX_ITER):
+        product = problem.hessian_product(search, proba, curvature)
+        curvature_along = np.sum(search * product)
+        if curvature_along <= 0:
+            break
+        alpha = rz / curvature_along
+        step += alpha * search
+        residual -= alpha * product
+        if np.sqrt(np.sum(residual**2)) <= target:
+            break
+        preconditioned = precondition(residual)
+        rz_new = np.sum(residual * preconditioned)
+        search = preconditioned + (rz_new / rz) * search
+        rz = rz_new
+    return step if np.any(step) else gradient
+
+
+def _refine(problem, theta, max_iter, tol):
+    """Damped Newton from ``theta``; returns (theta, steps, converged, gradient norm).
+
+    Each accepted step lowers the penalised objective (Armijo backtracking), so
+    the sequence of objectives is non-increasing. It stops when the largest
+    gradient entry divided by the total sample weight is at most ``tol`` (the
+    stopping rule of LogisticRegression's lbfgs, whose objective is the mean
+    loss), after ``max_iter`` steps, or when no step along the Newton direction
+    lowers the objective.
+    """
+    scores = problem.scores(theta)
+    loss, proba = problem.value(theta, scores)
+    shrink = minimize_scalar(
+        lambda log_s: problem.value(math.exp(log_s) * theta, math.exp(log_s) * scores)[
+            0
+        ],
+        bounds=_LOG_SHRINK_BOUNDS,
+        method="bounded",
+    )
+    shrunk_loss, shrunk_proba = problem.value(
+        math.exp(shrink.x) * theta, math.exp(shrink.x) * scores
+    )
+    if shrunk_loss < loss:
+        factor = math.exp(shrink.x)
+        theta, scores, loss, proba = (
+            factor * theta,
+            factor * scores,
+            shrunk_loss,
+            shrunk_proba,
+        )
+    n_unknowns = theta.size
+    eigen = None
+    if n_unknowns > _EXACT_HESSIAN_MAX_UNKNOWNS:
+        gram = problem.design.T @ (problem.weight * problem.design)
+        eigen = np.linalg.eigh(to_numpy(gram).astype(np.float64))
+    steps = 0
+    while True:
+        gradient = problem.gradient(theta, proba)
+        gradient_norm = float(np.max(np.abs(gradient))) / problem.total_weight
+        if gradient_norm <= tol:
+            return theta, steps, True, gradient_norm
+        if steps == max_iter:
+            return theta, steps, False, gradient_norm
+        curvature = problem.curvature(proba)
+        if eigen is None:
+            direction = _exact_newton_direction(problem, gradient, proba, curvature)
+        else:
+            direction = _cg_newton_direction(problem, gradient, proba, curvature, eigen)
+        change = problem.scores(direction)
+        decrease = float(np.sum(gradient * direction))
+        length = 1.0
+        for _ in range(_MAX_HALVINGS):
+            trial_theta = theta - length * direction
+            trial_loss, trial_proba = problem.value(
+                trial_theta, scores - length * change
+            )
+            if trial_loss <= loss - _ARMIJO * length * decrease:
+                break
+            length *= 0.5
+        else:
+            return theta, steps, False, gradient_norm
+        theta, loss, proba = trial_theta, trial_loss, trial_proba
+        scores = scores - length * change
+        steps += 1
 
 
 class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimator):
@@ -401,7 +591,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         "shrinkage": [
             None,
             Interval(Real, 0, 1, closed="both"),
-            StrOptions({"ledoit-wolf", "oas"}),
+            StrOptions(set(_SHRINKAGE_RULES)),
         ],
         "priors": ["array-like", None],
         "fit_intercept": ["boolean"],
@@ -411,6 +601,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             StrOptions({"auto"}),
         ],
         "refine_iter": [Interval(Integral, 0, None, closed="left")],
+        "refine_tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
     }
 
@@ -424,6 +615,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         tol=1e-10,
         temperature=1.0,
         refine_iter=0,
+        refine_tol=1e-4,
         C=1.0,
     ):
         self.covariance = covariance
@@ -433,6 +625,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self.tol = tol
         self.temperature = temperature
         self.refine_iter = refine_iter
+        self.refine_tol = refine_tol
         self.C = C
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -456,9 +649,6 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self : object
             Fitted estimator.
         """
-        for attribute in ("classes_", "_moments"):
-            if hasattr(self, attribute):
-                delattr(self, attribute)
         if self.refine_iter > 0 and self.temperature == "auto":
             raise ValueError(
                 "temperature='auto' cannot be combined with refine_iter > 0: the "
@@ -468,20 +658,25 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             from ._dask import fit_analytic
 
             return fit_analytic(self, X, y, sample_weight)
-        X, y_index, sample_weight, xp = self._validate_chunk(X, y, sample_weight, None)
-        n_classes = self.classes_.shape[0]
+        X, y, sample_weight, xp = self._check_training_data(
+            X, y, sample_weight, reset=True
+        )
+        # min_classes=1: _fit_moments words the one-class error as
+        # scikit-learn's common checks expect ("only one class")
+        classes, y_index = encode_labels(
+            y, xp=xp, device=get_namespace_and_device(X)[2], min_classes=1
+        )
+        n_classes = classes.shape[0]
         if self.temperature == "auto":
-            self._fit_with_temperature(X, y_index, sample_weight, xp)
-        else:
-            self._moments = _chunk_moments(
-                X,
-                y_index,
-                sample_weight,
-                n_classes,
-                xp,
-                higher_moments=self._needs_higher_moments(),
+            moments, temperature = self._moments_and_temperature(
+                X, y_index, sample_weight, n_classes, xp
             )
-            self._solve(xp)
+        else:
+            moments = chunk_moments(
+                X, y_index, sample_weight, n_classes, xp, higher=self._needs_higher()
+            )
+            temperature = None
+        self._fit_moments(classes, moments, temperature=temperature)
         if self.refine_iter > 0:
             self._refine(X, y_index, sample_weight, xp)
         return self
@@ -517,16 +712,15 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "refine_iter > 0 needs all the data at once and is not available in "
                 "partial_fit; use refine_iter=0 (the exact closed form) or fit."
             )
-        first_call = not hasattr(self, "_moments")
+        previous = getattr(self, "_moments", None)
+        first_call = previous is None
         if first_call and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit "
                 "(all the labels that will ever be seen)."
             )
         if not first_call and classes is not None:
-            if hasattr(classes, "__array_namespace__"):
-                classes = to_numpy(classes)
-            given = np.unique(np.asarray(classes))
+            given = np.unique(to_numpy(classes))
             fitted = to_numpy(self.classes_)
             if given.shape != fitted.shape or not np.array_equal(given, fitted):
                 # the moments are indexed by class, so a changed class set
@@ -535,274 +729,203 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                     f"classes={given} is not the same as on the first call to "
                     f"partial_fit, which gave classes_={fitted}."
                 )
-        X, y_index, sample_weight, xp = self._validate_chunk(
-            X, y, sample_weight, classes if first_call else None
+        X, y, sample_weight, xp = self._check_training_data(
+            X, y, sample_weight, reset=first_call
         )
-        chunk = _chunk_moments(
+        known = classes if first_call else to_numpy(self.classes_)
+        all_classes, y_index = encode_labels(
+            y,
+            xp=xp,
+            device=get_namespace_and_device(X)[2],
+            classes=known,
+            min_classes=1,
+            name="y",
+        )
+        chunk = chunk_moments(
             X,
             y_index,
             sample_weight,
-            self.classes_.shape[0],
+            all_classes.shape[0],
             xp,
-            higher_moments=self._needs_higher_moments(),
+            higher=self._needs_higher(),
         )
-        self._moments = (
-            chunk if first_call else _merge_moments(self._moments, chunk, xp)
+        moments = chunk if first_call else merge_moments(previous, chunk, xp)
+        return self._fit_moments(all_classes if first_call else self.classes_, moments)
+
+    def _needs_higher(self):
+        return self.shrinkage in _HIGHER_MOMENT_RULES
+
+    def _check_training_data(self, X, y, sample_weight, *, reset):
+        xp, _, _ = get_namespace_and_device(X)
+        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], reset=reset)
+        xp, _, _ = get_namespace_and_device(X)
+        check_classification_targets(y)
+        return X, y, check_sample_weight(sample_weight, X), xp
+
+    def _fit_moments(self, classes, moments, *, temperature=None):
+        """Fit the closed form from per-class moments (the internal entry point).
+
+        ``classes`` are the sorted labels and ``moments`` their
+        :class:`~skprob._moments.ClassMoments`, from one pass over the data,
+        merged chunks (:meth:`partial_fit`) or a dask reduction (``_dask.py``
+        calls only this). Sets every fitted attribute of the closed form;
+        ``temperature`` overrides a float ``self.temperature``.
+        """
+        xp, _, dev = get_namespace_and_device(moments.means)
+        n_classes = classes.shape[0]
+        if n_classes < 2:
+            raise ValueError(
+                "AnalyticLogisticRegression needs samples of at least 2 classes "
+                f"in the data, got only one class: {to_numpy(classes)[0]!r}."
+            )
+        self._check_moments_finite(moments, xp)
+        priors = self._priors(moments.weights, n_classes, xp)
+        tiny = xp.finfo(moments.means.dtype).smallest_normal
+        log_priors = xp.log(xp.where(priors > 0, priors, xp.full_like(priors, tiny)))
+        model = _closed_form(
+            moments,
+            log_priors,
+            covariance=self.covariance,
+            shrinkage=self.shrinkage,
+            tol=self.tol,
+            fit_intercept=self.fit_intercept,
         )
-        self._solve(xp)
+        self.classes_ = classes
+        self.coef_ = model.coef
+        self.intercept_ = model.intercept
+        self.means_ = moments.means
+        self.covariance_ = model.covariance
+        self.shrinkage_ = model.shrinkage
+        self.priors_ = priors
+        self.class_weight_sums_ = moments.weights
+        self.temperature_ = (
+            float(self.temperature) if temperature is None else temperature
+        )
+        self.n_iter_ = 0
+        self._moments = moments
         return self
 
-    def _needs_higher_moments(self):
-        return self.shrinkage == "ledoit-wolf"
-
-    def _validate_chunk(self, X, y, sample_weight, classes):
-        first_call = not hasattr(self, "classes_")
-        xp, _, _ = get_namespace_and_device(X)
-        X, y = validate_data(
-            self, X, y, dtype=[xp.float64, xp.float32], reset=first_call
-        )
-        xp, _, dev = get_namespace_and_device(X)
-        check_classification_targets(y)
-        if first_call and classes is None:
-            # the labels define the classes: one sort gives both, and no label
-            # can be unknown
-            self.classes_, y_index = xp.unique_inverse(y)
-            if self.classes_.shape[0] < 2:
-                raise ValueError(
-                    "AnalyticLogisticRegression needs samples of at least 2 classes "
-                    f"in the data, got only one class: {self.classes_[0]!r}."
-                )
-            sample_weight = check_sample_weight(sample_weight, X)
-            return X, y_index, sample_weight, xp
-        if first_call:
-            labels = classes
-            if not hasattr(labels, "__array_namespace__"):
-                labels = np.asarray(labels)
-                if not isinstance(y, np.ndarray):
-                    labels = asarray(labels, xp=xp, device=dev)
-            self.classes_ = xp.unique_values(labels)
-        y_index = xp.searchsorted(self.classes_, y)
-        y_index = xp.clip(y_index, 0, self.classes_.shape[0] - 1)
-        unknown = xp.take(self.classes_, y_index) != y
-        if bool(xp.any(unknown)):
-            bad = to_numpy(y[unknown]) if hasattr(y, "__array_namespace__") else y
-            raise ValueError(
-                f"y contains labels not in classes_ {to_numpy(self.classes_)}: "
-                f"{np.unique(np.asarray(bad))[:5]}."
-            )
-        sample_weight = check_sample_weight(sample_weight, X)
-        return X, y_index, sample_weight, xp
-
-    def _solve(self, xp):
-        for name, value in self._closed_form(self._moments, xp).items():
-            setattr(self, name, value)
-        if self.temperature != "auto":
-            self.temperature_ = float(self.temperature)
-
-    def _closed_form(self, moments, xp):
-        weights, means, scatters, _, fourths = moments
-        dtype = means.dtype
-        dev = get_namespace_and_device(means)[2]
-        n_classes, n_features = means.shape
-        total = float(xp.sum(weights))
-        seen = weights > 0
-        if self.covariance == "pooled":
-            sigma = xp.sum(scatters, axis=0) / total
-        else:
-            safe = xp.where(seen, weights, xp.ones_like(weights))
-            per_class = scatters / safe[:, None, None]
-            sigma = xp.sum(per_class, axis=0) / float(xp.sum(xp.astype(seen, dtype)))
-
-        if self.shrinkage is None:
-            shrinkage = 0.0
-        elif self.shrinkage == "ledoit-wolf":
-            if fourths is None:
-                raise ValueError(
-                    "shrinkage='ledoit-wolf' needs fourth moments that earlier "
-                    "partial_fit calls with another shrinkage did not collect; "
-                    "refit with fit or restart partial_fit."
-                )
-            pooled = to_numpy(xp.sum(scatters, axis=0)).astype(np.float64)
-            fourth = float(xp.sum(fourths))
-            shrinkage = _ledoit_wolf_shrinkage(pooled, fourth, total)
-        elif self.shrinkage == "oas":
-            pooled = to_numpy(xp.sum(scatters, axis=0)).astype(np.float64)
-            shrinkage = _oas_shrinkage(pooled, total)
-        else:
-            shrinkage = float(self.shrinkage)
-        if shrinkage > 0:
-            trace = float(xp.sum(xp.linalg.diagonal(sigma)))
-            sigma = add_to_diagonal(
-                (1.0 - shrinkage) * sigma, shrinkage * trace / n_features, xp=xp
-            )
-
-        eigenvalues, eigenvectors = xp.linalg.eigh(sigma)
-        cutoff = self.tol * float(xp.max(eigenvalues))
-        keep = eigenvalues > cutoff
-        inverse = xp.where(
-            keep, 1.0 / xp.where(keep, eigenvalues, xp.ones_like(eigenvalues)), 0.0
-        )
-        # Sigma^+ mu_k for every class, through the eigenbasis: (K, d)
-        projected = means @ eigenvectors
-        coef = (projected * inverse) @ eigenvectors.T
-
+    def _priors(self, weights, n_classes, xp):
+        """The given priors, validated, or the weighted class frequencies."""
         if self.priors is None:
-            priors = weights / total
-        else:
-            priors = asarray(
-                check_prior(self.priors, n_classes, name="priors"),
-                xp=xp,
-                device=dev,
-                dtype=dtype,
-            )
-        tiny = xp.finfo(dtype).smallest_normal
-        log_priors = xp.log(xp.where(priors > 0, priors, xp.full_like(priors, tiny)))
-        if self.fit_intercept:
-            intercept = -0.5 * xp.sum(coef * means, axis=1) + log_priors
-        else:
-            intercept = xp.zeros((n_classes,), dtype=dtype, device=dev)
-        # classes declared but not seen yet: never predicted, scores stay finite
-        coef = xp.where(seen[:, None], coef, xp.zeros_like(coef))
-        intercept = xp.where(seen, intercept, xp.full_like(intercept, math.log(tiny)))
+            return weights / xp.sum(weights)
+        return asarray(
+            check_prior(self.priors, n_classes, name="priors"),
+            xp=xp,
+            device=get_namespace_and_device(weights)[2],
+            dtype=weights.dtype,
+        )
 
-        if n_classes == 2:
-            coef = coef[1:2, :] - coef[0:1, :]
-            intercept = intercept[1:2] - intercept[0:1]
-        return {
-            "coef_": coef,
-            "intercept_": intercept,
-            "means_": means,
-            "covariance_": sigma,
-            "shrinkage_": shrinkage,
-            "priors_": priors,
-            "class_weight_sums_": weights,
-            "n_iter_": 0,
-        }
+    def _check_moments_finite(self, moments, xp):
+        """ValueError naming the features whose moments overflow the dtype.
 
-    def _fit_with_temperature(self, X, y_index, sample_weight, xp):
+        Squares of values beyond about ``sqrt(max float / n)`` are not
+        representable, and the closed form of such data would be meaningless.
+        """
+        arrays = [xp.linalg.diagonal(moments.scatters), moments.means]
+        if moments.has_higher:
+            arrays.append(xp.linalg.diagonal(moments.square_products))
+        bad = np.zeros(moments.means.shape[1], dtype=bool)
+        for array in arrays:
+            bad |= ~np.all(np.isfinite(to_numpy(array)), axis=0)
+        if not np.any(bad):
+            return
+        columns = np.flatnonzero(bad)
+        names = getattr(self, "feature_names_in_", None)
+        described = [
+            f"{names[c]!r}" if names is not None else f"column {c}" for c in columns[:5]
+        ]
+        power = "fourth powers" if moments.has_higher else "squares"
+        raise ValueError(
+            f"The {power} of the values of {', '.join(described)} overflow "
+            f"{moments.means.dtype}: the class covariances cannot be computed. "
+            "Rescale these features (e.g. with StandardScaler, or by a power of "
+            "ten) before fitting."
+        )
+
+    def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, xp):
         # The temperature is chosen on out-of-fold scores: on the training rows
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
-        # moments: the whole procedure still reads X once for the moments and
-        # once for the scores.
-        n_classes = self.classes_.shape[0]
+        # moments: the whole procedure reads X once for the moments and once
+        # for the scores.
         folds = _stratified_folds(y_index, n_classes, _TEMPERATURE_FOLDS, xp)
         fold_moments = [
-            _chunk_moments(
+            chunk_moments(
                 xp.take(X, rows, axis=0),
                 xp.take(y_index, rows, axis=0),
                 xp.take(sample_weight, rows, axis=0),
                 n_classes,
                 xp,
-                higher_moments=self._needs_higher_moments(),
+                higher=self._needs_higher(),
             )
             for rows in folds
         ]
+        merge = functools.partial(merge_moments, xp=xp)
+        total = functools.reduce(merge, fold_moments)
+        priors = self._priors(total.weights, n_classes, xp)
+        tiny = xp.finfo(X.dtype).smallest_normal
+        log_priors = xp.log(xp.where(priors > 0, priors, xp.full_like(priors, tiny)))
         scores, targets, weights = [], [], []
         for held_out, rows in enumerate(folds):
             others = [m for i, m in enumerate(fold_moments) if i != held_out]
-            model = self._closed_form(
-                functools.reduce(lambda a, b: _merge_moments(a, b, xp), others), xp
+            model = _closed_form(
+                functools.reduce(merge, others),
+                log_priors,
+                covariance=self.covariance,
+                shrinkage=self.shrinkage,
+                tol=self.tol,
+                fit_intercept=self.fit_intercept,
             )
-            fold_scores = (
-                xp.take(X, rows, axis=0) @ model["coef_"].T + model["intercept_"]
-            )
+            fold_scores = xp.take(X, rows, axis=0) @ model.coef.T + model.intercept
             fold_scores = to_numpy(fold_scores).astype(np.float64)
             if fold_scores.shape[1] == 1:
                 fold_scores = fold_scores[:, 0]
             scores.append(fold_scores)
             targets.append(to_numpy(xp.take(y_index, rows, axis=0)).astype(np.intp))
             weights.append(to_numpy(xp.take(sample_weight, rows, axis=0)))
-        self._moments = functools.reduce(
-            lambda a, b: _merge_moments(a, b, xp), fold_moments
-        )
-        self._solve(xp)
-        self.temperature_ = _fit_temperature(
+        temperature = _fit_temperature(
             np.concatenate(scores), np.concatenate(targets), np.concatenate(weights)
         )
+        return total, temperature
 
     def _refine(self, X, y_index, sample_weight, xp):
-        # Newton's method on the penalised log-loss, started from the closed
-        # form. The gradient and Hessian are built in the array namespace; the
-        # (K p) x (K p) system is solved on the host.
         dtype, dev = X.dtype, get_namespace_and_device(X)[2]
-        n_samples = X.shape[0]
-        n_classes = self.classes_.shape[0]
-        binary = self.coef_.shape[0] == 1
         columns = [X]
         if self.fit_intercept:
-            columns.append(xp.ones((n_samples, 1), dtype=dtype, device=dev))
+            columns.append(xp.ones((X.shape[0], 1), dtype=dtype, device=dev))
         design = xp.concat(columns, axis=1)
-        n_params = design.shape[1]
-        penalised = np.ones(n_params)
-        if self.fit_intercept:
-            penalised[-1] = 0.0
-        theta = np.concatenate(
-            [to_numpy(self.coef_), to_numpy(self.intercept_)[:, None]], axis=1
-        )[:, :n_params].astype(np.float64)
-        class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
-        onehot = xp.astype(y_index[:, None] == class_ids[None, :], dtype)
-        if binary:
-            onehot = onehot[:, 1:]
-        weight = sample_weight[:, None]
-
-        def probabilities_and_loss(theta_np):
-            theta_xp = asarray(theta_np, xp=xp, device=dev, dtype=dtype)
-            scores = design @ theta_xp.T
-            if binary:
-                proba = expit(scores, xp=xp)
-                # log(1 + e^s) - y s, written without overflow
-                losses = xp.logaddexp(xp.zeros_like(scores), scores) - onehot * scores
-            else:
-                log_norm = logsumexp(scores, axis=1, xp=xp, keepdims=True)
-                proba = xp.exp(scores - log_norm)
-                losses = onehot * (log_norm - scores)
-            loss = float(xp.sum(weight * losses))
-            loss += 0.5 / self.C * float(np.sum(penalised * theta_np**2))
-            return proba, loss
-
-        # The closed form is often over-confident on separable data, where the
-        # log-loss is flat in the intercepts and a Newton step from it can jump
-        # far; shrinking it first along the ray s * theta (a 1-D search) gives
-        # a start where the Hessian is well conditioned.
-        shrink = minimize_scalar(
-            lambda log_s: probabilities_and_loss(math.exp(log_s) * theta)[1],
-            bounds=(-9.0, 0.0),
-            method="bounded",
+        problem = _PenalisedLogLoss(
+            design,
+            y_index,
+            sample_weight,
+            self.classes_.shape[0],
+            self.C,
+            self.fit_intercept,
         )
-        theta = math.exp(shrink.x) * theta
-        proba, loss = probabilities_and_loss(theta)
-        n_iter = 0
-        for n_iter in range(1, self.refine_iter + 1):
-            residual = weight * (proba - onehot)
-            gradient = to_numpy(residual.T @ design).astype(np.float64)
-            gradient += penalised * theta / self.C
-            if np.max(np.abs(gradient)) <= 1e-10 * max(1.0, float(xp.sum(weight))):
-                n_iter -= 1
-                break
-            n_out = theta.shape[0]
-            hessian = _softmax_hessian(design, proba, sample_weight, binary, xp)
-            hessian += np.diag(np.tile(penalised, n_out) / self.C)
-            # The softmax is invariant to shifting all intercepts together; a
-            # tiny ridge makes that direction harmless for the solve.
-            ridge = 1e-10 * np.trace(hessian) / hessian.shape[0]
-            step = np.linalg.solve(
-                hessian + ridge * np.eye(hessian.shape[0]), gradient.ravel()
-            ).reshape(theta.shape)
-            decrease = float(np.sum(gradient * step))
-            for _ in range(40):
-                new_proba, new_loss = probabilities_and_loss(theta - step)
-                if new_loss <= loss - 1e-4 * decrease:
-                    break
-                step = 0.5 * step
-            else:
-                break
-            theta, proba, loss = theta - step, new_proba, new_loss
-
+        start = to_numpy(self.coef_).astype(np.float64)
+        if self.fit_intercept:
+            intercept = to_numpy(self.intercept_).astype(np.float64)
+            start = np.concatenate([start, intercept[:, None]], axis=1)
+        theta, steps, converged, gradient_norm = _refine(
+            problem, start, self.refine_iter, self.refine_tol
+        )
+        if not converged:
+            warnings.warn(
+                f"The Newton refinement stopped after {steps} steps "
+                f"(refine_iter={self.refine_iter}) with a gradient of "
+                f"{gradient_norm:.2e} > refine_tol={self.refine_tol}; increase "
+                "refine_iter, or refine_tol for a coarser solution.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if problem.null_intercept:
+            # LogisticRegression's intercepts sum to zero; so do these
+            theta[:, -1] -= np.mean(theta[:, -1])
         self.coef_ = asarray(theta[:, : X.shape[1]], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
-        self.n_iter_ = n_iter
+        self.n_iter_ = steps
 
     def predict_proba(self, X):
         """Class probabilities, ``softmax(scores / temperature_)``.

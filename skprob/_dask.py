@@ -13,13 +13,15 @@ import sys
 
 import dask
 import dask.array as da
+import numpy as np
 from dask.array.utils import meta_from_array
 from sklearn import config_context, get_config
-from sklearn.base import clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._analytic import _chunk_moments, _merge_moments
 from ._backend import asarray, get_namespace, get_namespace_and_device, to_numpy
+from ._moments import chunk_moments, expand_moments, merge_moments
+from ._validation import check_sample_weight, encode_labels
 
 __all__ = ["fit_analytic", "map_blocks_method", "map_blocks_rows"]
 
@@ -125,43 +127,37 @@ def _row_blocks(X, y, sample_weight):
     return X_blocks, y_blocks, w_blocks
 
 
-def _block_statistics(template, X, y, sample_weight):
-    """Labels present in one row block and their moments (None for an empty block)."""
+def _block_statistics(X, y, sample_weight):
+    """Labels present in one row block and their moments (None for an empty block).
+
+    The higher moments are always collected: which shrinkage rule will use
+    them is the estimator's business, and they cost two GEMMs per block.
+    """
     if X.shape[0] == 0:
         return None
-    estimator = clone(template)
-    # A block rarely holds every class, so its own labels stand in for
-    # ``classes``; _merge_statistics aligns the label sets. This keeps the fit
-    # to one pass over the data, with no separate pass for the labels.
-    X, y_index, sample_weight, xp = estimator._validate_chunk(X, y, sample_weight, y)
-    classes = estimator.classes_
-    return classes, _chunk_moments(X, y_index, sample_weight, classes.shape[0], xp)
+    xp = get_namespace(X)[0]
+    X = check_array(X, dtype=[xp.float64, xp.float32])
+    check_classification_targets(y)
+    xp, _, dev = get_namespace_and_device(X)
+    # A block rarely holds every class, so its own labels stand in for the
+    # classes; _merge_statistics aligns the label sets. This keeps the fit to
+    # one pass over the data, with no separate pass for the labels.
+    classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
+    sample_weight = check_sample_weight(sample_weight, X)
+    moments = chunk_moments(
+        X, y_index, sample_weight, classes.shape[0], xp, higher=True
+    )
+    # labels travel on the host: string labels have no array-API namespace
+    return to_numpy(classes), moments
 
 
 def _expand_moments(moments, classes, union):
-    """Moments over ``classes`` laid out over the larger label set ``union``.
-
-    A 0/1 matrix product puts each class's row at its place and zeros
-    elsewhere; it is exact (x * 1 + 0 = x) and uses no scatter, which the
-    array API lacks. Zero-weight classes merge as no data (_merge_moments).
-    """
-    xp, _, dev = get_namespace_and_device(moments[1])
-    labels_xp = get_namespace(union)[0]
-    positions = asarray(
-        to_numpy(labels_xp.searchsorted(union, classes)), xp=xp, device=dev
-    )
+    """Moments over ``classes`` laid out over the larger label set ``union``."""
+    xp, _, dev = get_namespace_and_device(moments.means)
+    positions = asarray(np.searchsorted(union, classes), xp=xp, device=dev)
     targets = xp.arange(union.shape[0], dtype=positions.dtype, device=dev)
-    placement = xp.astype(targets[:, None] == positions[None, :], moments[1].dtype)
-    weights, means, scatters, thirds, fourths = moments
-    n_classes, n_features = means.shape
-    flat_scatters = xp.reshape(scatters, (n_classes, n_features * n_features))
-    return (
-        placement @ weights,
-        placement @ means,
-        xp.reshape(placement @ flat_scatters, (-1, n_features, n_features)),
-        placement @ thirds,
-        placement @ fourths,
-    )
+    placement = xp.astype(targets[:, None] == positions[None, :], moments.means.dtype)
+    return expand_moments(moments, placement)
 
 
 def _merge_statistics(*parts):
@@ -170,15 +166,14 @@ def _merge_statistics(*parts):
     if not parts:
         return None
     classes, moments = parts[0]
-    xp = get_namespace(moments[1])[0]
+    xp = get_namespace(moments.means)[0]
     for other_classes, other_moments in parts[1:]:
-        labels_xp = get_namespace(classes)[0]
-        union = labels_xp.unique_values(labels_xp.concat([classes, other_classes]))
+        union = np.union1d(classes, other_classes)
         if union.shape[0] > classes.shape[0]:
             moments = _expand_moments(moments, classes, union)
         if union.shape[0] > other_classes.shape[0]:
             other_moments = _expand_moments(other_moments, other_classes, union)
-        classes, moments = union, _merge_moments(moments, other_moments, xp)
+        classes, moments = union, merge_moments(moments, other_moments, xp)
     return classes, moments
 
 
@@ -192,15 +187,14 @@ def _tree(parts, merge):
     return parts[0]
 
 
-def statistics_graph(estimator, X, y, sample_weight=None):
+def statistics_graph(X, y, sample_weight=None):
     """Delayed (labels, moments) of all of X: one task per row block, then a tree."""
     X_blocks, y_blocks, w_blocks = _row_blocks(X, y, sample_weight)
     config = get_config()
-    template = clone(estimator)
     block_task = dask.delayed(_with_config(_block_statistics, config), pure=False)
     merge_task = dask.delayed(_with_config(_merge_statistics, config), pure=False)
     parts = [
-        block_task(template, X_block, y_block, w_block)
+        block_task(X_block, y_block, w_block)
         for X_block, y_block, w_block in zip(X_blocks, y_blocks, w_blocks)
     ]
     return _tree(parts, merge_task)
@@ -218,7 +212,7 @@ def fit_analytic(estimator, X, y, sample_weight=None):
     # Sets n_features_in_ and feature_names_in_ from the schema only: dask
     # DataFrames carry an empty pandas frame with their columns in ``_meta``.
     validate_data(estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True)
-    (result,) = dask.compute(statistics_graph(estimator, X, y, sample_weight))
+    (result,) = dask.compute(statistics_graph(X, y, sample_weight))
     if result is None:
         raise ValueError(
             "Found array with 0 sample(s) while a minimum of 1 is required."
@@ -229,10 +223,11 @@ def fit_analytic(estimator, X, y, sample_weight=None):
             "AnalyticLogisticRegression needs samples of at least 2 classes "
             f"in the data, got only one class: {classes[0]!r}."
         )
-    estimator.classes_ = classes
-    estimator._moments = moments
-    estimator._solve(get_namespace(moments[1])[0])
-    return estimator
+    if classes.dtype.kind in "biuf":
+        # numeric labels live with the data, as after a NumPy or array-API fit
+        xp, _, dev = get_namespace_and_device(moments.means)
+        classes = asarray(classes, xp=xp, device=dev)
+    return estimator._fit_moments(classes, moments)
 
 
 def map_blocks_rows(func, X, n_out_columns, dtype=None):

@@ -1,0 +1,260 @@
+"""Per-class moments of data chunks: compute, re-centre, merge, shrinkage."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The moment algebra is shared by AnalyticLogisticRegression's fit, partial_fit
+# and temperature folds and by the dask reduction in _dask.py; it belongs to
+# none of them, so neither imports the other's private functions.
+
+import functools
+from typing import NamedTuple
+
+import numpy as np
+
+from ._backend import asarray, get_namespace_and_device, is_numpy_namespace, to_numpy
+
+__all__ = [
+    "ClassMoments",
+    "chunk_moments",
+    "expand_moments",
+    "ledoit_wolf_intensity",
+    "merge_moments",
+    "oas_intensity",
+]
+
+# Row blocks of a few MiB keep the gather, mean and centring of a block in cache
+# (measured 0.158 s -> 0.125 s for a fit on 200 000 x 100, against 0.075 s for
+# ``X.T @ X``).
+_CACHE_BLOCK_BYTES = 1 << 23
+_MIN_BLOCK_ROWS = 1024
+
+
+class ClassMoments(NamedTuple):
+    """Weighted moments of each class, centred on the class means.
+
+    With ``z = x - mean_k`` for the rows of class ``k`` and weights ``w``:
+
+    - ``weights`` (K,): ``sum w``;
+    - ``means`` (K, d): weighted class means;
+    - ``scatters`` (K, d, d): ``sum w z z^T``;
+    - ``square_cross`` (K, d, d): ``sum w (z * z) z^T``;
+    - ``square_products`` (K, d, d): ``sum w (z * z) (z * z)^T``.
+
+    The last two are None unless collected (``higher=True``). The Ledoit-Wolf
+    intensity on the standardised scale needs ``sum_i ||z_i / s||^4`` for a
+    per-feature scale ``s`` known only once all the data is in; that is
+    ``v^T (sum_k square_products_k) v`` with ``v = 1 / s^2``, and merging
+    square products of chunks with different means needs ``square_cross``.
+    """
+
+    weights: object
+    means: object
+    scatters: object
+    square_cross: object = None
+    square_products: object = None
+
+    @property
+    def has_higher(self):
+        return self.square_products is not None
+
+
+def chunk_moments(X, y_index, sample_weight, n_classes, xp, *, higher=False):
+    """:class:`ClassMoments` of one chunk of data.
+
+    On NumPy, large chunks are processed in row blocks of a few MiB that are
+    merged exactly, so X is read from memory about once besides the GEMM.
+    Other namespaces (GPUs) get one large block.
+    """
+    n_samples, n_features = X.shape
+    if not is_numpy_namespace(xp):
+        return _block_moments(X, y_index, sample_weight, n_classes, xp, higher)
+    block_rows = max(
+        _MIN_BLOCK_ROWS, _CACHE_BLOCK_BYTES // (X.dtype.itemsize * n_features)
+    )
+    if n_samples <= 2 * block_rows:
+        return _block_moments(X, y_index, sample_weight, n_classes, xp, higher)
+    blocks = (
+        _block_moments(
+            X[start : start + block_rows],
+            y_index[start : start + block_rows],
+            sample_weight[start : start + block_rows],
+            n_classes,
+            xp,
+            higher,
+        )
+        for start in range(0, n_samples, block_rows)
+    )
+    return functools.reduce(lambda a, b: merge_moments(a, b, xp), blocks)
+
+
+def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):
+    n_features = X.shape[1]
+    dtype, dev = X.dtype, get_namespace_and_device(X)[2]
+    order = xp.argsort(y_index, stable=True)
+    # One gather puts each class in a contiguous block; the per-class work below
+    # is then a Python loop over classes (not samples) whose GEMMs add up to a
+    # single n x d x d product. The gathered copy is ours, so NumPy centres it
+    # in place.
+    X_sorted = xp.take(X, order, axis=0)
+    w_sorted = xp.take(sample_weight, order, axis=0)
+    y_sorted = xp.take(y_index, order, axis=0)
+    class_ids = xp.arange(n_classes + 1, dtype=y_sorted.dtype, device=dev)
+    bounds = to_numpy(xp.searchsorted(y_sorted, class_ids))
+    in_place = is_numpy_namespace(xp)
+    uniform = X.shape[0] > 0 and float(xp.min(sample_weight)) == float(
+        xp.max(sample_weight)
+    )
+
+    weights = np.zeros(n_classes)
+    means, scatters, crosses, products = [], [], [], []
+    zeros_d = xp.zeros((n_features,), dtype=dtype, device=dev)
+    zeros_dd = xp.zeros((n_features, n_features), dtype=dtype, device=dev)
+    for k in range(n_classes):
+        start, stop = int(bounds[k]), int(bounds[k + 1])
+        w = w_sorted[start:stop]
+        total = float(xp.sum(w)) if stop > start else 0.0
+        if total <= 0:
+            means.append(zeros_d)
+            scatters.append(zeros_dd)
+            crosses.append(zeros_dd)
+            products.append(zeros_dd)
+            continue
+        block = X_sorted[start:stop, :]
+        mean = xp.mean(block, axis=0) if uniform else (w @ block) / total
+        if in_place:
+            block -= mean
+            centred = block
+        else:
+            centred = block - mean
+        if uniform:
+            # A.T @ A on one buffer lets NumPy use the symmetric rank-k update
+            scatter = (total / (stop - start)) * (centred.T @ centred)
+        else:
+            weighted = centred * xp.sqrt(w)[:, None]
+            scatter = weighted.T @ weighted
+        weights[k] = total
+        means.append(mean)
+        scatters.append(scatter)
+        if higher:
+            weighted_squares = (centred * centred) * w[:, None]
+            crosses.append(weighted_squares.T @ centred)
+            products.append(weighted_squares.T @ (centred * centred))
+    return ClassMoments(
+        asarray(weights, xp=xp, device=dev, dtype=dtype),
+        xp.stack(means),
+        xp.stack(scatters),
+        xp.stack(crosses) if higher else None,
+        xp.stack(products) if higher else None,
+    )
+
+
+def _shift(moments, new_means, xp):
+    """Scatters and higher moments re-centred on ``new_means`` (exact identities).
+
+    With ``delta = mean - new_mean`` and moments centred on ``mean`` (so that
+    ``sum w z = 0``), ``z + delta`` replaces ``z`` in each sum.
+    """
+    weight = moments.weights
+    delta = moments.means - new_means  # (K, d)
+    outer = delta[:, :, None] * delta[:, None, :]  # (K, d, d): delta_a delta_b
+    scatter = moments.scatters
+    shifted_scatter = scatter + weight[:, None, None] * outer
+    if not moments.has_higher:
+        return shifted_scatter, None, None
+    variance = xp.linalg.diagonal(scatter)  # (K, d): S_aa
+    cross = moments.square_cross  # T_ab = sum w z_a^2 z_b
+    delta_a = delta[:, :, None]
+    delta_b = delta[:, None, :]
+    square_a = (delta * delta)[:, :, None]
+    square_b = (delta * delta)[:, None, :]
+    wk = weight[:, None, None]
+    shifted_cross = (
+        cross + variance[:, :, None] * delta_b + 2.0 * delta_a * scatter
+    ) + wk * square_a * delta_b
+    cross_t = xp.permute_dims(cross, (0, 2, 1))  # T_ba
+    shifted_products = (
+        moments.square_products
+        + 2.0 * delta_b * cross
+        + 2.0 * delta_a * cross_t
+        + variance[:, :, None] * square_b
+        + variance[:, None, :] * square_a
+        + 4.0 * outer * scatter
+        + wk * square_a * square_b
+    )
+    return shifted_scatter, shifted_cross, shifted_products
+
+
+def merge_moments(first, second, xp):
+    """Moments of the union of two disjoint chunks (Chan et al.'s parallel update)."""
+    weight = first.weights + second.weights
+    safe = xp.where(weight > 0, weight, xp.ones_like(weight))
+    mean = first.means + (second.weights / safe)[:, None] * (second.means - first.means)
+    shifted = zip(_shift(first, mean, xp), _shift(second, mean, xp))
+    scatter, cross, products = (
+        None if a is None or b is None else a + b for a, b in shifted
+    )
+    return ClassMoments(weight, mean, scatter, cross, products)
+
+
+def expand_moments(moments, placement):
+    """Moments laid out over a larger class set through a 0/1 ``placement`` matrix.
+
+    ``placement[j, k] = 1`` puts class ``k`` of ``moments`` at position ``j``.
+    The matrix product is exact (x * 1 + 0 = x) and needs no scatter, which the
+    array API lacks; classes with zero weight merge as no data.
+    """
+    xp, _, _ = get_namespace_and_device(moments.means)
+    n_classes, n_features = moments.means.shape
+
+    def place(array):
+        if array is None:
+            return None
+        flat = xp.reshape(array, (n_classes, -1))
+        return xp.reshape(placement @ flat, (-1, *array.shape[1:]))
+
+    return ClassMoments(*(place(array) for array in moments))
+
+
+def _sum_classes(array):
+    xp, _, _ = get_namespace_and_device(array)
+    return xp.sum(array, axis=0)
+
+
+def _standardised_scatter(moments, scale):
+    """Pooled within-class scatter divided by ``scale_a scale_b`` (host float64)."""
+    pooled = to_numpy(_sum_classes(moments.scatters)).astype(np.float64)
+    return pooled / np.outer(scale, scale)
+
+
+def ledoit_wolf_intensity(moments, scale):
+    """Ledoit-Wolf intensity of the within-class-centred data divided by ``scale``.
+
+    The formula of ``sklearn.covariance.ledoit_wolf_shrinkage`` (with
+    ``assume_centered=True``), written in terms of sufficient statistics so that
+    ``partial_fit`` and dask give the same value as ``fit``.
+    """
+    n_samples = float(to_numpy(_sum_classes(moments.weights)))
+    n_features = scale.shape[0]
+    emp_cov = _standardised_scatter(moments, scale) / n_samples
+    inverse_variance = 1.0 / scale**2
+    products = to_numpy(_sum_classes(moments.square_products)).astype(np.float64)
+    fourth = float(inverse_variance @ products @ inverse_variance)
+    trace = np.trace(emp_cov)
+    mu = trace / n_features
+    delta_ = np.sum(emp_cov**2)
+    beta = (fourth / n_samples - delta_) / (n_features * n_samples)
+    delta = (delta_ - 2.0 * mu * trace + n_features * mu**2) / n_features
+    beta = min(beta, delta)
+    return 0.0 if beta <= 0 else float(beta / delta)
+
+
+def oas_intensity(moments, scale):
+    """Oracle Approximating Shrinkage intensity, as in ``sklearn.covariance.oas``."""
+    n_samples = float(to_numpy(_sum_classes(moments.weights)))
+    n_features = scale.shape[0]
+    emp_cov = _standardised_scatter(moments, scale) / n_samples
+    mu = np.trace(emp_cov) / n_features
+    alpha = np.mean(emp_cov**2)
+    num = alpha + mu**2
+    den = (n_samples + 1.0) * (alpha - mu**2 / n_features)
+    return 1.0 if den == 0 else float(min(num / den, 1.0))

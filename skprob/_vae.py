@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import math
 import time
 import warnings
@@ -90,6 +91,52 @@ def _split_params(params, n_encoder_layers, n_decoder_layers):
     return encoder, decoder, (rest[0] if rest else None)
 
 
+def _encode_decode(encoder, decoder, X_std, eps, activation, xp):
+    """Posterior parameters, reparameterised latents and decoder outputs.
+
+    ``X_std`` has shape (..., n_rows, n_features) and ``eps`` (..., n_rows,
+    n_latent), broadcasting against each other: ``z = m(x) + s(x) * eps``.
+    Returns ``(mean, log_var, z, output, encoder_inputs, decoder_inputs)``, the
+    last two for the backward pass.
+    """
+    n_features, n_latent = X_std.shape[-1], eps.shape[-1]
+    encoded, encoder_inputs = _mlp_forward(
+        encoder, xp.reshape(X_std, (-1, n_features)), activation, xp
+    )
+    encoded = xp.reshape(encoded, X_std.shape[:-1] + (2 * n_latent,))
+    mean, log_var = encoded[..., :n_latent], encoded[..., n_latent:]
+    z = mean + xp.exp(0.5 * log_var) * eps
+    output, decoder_inputs = _mlp_forward(
+        decoder, xp.reshape(z, (-1, n_latent)), activation, xp
+    )
+    output = xp.reshape(output, z.shape[:-1] + (n_features,))
+    return mean, log_var, z, output, encoder_inputs, decoder_inputs
+
+
+def _log_likelihood(X_std, output, log_variance, *, decoder, reg_variance, xp):
+    """``log p(x | z)`` summed over the features, for standardised ``x``.
+
+    Returns ``(log_likelihood, scaled, variance)``: for the Gaussian decoder
+    ``scaled = (x - mu(z)) / variance`` and the per-feature variance, which the
+    gradient reuses; None for the Bernoulli decoder.
+    """
+    if decoder == "gaussian":
+        variance = reg_variance + xp.exp(log_variance)
+        residual = X_std - output
+        scaled = residual / variance
+        log_likelihood = -0.5 * (
+            xp.sum(residual * scaled, axis=-1)
+            + xp.sum(xp.log(variance))
+            + X_std.shape[-1] * _LOG_2PI
+        )
+        return log_likelihood, scaled, variance
+    log_likelihood = xp.sum(
+        X_std * log_expit(output, xp=xp) + (1.0 - X_std) * log_expit(-output, xp=xp),
+        axis=-1,
+    )
+    return log_likelihood, None, None
+
+
 def _negative_bound(
     params,
     X,
@@ -122,33 +169,16 @@ def _negative_bound(
         params, n_encoder_layers, n_decoder_layers
     )
     n_rows, n_features = X.shape
-    n_latent = eps.shape[-1]
     weighted = eps.ndim == 3
     n_draws = eps.shape[0] if weighted else 1
 
-    encoded, encoder_inputs = _mlp_forward(encoder, X, activation, xp)
-    mean, log_var = encoded[:, :n_latent], encoded[:, n_latent:]
-    std = xp.exp(0.5 * log_var)
-    z = mean + std * eps
-    output, decoder_inputs = _mlp_forward(
-        decoder_layers, xp.reshape(z, (n_draws * n_rows, n_latent)), activation, xp
+    mean, log_var, z, output, encoder_inputs, decoder_inputs = _encode_decode(
+        encoder, decoder_layers, X, eps, activation, xp
     )
-    output = xp.reshape(output, z.shape[:-1] + (n_features,))
-
-    if decoder == "gaussian":
-        variance = reg_variance + xp.exp(log_variance)
-        residual = X - output
-        scaled = residual / variance
-        log_likelihood = -0.5 * (
-            xp.sum(residual * scaled, axis=-1)
-            + xp.sum(xp.log(variance))
-            + n_features * _LOG_2PI
-        )
-    else:
-        log_likelihood = xp.sum(
-            X * log_expit(output, xp=xp) + (1.0 - X) * log_expit(-output, xp=xp),
-            axis=-1,
-        )
+    std = xp.exp(0.5 * log_var)
+    log_likelihood, scaled, variance = _log_likelihood(
+        X, output, log_variance, decoder=decoder, reg_variance=reg_variance, xp=xp
+    )
     if weighted:
         # log p(z) - log q(z | x): the 2 pi terms cancel and (z - m) / s = eps
         log_w = log_likelihood + 0.5 * xp.sum(eps * eps - z * z + log_var, axis=-1)
@@ -487,88 +517,102 @@ class VAEDensity(DensityMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
         xp, _, dev = get_namespace_and_device(X)
         self._check_values(X, xp)
-        dtype = X.dtype
-        n_samples, n_features = X.shape
         rng = _numpy_generator(self.random_state)
-
         self._set_standardisation(X, xp)
-        params = self._initial_params(rng, n_features, hidden, xp, dev, dtype)
         self._n_encoder_layers = len(hidden) + 1
+        params = self._initial_params(rng, X.shape[1], hidden, xp, dev, X.dtype)
+        X_train, X_val = self._validation_split(X, rng, xp, dev)
+        params = self._train(params, X_train, X_val, rng)
+        self._store_params(params)
+        self._score_seed = int(rng.integers(np.iinfo(np.int32).max))
+        return self
 
+    def _validation_split(self, X, rng, xp, dev):
+        """Training rows and validation rows (None without early stopping)."""
+        n_samples = X.shape[0]
         order = _draw(rng.permutation(n_samples), xp, dev, xp.int64)
         n_val = int(self.validation_fraction * n_samples) if self.early_stopping else 0
-        if n_val < 1:
-            n_val = 0
-        X_val = xp.take(X, order[:n_val], axis=0) if n_val else None
         X_train = xp.take(X, order[n_val:], axis=0)
-        n_train = X_train.shape[0]
+        if n_val < 1:
+            return X_train, None
+        return X_train, xp.take(X, order[:n_val], axis=0)
+
+    def _objective(self, n_train, xp):
+        """The minibatch loss: the negative bound and its gradient."""
+        return functools.partial(
+            _negative_bound,
+            n_encoder_layers=self._n_encoder_layers,
+            activation=self.activation,
+            decoder=self.decoder,
+            reg_variance=self.reg_variance,
+            weight_decay=self.alpha / n_train,
+            xp=xp,
+        )
+
+    def _draw_eps(self, rng, n_rows, xp, dev, dtype):
+        shape = (n_rows, self.n_components)
+        if self.n_importance_samples_fit > 1:
+            shape = (self.n_importance_samples_fit,) + shape
+        return _draw(rng.standard_normal(shape), xp, dev, dtype)
+
+    def _validation_bound(self, X_val, rng, objective):
+        """Function of the weights: the mean bound on the validation rows."""
+        xp, _, dev = get_namespace_and_device(X_val)
+        # Fixed draws make the validation bound a deterministic function of
+        # the weights, so epochs are compared without sampling noise.
+        eps = self._draw_eps(rng, X_val.shape[0], xp, dev, X_val.dtype)
+        X_std = self._standardise(
+            self._dequantised(X_val, rng, xp, dev, X_val.dtype), xp
+        )
+
+        def bound(params):
+            _, per_row, _ = objective(params, X_std, eps, compute_gradient=False)
+            return -float(xp.mean(per_row))
+
+        return bound
+
+    def _epoch(self, params, adam, X_train, rng, objective, learning_rate):
+        """One pass of minibatch Adam; the new weights and the mean loss."""
+        xp, _, dev = get_namespace_and_device(X_train)
+        n_train, dtype = X_train.shape[0], X_train.dtype
         batch_size = min(self.batch_size, n_train)
-        weight_decay = self.alpha / n_train
-        n_latent = self.n_components
+        permutation = _draw(rng.permutation(n_train), xp, dev, xp.int64)
+        X_epoch = self._standardise(self._dequantised(X_train, rng, xp, dev, dtype), xp)
+        X_epoch = xp.take(X_epoch, permutation, axis=0)
+        eps = self._draw_eps(rng, n_train, xp, dev, dtype)
+        total = 0.0
+        for begin in range(0, n_train, batch_size):
+            stop = min(begin + batch_size, n_train)
+            _, per_row, gradients = objective(
+                params, X_epoch[begin:stop, :], eps[..., begin:stop, :]
+            )
+            total = total + xp.sum(per_row)
+            params = adam.step(params, gradients, learning_rate)
+        return params, float(total) / n_train
+
+    def _train(self, params, X_train, X_val, rng):
+        """Epochs of minibatch Adam with early stopping; the weights kept."""
+        xp, _, _ = get_namespace_and_device(X_train)
+        objective = self._objective(X_train.shape[0], xp)
+        # the bounds are for the standardised data; reported in X's own units
         log_jacobian = float(xp.sum(xp.log(self.scale_)))
-        n_fit_draws = self.n_importance_samples_fit
-
-        def draw_shape(n_rows):
-            if n_fit_draws == 1:
-                return (n_rows, n_latent)
-            return (n_fit_draws, n_rows, n_latent)
-
-        def loss(params, X_std, eps, compute_gradient=True):
-            return _negative_bound(
-                params,
-                X_std,
-                eps,
-                n_encoder_layers=self._n_encoder_layers,
-                activation=self.activation,
-                decoder=self.decoder,
-                reg_variance=self.reg_variance,
-                weight_decay=weight_decay,
-                xp=xp,
-                compute_gradient=compute_gradient,
-            )
-
-        if n_val:
-            # Fixed draws make the validation bound a deterministic function of
-            # the weights, so epochs are compared without sampling noise.
-            eps_val = _draw(rng.standard_normal(draw_shape(n_val)), xp, dev, dtype)
-            X_val_std = self._standardise(
-                self._dequantised(X_val, rng, xp, dev, dtype), xp
-            )
-
-        first_moments = [xp.zeros_like(p) for p in params]
-        second_moments = [xp.zeros_like(p) for p in params]
-        step = 0
+        validation = None
+        if X_val is not None:
+            validation = self._validation_bound(X_val, rng, objective)
+        adam = _Adam(params, xp)
+        schedule = _PlateauSchedule(
+            self.learning_rate_init, self.tol, self.n_iter_no_change
+        )
         self.loss_curve_ = []
-        self.validation_scores_ = [] if n_val else None
+        self.validation_scores_ = None if validation is None else []
         self.best_validation_score_ = None
-        best_params, no_improvement, stopped_early = params, 0, False
-        learning_rate, n_decays = self.learning_rate_init, 0
+        best_params = params
         for epoch in range(1, self.max_iter + 1):
             start = time.perf_counter()
-            permutation = _draw(rng.permutation(n_train), xp, dev, xp.int64)
-            X_epoch = self._standardise(
-                self._dequantised(X_train, rng, xp, dev, dtype), xp
+            params, loss = self._epoch(
+                params, adam, X_train, rng, objective, schedule.learning_rate
             )
-            X_epoch = xp.take(X_epoch, permutation, axis=0)
-            eps_epoch = _draw(rng.standard_normal(draw_shape(n_train)), xp, dev, dtype)
-            epoch_loss = 0.0
-            for begin in range(0, n_train, batch_size):
-                stop = min(begin + batch_size, n_train)
-                _, per_sample, gradients = loss(
-                    params, X_epoch[begin:stop, :], eps_epoch[..., begin:stop, :]
-                )
-                epoch_loss = epoch_loss + xp.sum(per_sample)
-                step += 1
-                params, first_moments, second_moments = _adam_step(
-                    params,
-                    gradients,
-                    first_moments,
-                    second_moments,
-                    step,
-                    learning_rate,
-                    xp,
-                )
-            train_loss = float(epoch_loss) / n_train + log_jacobian
+            train_loss = loss + log_jacobian
             if not math.isfinite(train_loss):
                 raise ValueError(
                     f"The training loss became {train_loss} at epoch {epoch}: "
@@ -576,42 +620,31 @@ class VAEDensity(DensityMixin, BaseEstimator):
                 )
             self.loss_curve_.append(train_loss)
             message = f"Epoch {epoch}: training loss {train_loss:.4f}"
-            if n_val:
-                _, per_sample, _ = loss(params, X_val_std, eps_val, False)
-                score = -float(xp.mean(per_sample)) - log_jacobian
+            if validation is not None:
+                score = validation(params) - log_jacobian
                 self.validation_scores_.append(score)
                 message += f", validation bound {score:.4f}"
-                best = self.best_validation_score_
-                if best is None or score > best + self.tol:
-                    no_improvement = 0
-                else:
-                    no_improvement += 1
-                if best is None or score > best:
+                if self.best_validation_score_ is None or score > (
+                    self.best_validation_score_
+                ):
                     self.best_validation_score_ = score
                     best_params = params
+                schedule.update(score)
             if self.verbose:
                 print(f"{message} ({time.perf_counter() - start:.2f} s)")
-            if n_val and no_improvement >= self.n_iter_no_change:
-                if n_decays == _N_LEARNING_RATE_DECAYS:
-                    stopped_early = True
-                    break
-                # On a plateau, smaller steps average out the minibatch noise
-                # that keeps the bound fluctuating around its trend.
-                learning_rate /= _LEARNING_RATE_DECAY
-                n_decays, no_improvement = n_decays + 1, 0
+            if schedule.stopped:
+                break
         self.n_iter_ = epoch
-        if n_val:
-            params = best_params
-            if not stopped_early:
-                warnings.warn(
-                    f"VAEDensity stopped after max_iter={self.max_iter} epochs "
-                    "before the validation bound stopped improving; increase "
-                    "max_iter.",
-                    ConvergenceWarning,
-                )
-        self._store_params(params)
-        self._score_seed = int(rng.integers(np.iinfo(np.int32).max))
-        return self
+        if validation is None:
+            return params
+        if not schedule.stopped:
+            warnings.warn(
+                f"VAEDensity stopped after max_iter={self.max_iter} epochs "
+                "before the validation bound stopped improving; increase "
+                "max_iter.",
+                ConvergenceWarning,
+            )
+        return best_params
 
     def _check_hidden_layer_sizes(self):
         sizes = list(np.ravel(np.asarray(self.hidden_layer_sizes, dtype=object)))
@@ -730,8 +763,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
         """
         xp, _, _ = get_namespace_and_device(X)
         dtype = X.dtype
-        n_samples, n_features = X.shape
-        n_draws, n_latent = draws.shape[0], draws.shape[2]
+        n_latent = draws.shape[2]
         params = [xp.astype(p, dtype) for p in self._params()]
         encoder, decoder, log_variance = _split_params(
             params, self._n_encoder_layers, len(self.decoder_coefs_)
@@ -741,34 +773,17 @@ class VAEDensity(DensityMixin, BaseEstimator):
             X_std = ((X - mean) / scale)[None, :, :]
         else:
             X_std = (X[None, :, :] + noise - mean) / scale
-        n_encoded = X_std.shape[0]
-        encoded, _ = _mlp_forward(
-            encoder,
-            xp.reshape(X_std, (n_encoded * n_samples, n_features)),
-            self.activation,
-            xp,
+        _, post_log_var, z, output, _, _ = _encode_decode(
+            encoder, decoder, X_std, draws, self.activation, xp
         )
-        encoded = xp.reshape(encoded, (n_encoded, n_samples, 2 * n_latent))
-        post_mean, post_log_var = encoded[:, :, :n_latent], encoded[:, :, n_latent:]
-        z = post_mean + xp.exp(0.5 * post_log_var) * draws
-        output, _ = _mlp_forward(
-            decoder, xp.reshape(z, (n_draws * n_samples, n_latent)), self.activation, xp
+        log_likelihood, _, _ = _log_likelihood(
+            X_std,
+            output,
+            log_variance,
+            decoder=self.decoder,
+            reg_variance=self.reg_variance,
+            xp=xp,
         )
-        output = xp.reshape(output, (n_draws, n_samples, n_features))
-        if self.decoder == "gaussian":
-            variance = self.reg_variance + xp.exp(log_variance)
-            residual = X_std - output
-            log_likelihood = -0.5 * (
-                xp.sum(residual * residual / variance, axis=2)
-                + float(xp.sum(xp.log(variance)))
-                + n_features * _LOG_2PI
-            )
-        else:
-            log_likelihood = xp.sum(
-                X_std * log_expit(output, xp=xp)
-                + (1.0 - X_std) * log_expit(-output, xp=xp),
-                axis=2,
-            )
         # log p(z) - log q(z | x) with (z - m) / s = draws; the 2 pi terms cancel
         squared = xp.sum(draws * draws, axis=2)
         if self.proposal == "encoder":
@@ -891,16 +906,55 @@ class VAEDensity(DensityMixin, BaseEstimator):
         return tags
 
 
-def _adam_step(params, gradients, first, second, step, learning_rate, xp):
-    """One Adam update (Kingma and Ba, 2015); returns new lists, inputs untouched."""
-    correction = math.sqrt(1.0 - _ADAM_BETA_2**step) / (1.0 - _ADAM_BETA_1**step)
-    new_params, new_first, new_second = [], [], []
-    for p, g, m, v in zip(params, gradients, first, second):
-        m = _ADAM_BETA_1 * m + (1.0 - _ADAM_BETA_1) * g
-        v = _ADAM_BETA_2 * v + (1.0 - _ADAM_BETA_2) * (g * g)
-        new_params.append(
-            p - (learning_rate * correction) * m / (xp.sqrt(v) + _ADAM_EPSILON)
+class _Adam:
+    """Adam (Kingma and Ba, 2015) over a list of arrays; inputs are not modified."""
+
+    def __init__(self, params, xp):
+        self.first = [xp.zeros_like(p) for p in params]
+        self.second = [xp.zeros_like(p) for p in params]
+        self.n_steps = 0
+        self.xp = xp
+
+    def step(self, params, gradients, learning_rate):
+        self.n_steps += 1
+        beta_1, beta_2 = _ADAM_BETA_1, _ADAM_BETA_2
+        correction = math.sqrt(1.0 - beta_2**self.n_steps) / (
+            1.0 - beta_1**self.n_steps
         )
-        new_first.append(m)
-        new_second.append(v)
-    return new_params, new_first, new_second
+        new_params = []
+        for index, (p, g) in enumerate(zip(params, gradients)):
+            m = beta_1 * self.first[index] + (1.0 - beta_1) * g
+            v = beta_2 * self.second[index] + (1.0 - beta_2) * (g * g)
+            self.first[index], self.second[index] = m, v
+            new_params.append(
+                p - (learning_rate * correction) * m / (self.xp.sqrt(v) + _ADAM_EPSILON)
+            )
+        return new_params
+
+
+class _PlateauSchedule:
+    """Step size divided on each plateau of the validation bound; stop at the last.
+
+    A plateau is ``patience`` epochs without an improvement of ``tol`` over the
+    best bound so far. Smaller steps average out the minibatch noise that keeps
+    the bound fluctuating around its trend.
+    """
+
+    def __init__(self, learning_rate, tol, patience):
+        self.learning_rate, self.tol, self.patience = learning_rate, tol, patience
+        self.best, self.n_bad, self.n_decays, self.stopped = None, 0, 0, False
+
+    def update(self, score):
+        if self.best is None or score > self.best + self.tol:
+            self.n_bad = 0
+        else:
+            self.n_bad += 1
+        if self.best is None or score > self.best:
+            self.best = score
+        if self.n_bad < self.patience:
+            return
+        if self.n_decays == _N_LEARNING_RATE_DECAYS:
+            self.stopped = True
+            return
+        self.learning_rate /= _LEARNING_RATE_DECAY
+        self.n_decays, self.n_bad = self.n_decays + 1, 0

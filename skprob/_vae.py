@@ -32,6 +32,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _SCORE_BLOCK_ELEMENTS = 2**21
 _ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
 _N_LEARNING_RATE_DECAYS, _LEARNING_RATE_DECAY = 2, 10.0
+_EMA_DECAY = None
 # proposal="defensive": this share of the draws comes from q(z | x) widened
 # by this factor (Hesterberg's defensive mixture).
 _DEFENSIVE_WEIGHT, _DEFENSIVE_SCALE = 0.2, 2.0
@@ -281,7 +282,12 @@ class VAEDensity(DensityMixin, BaseEstimator):
         It is at least the usual single-draw ``E_u log p(x + u)`` [3]_, so bits per
         dimension ``-score / (d log 2)`` are comparable with (and no worse than)
         those the density-estimation literature reports for dequantised data.
-        :meth:`sample` returns integers (the floor of continuous draws).
+        :meth:`sample` returns integers within the training data's range: the
+        floor of continuous draws, clipped per feature to the smallest and
+        largest training value. The Gaussian decoder has unbounded support, so
+        the dequantised model gives some mass to integers outside that range
+        (pixel values below 0, say), and :meth:`score_samples` scores them with
+        it; :meth:`sample` moves that mass to the nearest end of the range.
         Only with ``decoder="gaussian"``.
     alpha : float, default=1e-4
         L2 penalty on the weights (not the intercepts), per training sample:
@@ -621,14 +627,14 @@ class VAEDensity(DensityMixin, BaseEstimator):
             self.loss_curve_.append(train_loss)
             message = f"Epoch {epoch}: training loss {train_loss:.4f}"
             if validation is not None:
-                score = validation(params) - log_jacobian
+                score = validation(adam.average) - log_jacobian
                 self.validation_scores_.append(score)
                 message += f", validation bound {score:.4f}"
                 if self.best_validation_score_ is None or score > (
                     self.best_validation_score_
                 ):
                     self.best_validation_score_ = score
-                    best_params = params
+                    best_params = adam.average
                 schedule.update(score)
             if self.verbose:
                 print(f"{message} ({time.perf_counter() - start:.2f} s)")
@@ -636,7 +642,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
                 break
         self.n_iter_ = epoch
         if validation is None:
-            return params
+            return adam.average
         if not schedule.stopped:
             warnings.warn(
                 f"VAEDensity stopped after max_iter={self.max_iter} epochs "
@@ -676,6 +682,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
         mean = xp.mean(X, axis=0)
         variance = xp.mean((X - mean) ** 2, axis=0)
         if self.dequantize:
+            self._data_range = (xp.min(X, axis=0), xp.max(X, axis=0))
             # moments of X + U with U ~ U[0, 1): mean + 1/2, variance + 1/12
             mean, variance = mean + 0.5, variance + 1.0 / 12.0
         # A constant feature keeps scale 1: its spread is then set by
@@ -878,7 +885,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
         -------
         X : ndarray of shape (n_samples, n_features)
             Samples, in the namespace, device and dtype of the training data
-            (integers stored as floats with ``dequantize=True``, zeros and ones
+            (with ``dequantize=True``, integers stored as floats and clipped to
+            the range of the training data; zeros and ones
             for the Bernoulli decoder).
         """
         check_is_fitted(self)
@@ -898,7 +906,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
             return xp.astype(uniform < expit(output, xp=xp), dtype)
         noise = _draw(rng.standard_normal((n_samples, n_features)), xp, dev, dtype)
         X = self.mean_ + self.scale_ * output + xp.sqrt(self.noise_variance_) * noise
-        return xp.floor(X) if self.dequantize else X
+        if not self.dequantize:
+            return X
+        low, high = self._data_range
+        return xp.minimum(xp.maximum(xp.floor(X), low), high)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -914,6 +925,7 @@ class _Adam:
         self.second = [xp.zeros_like(p) for p in params]
         self.n_steps = 0
         self.xp = xp
+        self.average = list(params)
 
     def step(self, params, gradients, learning_rate):
         self.n_steps += 1
@@ -929,6 +941,13 @@ class _Adam:
             new_params.append(
                 p - (learning_rate * correction) * m / (self.xp.sqrt(v) + _ADAM_EPSILON)
             )
+        if _EMA_DECAY:
+            decay = min(_EMA_DECAY, (1.0 + self.n_steps) / (10.0 + self.n_steps))
+            self.average = [
+                decay * a + (1.0 - decay) * p for a, p in zip(self.average, new_params)
+            ]
+        else:
+            self.average = new_params
         return new_params
 
 

@@ -14,6 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn import config_context
+from sklearn.datasets import load_digits
 from sklearn.decomposition import FactorAnalysis
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture
@@ -304,10 +305,37 @@ def test_dequantized_probabilities_sum_to_one():
     counts = np.arange(-30.0, 50.0)[:, None]
     # log P(k) of the discrete model: a probability mass over the integers
     assert abs(np.exp(vae.score_samples(counts)).sum() - 1.0) < 0.02
-    S = vae.sample(300, random_state=0)
-    assert S.shape == (300, 1) and np.all(S == np.floor(S))
+    S = vae.sample(20000, random_state=0)
+    assert S.shape == (20000, 1) and np.all(S == np.floor(S))
+    low, high = X.min(), X.max()
+    assert S.min() >= low and S.max() <= high
+    # samples are the model's draws clipped to the training range: the share at
+    # each end is the model's mass at and beyond it (4 standard errors)
+    mass = np.exp(vae.score_samples(counts))
+    for end, beyond in ((low, counts[:, 0] <= low), (high, counts[:, 0] >= high)):
+        expected = mass[beyond].sum()
+        share = np.mean(S == end)
+        assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / 20000)
     with pytest.raises(ValueError, match="integer-valued"):
         vae.score_samples(np.array([[1.5]]))
+
+
+def test_dequantized_samples_stay_in_pixel_range():
+    # issue 15: on 0..16 digits the floor of the Gaussian draws went negative
+    X = load_digits().data
+    vae = VAEDensity(
+        dequantize=True,
+        n_components=4,
+        hidden_layer_sizes=(16,),
+        max_iter=5,
+        early_stopping=False,
+        random_state=0,
+    ).fit(X)
+    S = vae.sample(2000, random_state=0)
+    assert np.all(S == np.floor(S))
+    assert np.all(S >= X.min(axis=0)) and np.all(S <= X.max(axis=0))
+    # columns that are 0 in every training image stay 0
+    assert np.all(S[:, X.max(axis=0) == 0] == 0)
 
 
 # ------------------------------------------------------------ estimator behaviour

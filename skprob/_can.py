@@ -19,10 +19,18 @@ from sklearn.base import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneOut, check_cv, cross_val_predict
-from sklearn.utils import get_tags, indexable
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
 
 from ._backend import (
     asarray,
@@ -42,6 +50,9 @@ __all__ = ["CANCalibrator"]
 _ALPHA_GRID = (1.0, 0.5, 1.5, 2.0, 3.0)
 _THRESHOLD_GRID = (0.9, 0.5, 0.6, 0.7, 0.8, 0.95)
 _N_ITER_GRID = (1, 2, 3)
+
+# z of the one-sided test a setting's out-of-fold gain must pass to be used.
+_EVIDENCE_Z = 2.0
 
 # Upper bound on the (rows x reference rows) block held in memory when n_iter > 1.
 _BLOCK_ELEMENTS = 1 << 22
@@ -283,7 +294,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     estimator : estimator instance, default=None
         Classifier with ``fit`` and ``predict_proba``; it is cloned, never
         fitted in place. ``None`` means
-        :class:`~sklearn.linear_model.LogisticRegression`. Wrap an already
+        ``make_pipeline(StandardScaler(), LogisticRegression())``: standardised
+        so that the solver converges whatever the units of the features (for
+        sparse ``X``, pass a classifier that accepts it). Wrap an already
         fitted classifier in :class:`~sklearn.frozen.FrozenEstimator` to use it
         as it is: ``X, y`` of :meth:`fit` are then held-out data whose
         predictions form the reference set, and ``cv`` is only used by the
@@ -299,13 +312,17 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     k : int, default=3
         Number of top probabilities whose entropy measures the uncertainty
         (``min(k, n_classes)`` is used).
-    threshold : float in (0, 1] or "auto", default=0.9
+    threshold : float in (0, 1] or "auto", default="auto"
         Rows with uncertainty ``>= threshold`` are adjusted; out-of-fold rows
         with uncertainty ``< threshold`` form the reference set. ``"auto"``
-        chooses among 0.5, 0.6, 0.7, 0.8, 0.9 and 0.95 (see Notes).
-    alpha : float > 0 or "auto", default=1.0
+        chooses among 0.9, 0.5, 0.6, 0.7, 0.8 and 0.95 on the out-of-fold
+        predictions, and keeps the base model's predictions unless the best
+        setting's gain there is significant (see Notes). 0.9 is the value of
+        the original method [1]_.
+    alpha : float > 0 or "auto", default="auto"
         Exponent applied at each iteration; ``alpha > 1`` sharpens.
-        ``"auto"`` chooses among 0.5, 1, 1.5, 2 and 3.
+        ``"auto"`` chooses among 1, 0.5, 1.5, 2 and 3. 1 is the value of the
+        original method.
     n_iter : int >= 1 or "auto", default=1
         Number of alternating normalisations. ``"auto"`` chooses among 1, 2
         and 3.
@@ -345,12 +362,16 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Number of iterations used (chosen when ``n_iter="auto"``).
     adjust_ : bool
         Whether :meth:`predict_proba` adjusts doubtful rows. False when an
-        ``"auto"`` search found no setting more accurate than the base model,
-        or when no out-of-fold prediction was confident (empty reference set).
+        ``"auto"`` search found no setting whose out-of-fold gain is
+        significant, or when no out-of-fold prediction was confident (empty
+        reference set); the predictions are then the base model's.
     search_results_ : dict
         Only with an ``"auto"`` option: ``"params"`` (list of dicts),
-        ``"accuracy"`` (inner cross-validated accuracy of each setting, ndarray)
-        and ``"base_accuracy"`` (that of the unadjusted predictions).
+        ``"accuracy"`` (inner cross-validated accuracy of each setting,
+        ndarray), ``"base_accuracy"`` (that of the unadjusted predictions),
+        ``"n_fixed"`` and ``"n_broken"`` (weighted counts of the held-out rows
+        each setting fixes and breaks) and ``"gain_lower_bound"`` (the
+        evidence, as a fraction of the total weight; see Notes).
     n_features_in_ : int
         Number of features seen during :term:`fit` (when ``estimator_``
         records it).
@@ -377,12 +398,24 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     zeros never produce NaN.
 
     The ``"auto"`` options are chosen on the out-of-fold predictions by an
-    inner cross-validation with the same ``cv``: for each split the reference
-    set and the prior come from the training part and the accuracy is
-    measured on the held-out part. Every combination of the candidate values
-    is tried (the default value first, so ties keep it); if the best is not
-    strictly more accurate than the unadjusted predictions, ``adjust_`` is
-    False and :meth:`predict_proba` returns the base model's probabilities.
+    inner cross-validation over the same folds: for each split the reference
+    set and the prior come from the training part, and the held-out part
+    counts the rows each setting fixes (wrong before, right after) and breaks.
+    A setting's evidence is the lower bound of a one-sided sign (McNemar)
+    test on the rows it changes, ``fixed - broken - 2 sqrt(fixed + broken)``
+    (weighted); the setting with the largest bound is chosen, and if that
+    bound is not positive, ``adjust_`` is False and :meth:`predict_proba`
+    returns the base model's probabilities. With a given ``prior``, the
+    out-of-fold rows of class ``j`` are weighted by ``prior[j]`` over the
+    class frequency, so the evidence is measured under the deployment prior
+    (label shift). Why the test: for a base model that is calibrated for
+    the training prior, the confident rows are mostly of the classes the
+    model is sure about, so the reference set under-represents the others
+    (in ``benchmarks/bench_real.py``, a minority class's share of the
+    reference is 0.28 against a prior of 0.42 on carData/Cowles) and the
+    original method moves doubtful rows towards them: it lost up to 11 pt
+    there, while the test keeps every data set within 1 pt of the base
+    model (see the User Guide).
 
     References
     ----------
@@ -425,8 +458,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         cv=5,
         prior=None,
         k=3,
-        threshold=0.9,
-        alpha=1.0,
+        threshold="auto",
+        alpha="auto",
         n_iter=1,
         reference="fit",
         uncertainty="top-k",
@@ -444,7 +477,43 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def _get_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
+        if self.estimator is not None:
+            return self.estimator
+        # Standardised, so that lbfgs converges within its default max_iter on
+        # features of any units (scaling alone leaves breast_cancer unconverged).
+        scaler, classifier = StandardScaler(), LogisticRegression()
+        if _routing_enabled():
+            # As CalibratedClassifierCV does for its default: the user cannot
+            # set the requests of an estimator built here.
+            scaler.set_fit_request(sample_weight=True)
+            classifier.set_fit_request(sample_weight=True)
+        return make_pipeline(scaler, classifier)
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``sample_weight`` is used by the calibrator itself and, when requested,
+        by the base classifier's ``fit``; ``groups`` and other split parameters
+        go to the ``cv`` splitter.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                estimator=self._get_estimator(),
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=self.cv,
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        )
 
     @_fit_context(
         # CANCalibrator.estimator is not validated yet
@@ -472,89 +541,146 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        estimator = self._get_estimator()
+        frozen = isinstance(estimator, FrozenEstimator)
+        X, y, y_host, weight = self._check_fit_input(
+            X, y, sample_weight, estimator, frozen
+        )
+        routed = self._route_params(estimator, frozen, sample_weight, fit_params)
+        splits = self._splits(X, y_host, frozen, routed.splitter.split)
+        oof = self._fit_base(estimator, frozen, X, y, splits, routed.estimator.fit)
+
+        xp, _, dev = get_namespace_and_device(oof)
+        if oof.dtype not in (xp.float32, xp.float64):
+            oof = xp.astype(oof, xp.float64)
+        y_index = self._encode(y_host)
+        prior = self._prior(y_index, weight, oof.shape[1])
+        self.prior_ = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
+        uncertainty = _uncertainty(oof, k=self.k, rule=self.uncertainty, xp=xp)
+        self._choose_setting(oof, uncertainty, y_index, weight, splits, xp)
+        self._set_reference(oof, uncertainty, xp)
+        return self
+
+    def _check_fit_input(self, X, y, sample_weight, estimator, frozen):
+        """Check X, y, sample_weight and prior once, before any fold is fitted.
+
+        X itself is left to the base classifier (it may take text, frames or
+        missing values); only its length and width are checked here, so that
+        errors name the user's shapes rather than a fold's. Returns the
+        indexable X and y, y on the host, and float64 host weights.
+        """
         check_classification_targets(y)
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
-        estimator = self._get_estimator()
-        frozen = isinstance(estimator, FrozenEstimator)
-        base_fit_params = dict(fit_params)
+        n_samples = _num_samples(X)
+        if n_samples == 0:
+            raise ValueError(
+                "Found array with 0 sample(s) while a minimum of 1 is required "
+                "by CANCalibrator."
+            )
+        shape = getattr(X, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[1] == 0:
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={tuple(shape)}) while a "
+                "minimum of 1 is required by CANCalibrator."
+            )
+        # The weights are checked against the number of rows only: the base
+        # classifier receives the user's own object.
+        weight = to_numpy(check_sample_weight(sample_weight, np.empty((n_samples, 0))))
+        y_host = to_numpy(y) if hasattr(y, "__array_namespace__") else np.asarray(y)
+        if self.prior is not None:
+            n_classes = (
+                len(estimator.classes_) if frozen else np.unique(y_host).shape[0]
+            )
+            check_prior(self.prior, n_classes, name="prior")
+        return X, y, y_host, weight
+
+    def _route_params(self, estimator, frozen, sample_weight, fit_params):
+        """Parameters for the base classifier's fit and for the splitter."""
+        if _routing_enabled():
+            return process_routing(
+                self, "fit", sample_weight=sample_weight, **fit_params
+            )
+        params = dict(fit_params)
         if sample_weight is not None:
-            if "sample_weight" in signature(estimator.fit).parameters:
-                base_fit_params["sample_weight"] = sample_weight
+            if self.estimator is None:
+                # Both steps of the default pipeline take the weights.
+                for step in estimator.named_steps:
+                    params[f"{step}__sample_weight"] = sample_weight
+            elif "sample_weight" in signature(estimator.fit).parameters:
+                params["sample_weight"] = sample_weight
             elif not frozen:
                 warnings.warn(
                     f"{type(estimator).__name__}.fit does not accept sample_weight; "
                     "the weights are only used for the class prior and the 'auto' "
                     "search of CANCalibrator."
                 )
+        return Bunch(estimator=Bunch(fit=params), splitter=Bunch(split={}))
 
-        y_host = to_numpy(y) if hasattr(y, "__array_namespace__") else np.asarray(y)
-        if self.prior is not None:
-            # Fail before the cross-validated fits rather than after them.
-            n_classes = (
-                len(estimator.classes_) if frozen else np.unique(y_host).shape[0]
-            )
-            check_prior(self.prior, n_classes, name="prior")
-        cv = self._check_cv(y_host, frozen)
+    def _searches(self):
+        return any(v == "auto" for v in (self.alpha, self.threshold, self.n_iter))
+
+    def _splits(self, X, y, frozen, split_params):
+        """The folds, drawn once: the out-of-fold fits and the search share them."""
+        if frozen and not self._searches():
+            return None
+        cv = self._check_cv(y)
+        return list(cv.split(X, y, **split_params))
+
+    def _fit_base(self, estimator, frozen, X, y, splits, params):
+        """Set ``estimator_`` and return the out-of-fold probabilities."""
         if frozen:
             self.estimator_ = estimator
-            oof = self.estimator_.predict_proba(X)
+            oof = estimator.predict_proba(X)
         else:
             oof = cross_val_predict(
                 clone(estimator),
                 X,
                 y,
-                cv=cv,
+                cv=splits,
                 method="predict_proba",
                 n_jobs=self.n_jobs,
-                params=base_fit_params,
+                params=params,
             )
-            self.estimator_ = clone(estimator).fit(X, y, **base_fit_params)
+            self.estimator_ = clone(estimator).fit(X, y, **params)
         for attribute in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, attribute):
                 setattr(self, attribute, getattr(self.estimator_, attribute))
             elif hasattr(self, attribute):
                 delattr(self, attribute)
         self.classes_ = self.estimator_.classes_
+        return oof
 
-        xp, _, dev = get_namespace_and_device(oof)
-        if oof.dtype not in (xp.float32, xp.float64):
-            oof = xp.astype(oof, xp.float64)
-        dtype = oof.dtype
-        y_index = self._encode(y_host)
-        n_classes = oof.shape[1]
-        weight = to_numpy(check_sample_weight(sample_weight, oof)).astype(np.float64)
-        prior = self._prior(y_index, weight, n_classes)
-        self.prior_ = asarray(prior, xp=xp, device=dev, dtype=dtype)
+    def _choose_setting(self, oof, uncertainty, y_index, weight, splits, xp):
+        """Set alpha_, threshold_, n_iter_ and adjust_ (searched or as given)."""
+        if self._searches():
+            shift_weight = self._shift_weight(y_index, weight)
+            self._search(oof, uncertainty, y_index, shift_weight, splits, xp)
+            return
+        self.alpha_ = float(self.alpha)
+        self.threshold_ = float(self.threshold)
+        self.n_iter_ = int(self.n_iter)
+        self.adjust_ = True
+        if hasattr(self, "search_results_"):
+            del self.search_results_
 
-        uncertainty = _uncertainty(oof, k=self.k, rule=self.uncertainty, xp=xp)
-        if any(v == "auto" for v in (self.alpha, self.threshold, self.n_iter)):
-            self._search(oof, uncertainty, y_index, weight, cv, xp)
-        else:
-            self.alpha_ = float(self.alpha)
-            self.threshold_ = float(self.threshold)
-            self.n_iter_ = int(self.n_iter)
-            self.adjust_ = True
-            if hasattr(self, "search_results_"):
-                del self.search_results_
-
-        if self.reference == "fit":
-            self.reference_ = oof[uncertainty < self.threshold_]
-            if self.adjust_ and self.reference_.shape[0] == 0:
-                warnings.warn(
-                    "No out-of-fold prediction has an uncertainty below "
-                    f"threshold={self.threshold_:g}: the reference set is empty "
-                    "and predict_proba returns the base classifier's probabilities."
-                )
-                self.adjust_ = False
-            self._reference_colsum = xp.sum(
-                _power(self.reference_, self.alpha_, xp), axis=0
-            )
-        else:
+    def _set_reference(self, oof, uncertainty, xp):
+        if self.reference != "fit":
             self.reference_ = None
-        return self
+            return
+        self.reference_ = oof[uncertainty < self.threshold_]
+        if self.adjust_ and self.reference_.shape[0] == 0:
+            warnings.warn(
+                "No out-of-fold prediction has an uncertainty below "
+                f"threshold={self.threshold_:g}: the reference set is empty "
+                "and predict_proba returns the base classifier's probabilities."
+            )
+            self.adjust_ = False
+        self._reference_colsum = xp.sum(
+            _power(self.reference_, self.alpha_, xp), axis=0
+        )
 
-    def _check_cv(self, y, frozen):
+    def _check_cv(self, y):
         if isinstance(self.cv, LeaveOneOut):
             raise ValueError(
                 "LeaveOneOut cross-validation leaves a single sample per test split "
@@ -565,10 +691,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             n_folds = self.cv
         else:
             n_folds = getattr(self.cv, "n_splits", None)
-        needs_folds = not frozen or any(
-            v == "auto" for v in (self.alpha, self.threshold, self.n_iter)
-        )
-        if needs_folds and n_folds:
+        if n_folds:
             _, counts = np.unique(y, return_counts=True)
             if counts.min() < n_folds:
                 raise ValueError(
@@ -594,8 +717,33 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         counts = np.bincount(y_index, weights=weight, minlength=n_classes)
         return counts / counts.sum()
 
-    def _search(self, oof, uncertainty, y_index, weight, cv, xp):
-        """Choose alpha / threshold / n_iter by inner CV on the out-of-fold rows."""
+    def _shift_weight(self, y_index, weight):
+        """Sample weights that make the training rows stand for the deployment data.
+
+        Under label shift (``P(x | y)`` unchanged), weighting the rows of class
+        ``j`` by ``prior[j] / frequency[j]`` turns an accuracy measured on the
+        training rows into one under ``prior``; without a given prior the
+        weights are unchanged.
+        """
+        if self.prior is None:
+            return weight
+        n_classes = self.classes_.shape[0]
+        prior = self._prior(y_index, weight, n_classes)
+        frequency = np.bincount(y_index, weights=weight, minlength=n_classes)
+        frequency /= frequency.sum()
+        ratio = np.divide(
+            prior, frequency, out=np.zeros(n_classes), where=frequency > 0
+        )
+        return weight * ratio[y_index]
+
+    def _search(self, oof, uncertainty, y_index, weight, splits, xp):
+        """Choose alpha / threshold / n_iter by inner CV on the out-of-fold rows.
+
+        Each setting is scored by the rows it fixes and breaks on the held-out
+        parts; it is kept only if the lower confidence bound of its gain,
+        ``fixed - broken - z * sqrt(fixed + broken)`` (a McNemar / sign test on
+        the changed rows, weighted), is positive.
+        """
         dev = get_namespace_and_device(oof)[2]
         alphas = _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),)
         thresholds = (
@@ -604,48 +752,52 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         n_iters = _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),)
         max_iter = max(n_iters)
         grid = list(itertools.product(thresholds, alphas, n_iters))
-        correct = dict.fromkeys(grid, 0.0)
-        base_correct = 0.0
+        # Weighted counts of the rows each setting fixes and breaks, and the sum
+        # of the squared weights of the rows it changes (the variance of the gain
+        # under the null hypothesis that a change is as likely to fix as to break).
+        fixed, broken, changed_sq = (dict.fromkeys(grid, 0.0) for _ in range(3))
         oof_host = to_numpy(oof)
         uncertainty = to_numpy(uncertainty)
-        hit = (oof_host.argmax(axis=1) == y_index).astype(np.float64)
-        for train, test in cv.split(oof_host, y_index):
+        hit = oof_host.argmax(axis=1) == y_index
+        for train, test in splits:
             prior = self._prior(y_index[train], weight[train], oof.shape[1])
             prior = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
-            fold_correct = float(weight[test] @ hit[test])
-            base_correct += fold_correct
             for threshold in thresholds:
                 doubtful = test[uncertainty[test] >= threshold]
                 source = train if self.reference == "fit" else test
                 confident = source[uncertainty[source] < threshold]
-                gains = dict.fromkeys(itertools.product(alphas, n_iters), 0.0)
-                if doubtful.shape[0] and confident.shape[0]:
-                    rows = xp.take(oof, asarray(doubtful, xp=xp, device=dev), axis=0)
-                    A = xp.take(oof, asarray(confident, xp=xp, device=dev), axis=0)
-                    for alpha in alphas:
-                        # One run to max(n_iters) gives every shorter run too.
-                        history = _adjust(
-                            rows, A, prior, alpha, max_iter, xp, all_iterations=True
-                        )
-                        for n_iter in n_iters:
-                            pred = to_numpy(xp.argmax(history[n_iter - 1], axis=1))
-                            new_hit = pred == y_index[doubtful]
-                            gains[alpha, n_iter] = float(
-                                weight[doubtful] @ (new_hit - hit[doubtful])
-                            )
-                for (alpha, n_iter), gain in gains.items():
-                    correct[threshold, alpha, n_iter] += fold_correct + gain
+                if not (doubtful.shape[0] and confident.shape[0]):
+                    continue
+                rows = xp.take(oof, asarray(doubtful, xp=xp, device=dev), axis=0)
+                A = xp.take(oof, asarray(confident, xp=xp, device=dev), axis=0)
+                w, was_hit = weight[doubtful], hit[doubtful]
+                for alpha in alphas:
+                    # One run to max(n_iters) gives every shorter run too.
+                    history = _adjust(
+                        rows, A, prior, alpha, max_iter, xp, all_iterations=True
+                    )
+                    for n_iter in n_iters:
+                        pred = to_numpy(xp.argmax(history[n_iter - 1], axis=1))
+                        new_hit = pred == y_index[doubtful]
+                        setting = threshold, alpha, n_iter
+                        fixed[setting] += float(w @ (new_hit & ~was_hit))
+                        broken[setting] += float(w @ (was_hit & ~new_hit))
+                        changed_sq[setting] += float(w**2 @ (new_hit != was_hit))
         total = float(weight.sum())
-        accuracy = np.array([correct[setting] for setting in grid]) / total
-        base_accuracy = base_correct / total
-        best = int(np.argmax(accuracy))
+        base_accuracy = float(weight @ hit) / total
+        gain = np.array([fixed[s] - broken[s] for s in grid])
+        bound = gain - _EVIDENCE_Z * np.sqrt([changed_sq[s] for s in grid])
+        best = int(np.argmax(bound))
         self.threshold_, self.alpha_, self.n_iter_ = grid[best]
-        # Ties with the base model keep it: an adjustment must earn its place.
-        self.adjust_ = bool(accuracy[best] > base_accuracy + 1e-12)
+        # A setting must earn its place: without evidence, the base model.
+        self.adjust_ = bool(bound[best] > 0)
         self.search_results_ = {
             "params": [{"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid],
-            "accuracy": accuracy,
+            "accuracy": base_accuracy + gain / total,
             "base_accuracy": base_accuracy,
+            "n_fixed": np.array([fixed[s] for s in grid]),
+            "n_broken": np.array([broken[s] for s in grid]),
+            "gain_lower_bound": bound / total,
         }
 
     def predict_proba(self, X):
@@ -669,6 +821,34 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             check_is_fitted(self)
             return map_blocks_method(self, "predict_proba", X, self.classes_.shape[0])
         return self._predict_proba(X, "predict_proba")
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples, as accepted by ``estimator_.predict_proba``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities in the order of ``classes_``; a probability of
+            exactly 0 gives the log of the smallest normal number of the dtype
+            (finite), as in
+            :meth:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis.predict_log_proba`.
+        """
+        if is_dask_collection(X):
+            from ._dask import map_blocks_method
+
+            check_is_fitted(self)
+            return map_blocks_method(
+                self, "predict_log_proba", X, self.classes_.shape[0]
+            )
+        proba = self._predict_proba(X, "predict_log_proba")
+        xp, _, _ = get_namespace_and_device(proba)
+        tiny = xp.finfo(proba.dtype).smallest_normal
+        return xp.log(xp.where(proba > 0, proba, tiny))
 
     def _predict_proba(self, X, method):
         check_is_fitted(self)

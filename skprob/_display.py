@@ -328,6 +328,9 @@ class CANDisplay:
         Bars of ``n_fixed``.
     broken_bars_ : matplotlib BarContainer
         Bars of ``n_broken``.
+    text_ : matplotlib Text or None
+        The note "no prediction was fixed or broken" drawn in the per-class
+        axes when both counts are zero everywhere; ``None`` otherwise.
     ax_ : ndarray of shape (2,) of matplotlib Axes
         Accuracy axes and per-class axes.
     figure_ : matplotlib Figure
@@ -431,6 +434,21 @@ class CANDisplay:
             xlabel="true class", ylabel="rows changed", title="changed predictions"
         )
         ax_classes.legend()
+        # Counts are never negative; with all of them zero, matplotlib would
+        # centre the axis on 0 and draw an empty panel.
+        self.text_ = None
+        if np.sum(self.n_fixed) + np.sum(self.n_broken) == 0:
+            ax_classes.set_ylim(0, 1)
+            self.text_ = ax_classes.text(
+                0.5,
+                0.5,
+                "no prediction was fixed or broken",
+                transform=ax_classes.transAxes,
+                ha="center",
+                va="center",
+            )
+        else:
+            ax_classes.set_ylim(bottom=0)
         return self
 
     @classmethod

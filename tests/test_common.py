@@ -28,16 +28,6 @@ INIT_PARAMS = {
 
 # Checks an estimator is known to fail, with the reason. Keyed by class name.
 EXPECTED_FAILED_CHECKS = {
-    "CANCalibrator": {
-        name: (
-            "the out-of-fold predictions depend on how cross-validation splits the "
-            "rows, so a weight of 2 differs from a repeated row"
-        )
-        for name in (
-            "check_sample_weight_equivalence_on_dense_data",
-            "check_sample_weight_equivalence_on_sparse_data",
-        )
-    },
     "ArgmaxProbabilityTransformer": {
         "check_array_api_same_namespace": (
             "stateless transformer: fit stores no arrays, so there is no fitted "

@@ -283,7 +283,9 @@ def test_can_calibrator_predicts_dask_blockwise(client):
 
     X, y = _data(4, n_samples=2000, seed=3)
     X = X + np.random.default_rng(3).normal(scale=3.0, size=X.shape)
-    can = CANCalibrator(AnalyticLogisticRegression(), cv=3).fit(X, y)
+    # The original method's settings: the default search may keep the base model.
+    can = CANCalibrator(AnalyticLogisticRegression(), cv=3, threshold=0.9, alpha=1.0)
+    can.fit(X, y)
     X_dask = da.from_array(X, chunks=(600, -1))
     proba = can.predict_proba(X_dask)
     assert isinstance(proba, da.Array)

@@ -332,6 +332,21 @@ def test_can_plot_on_given_axes():
         display.plot(ax=axes.ravel()[:3])
 
 
+def test_can_plot_says_so_when_nothing_changed():
+    # Identical predictions: both counts are zero, the count axis starts at 0
+    # and the panel carries a note instead of being empty.
+    y = np.array([0, 1, 1])
+    P = np.array([[0.6, 0.4], [0.6, 0.4], [0.3, 0.7]])
+    display = CANDisplay.from_predictions(y, P, P)
+    assert display.n_fixed.sum() == display.n_broken.sum() == 0
+    bottom, top = display.ax_[1].get_ylim()
+    assert bottom == 0 and top > 0
+    assert display.text_.get_text() == "no prediction was fixed or broken"
+    assert display.text_ in display.ax_[1].texts
+    changed = CANDisplay.from_predictions(y, P, P[:, ::-1])
+    assert changed.text_ is None and changed.ax_[1].get_ylim()[0] == 0
+
+
 def test_can_bad_input():
     y = np.array([0, 1, 1, 0])
     P = np.array([[0.6, 0.4], [0.6, 0.4], [0.3, 0.7], [0.9, 0.1]])

@@ -205,10 +205,10 @@ def section_can():
     uniform = GaussianNB(priors=np.full(n_classes, 1.0 / n_classes))
     models = [
         ("GaussianNB(uniform priors) (base)", uniform),
-        ("CANCalibrator(base)", CANCalibrator(uniform)),
+        ("CANCalibrator(base) (defaults: searched)", CANCalibrator(uniform)),
         (
-            "CANCalibrator(base, alpha='auto', threshold='auto')",
-            CANCalibrator(uniform, alpha="auto", threshold="auto"),
+            "CANCalibrator(base, alpha=1, threshold=0.9) (original method)",
+            CANCalibrator(uniform, alpha=1.0, threshold=0.9),
         ),
         ("GaussianNB() (fitted prior: exact Bayes correction)", GaussianNB()),
     ]

@@ -2,6 +2,8 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 import pytest
 from array_api_helpers import (
@@ -305,10 +307,7 @@ def test_transformer_matches_function_and_binary_column(scores):
         stats.norm.cdf(margins[:, 0] / np.sqrt(2.0)),
         atol=1e-12,
     )
-    assert list(binary.get_feature_names_out()) == [
-        "argmaxprobabilitytransformer0",
-        "argmaxprobabilitytransformer1",
-    ]
+    assert list(binary.get_feature_names_out()) == ["x0_0", "x0_1"]
 
 
 def test_transformer_in_pipeline_with_pandas_output(scores):
@@ -325,3 +324,145 @@ def test_transformer_in_pipeline_with_pandas_output(scores):
 def test_transformer_rejects_discrete_noise(scores):
     with pytest.raises(TypeError, match="continuous"):
         ArgmaxProbabilityTransformer(noise=stats.poisson(2.0)).fit(scores)
+
+
+def _quad_probabilities(row, dist):
+    """Independent reference: p_i by adaptive quadrature of the textbook integral."""
+    out = np.empty(row.size)
+    for i in range(row.size):
+        d = row[i] - np.delete(row, i)
+        out[i] = quad(
+            lambda e: np.exp(dist.logpdf(e) + dist.logcdf(e + d).sum()),
+            -40.0,
+            40.0,
+            points=[0.0],
+            epsabs=1e-15,
+            epsrel=1e-13,
+            limit=500,
+        )[0]
+    return out
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "logistic"])
+@pytest.mark.parametrize("n_classes", [4, 12, 40])
+@pytest.mark.parametrize("spread", [0.3, 2.0, 10.0])
+def test_many_classes_against_quad(noise, n_classes, spread):
+    # Near ties (0.3) put the maximum's density in the upper tail, wide spreads
+    # (10) leave most classes far below it: the two ends of the default rule.
+    row = spread * np.random.default_rng(n_classes).standard_normal(n_classes)
+    expected = _quad_probabilities(row, SAMPLERS[noise])
+    assert_allclose(
+        argmax_probabilities(row[None, :], noise)[0], expected, rtol=0, atol=1e-13
+    )
+
+
+class _CountingNorm:
+    """A frozen standard normal that counts the points its log-CDF is asked for."""
+
+    def __init__(self):
+        self._frozen = stats.norm()
+        self.dist = self._frozen.dist
+        self.points = 0
+
+    def logcdf(self, x):
+        self.points += np.size(x)
+        return self._frozen.logcdf(x)
+
+    def __getattr__(self, name):
+        return getattr(self._frozen, name)
+
+
+def test_cost_is_linear_in_the_number_of_classes():
+    # One log-CDF per class and node: O(K n_nodes) per row, not O(K^2 n_nodes).
+    n_rows, n_classes, n_nodes = 3, 60, 65
+    scores = np.random.default_rng(8).normal(size=(n_rows, n_classes))
+    noise = _CountingNorm()
+    proba = argmax_probabilities(scores, noise, n_nodes=n_nodes)
+    assert noise.points == n_rows * n_classes * n_nodes
+    assert_allclose(proba, argmax_probabilities(scores, "gaussian"), atol=1e-10)
+
+
+def test_too_few_nodes_are_rejected():
+    # Issue example: 2 nodes gave 0.25 for every class of [2, 1, 0, -1].
+    scores = np.array([[2.0, 1.0, 0.0, -1.0]])
+    for n_nodes in (2, 4, 8, 16):
+        with pytest.raises(ValueError, match="n_nodes=.* too few.* at least 17"):
+            argmax_probabilities(scores, "gaussian", n_nodes=n_nodes)
+        with pytest.raises(ValueError, match="at least 17"):
+            argmax_probabilities(scores, "logistic", n_nodes=n_nodes)
+        with pytest.raises(ValueError, match="at least 17"):
+            ArgmaxProbabilityTransformer(noise="gaussian", n_nodes=n_nodes).fit(scores)
+    # the exact rules need ceil(K / 2) nodes
+    ten = np.zeros((1, 10))
+    for noise in ("uniform", "exponential"):
+        with pytest.raises(ValueError, match="at least 5"):
+            argmax_probabilities(ten, noise, n_nodes=4)
+        argmax_probabilities(ten, noise, n_nodes=5)
+
+
+def test_few_nodes_warn_with_a_gap_above_the_true_error():
+    # True probabilities by SciPy's Genz algorithm for the trivariate normal of the
+    # differences e_i - e_j (covariance 1 + delta).
+    scores = np.array([[2.0, 1.0, 0.0, -1.0]])
+    mvn = stats.multivariate_normal(
+        cov=np.ones((3, 3)) + np.eye(3), abseps=1e-13, releps=1e-13
+    )
+    expected = [
+        mvn.cdf([scores[0, i] - scores[0, j] for j in range(4) if j != i])
+        for i in range(4)
+    ]
+    with pytest.warns(UserWarning, match="differs by .* on every other node") as w:
+        proba = argmax_probabilities(scores, "gaussian", n_nodes=17)
+    gap = float(str(w[0].message).split("differs by ")[1].split(" ")[0])
+    error = np.abs(proba[0] - expected).max()
+    assert 1e-6 < error <= gap
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        accurate = argmax_probabilities(scores, "gaussian", n_nodes=49)
+    assert_allclose(accurate[0], expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("noise", NAMED)
+def test_single_column_is_a_binary_score_everywhere(noise):
+    # An (n, 1) array means the same as a 1-D one: the score of class 1 against
+    # class 0, in the function and in the transformer.
+    margins = np.random.default_rng(9).normal(scale=2.0, size=(30, 1))
+    two_columns = np.hstack([np.zeros_like(margins), margins])
+    expected = argmax_probabilities(two_columns, noise)
+    assert argmax_probabilities(margins, noise).shape == (30, 2)
+    assert_allclose(argmax_probabilities(margins, noise), expected, rtol=0, atol=0)
+    assert_allclose(argmax_probabilities(margins[:, 0], noise), expected, atol=0)
+    transformed = ArgmaxProbabilityTransformer(noise=noise).fit_transform(margins)
+    assert_allclose(transformed, expected, rtol=0, atol=0)
+    if noise == "gaussian":
+        closed_form = stats.norm.cdf(margins[:, 0] / np.sqrt(2.0))
+        assert_allclose(transformed[:, 1], closed_form, atol=1e-12)
+
+
+def test_output_columns_named_after_the_score_columns():
+    pd = pytest.importorskip("pandas")
+    scores = pd.DataFrame(
+        np.random.default_rng(10).normal(size=(5, 3)), columns=["cat", "dog", "eel"]
+    )
+    transformer = ArgmaxProbabilityTransformer().set_output(transform="pandas")
+    out = transformer.fit_transform(scores)
+    assert list(out.columns) == ["cat", "dog", "eel"]
+    assert_allclose(out.to_numpy(), softmax(scores.to_numpy(), axis=1), atol=1e-12)
+    margin = pd.DataFrame({"margin": [0.0, 1.0]})
+    out = transformer.fit_transform(margin)
+    assert list(out.columns) == ["margin_0", "margin_1"]
+    assert_allclose(out["margin_1"], softmax([[0.0, 0.0], [0.0, 1.0]], axis=1)[:, 1])
+
+
+def test_noise_names_come_from_one_registry():
+    # Adding a noise is one entry of _RULES: the accepted names, the default node
+    # counts and the node floors are all read from it.
+    from skprob import _argmax
+
+    assert set(_argmax._NOISES) == set(_argmax._RULES) - {"frozen"}
+    for name in _argmax._NOISES:
+        rule = _argmax._RULES[name]
+        assert _argmax._resolve_noise(name) is rule
+        ArgmaxProbabilityTransformer(noise=name).fit(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="noise"):
+        ArgmaxProbabilityTransformer(noise="frozen").fit(np.zeros((2, 3)))

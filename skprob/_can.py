@@ -530,11 +530,14 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights: passed to the base classifier's ``fit`` when it
-            accepts them, and used for the class frequencies and the ``"auto"``
-            search.
+            Sample weights: used for the class frequencies and the ``"auto"``
+            search, and passed to the base classifier's ``fit`` when it accepts
+            them (with metadata routing enabled: when it requests them).
         **fit_params : dict
-            Further parameters passed to the base classifier's ``fit``.
+            Further parameters passed to the base classifier's ``fit``. With
+            metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``) they are
+            routed by request instead, e.g. ``groups`` to a group-aware ``cv``.
 
         Returns
         -------

@@ -10,6 +10,7 @@ from ._can import CANCalibrator
 from ._display import CANDisplay, EntropyDisplay
 from ._entropy import EntropyNormalizer, entropy_normalize
 from ._masking import MaskingConsistentEncoder, masked_embedding_expectation
+from ._posthoc import TransformedProbaClassifier
 from ._vae import VAEDensity
 
 __version__ = "0.1.0.dev0"
@@ -28,6 +29,7 @@ __all__ = [
     "CANDisplay",
     "EntropyDisplay",
     "MaskingConsistentEncoder",
+    "TransformedProbaClassifier",
     "VAEDensity",
     "masked_embedding_expectation",
 ]

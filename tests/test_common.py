@@ -17,6 +17,8 @@ INIT_PARAMS = {
     # input="proba" rejects rows that are not probabilities; the common checks
     # feed arbitrary reals, which are valid logits
     "EntropyNormalizer": {"input": "logits"},
+    # the default transformer=None would leave the transform path unchecked
+    "TransformedProbaClassifier": {"transformer": skprob.EntropyNormalizer()},
     # a tiny network and a few epochs: tests/test_vae.py covers the defaults
     "VAEDensity": {
         "hidden_layer_sizes": (8,),

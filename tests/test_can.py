@@ -10,7 +10,7 @@ import pytest
 from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import entropy as scipy_entropy
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import load_digits, load_iris, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.frozen import FrozenEstimator
@@ -533,13 +533,18 @@ def test_float32_preserved():
 @pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
 @pytest.mark.parametrize(
     "params",
-    [{}, {"n_iter": 3, "alpha": 1.5}, {"reference": "transductive"}],
-    ids=["default", "n_iter3", "transductive"],
+    [
+        {},
+        {"n_iter": 3, "alpha": 1.5},
+        {"reference": "transductive"},
+        {"threshold": "auto", "alpha": "auto"},
+    ],
+    ids=["closed-form", "n_iter3", "transductive", "searched"],
 )
 def test_array_api_matches_numpy(namespace, dtype_name, params):
     X, y = load_iris(return_X_y=True)
     can = CANCalibrator(
-        AnalyticLogisticRegression(), cv=3, threshold=0.3, **{"alpha": 1.0, **params}
+        AnalyticLogisticRegression(), cv=3, **{"threshold": 0.3, "alpha": 1.0, **params}
     )
     fitted = check_namespace_matches_numpy(
         can,
@@ -551,7 +556,13 @@ def test_array_api_matches_numpy(namespace, dtype_name, params):
         attributes=("prior_",)
         + (("reference_",) if not params.get("reference") else ()),
     )
-    assert fitted.adjust_
+    if params.get("threshold") == "auto":
+        # The search ran on the namespace's arrays: same counts as on NumPy.
+        reference = clone(can).fit(X, y).search_results_
+        for key in ("n_fixed", "n_broken"):
+            assert_array_equal(fitted.search_results_[key], reference[key])
+    else:
+        assert fitted.adjust_
 
 
 @pytest.mark.parametrize(

@@ -765,19 +765,37 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         for train, test in splits:
             prior = self._prior(y_index[train], weight[train], oof.shape[1])
             prior = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
+            source = train if self.reference == "fit" else test
+            # In order of uncertainty, every threshold's reference set is a prefix
+            # of the source rows and its doubtful rows a suffix of the test rows:
+            # one gather per fold, and one power and running sum per alpha.
+            source = source[np.argsort(uncertainty[source], kind="stable")]
+            test = test[np.argsort(uncertainty[test], kind="stable")]
+            source_rows = xp.take(oof, asarray(source, xp=xp, device=dev), axis=0)
+            test_rows = xp.take(oof, asarray(test, xp=xp, device=dev), axis=0)
+            running = {
+                alpha: xp.cumulative_sum(_power(source_rows, alpha, xp), axis=0)
+                for alpha in alphas
+            }
             for threshold in thresholds:
-                doubtful = test[uncertainty[test] >= threshold]
-                source = train if self.reference == "fit" else test
-                confident = source[uncertainty[source] < threshold]
-                if not (doubtful.shape[0] and confident.shape[0]):
+                n_confident = int(np.searchsorted(uncertainty[source], threshold))
+                first = int(np.searchsorted(uncertainty[test], threshold))
+                if n_confident == 0 or first == test.shape[0]:
                     continue
-                rows = xp.take(oof, asarray(doubtful, xp=xp, device=dev), axis=0)
-                A = xp.take(oof, asarray(confident, xp=xp, device=dev), axis=0)
+                doubtful = test[first:]
+                rows, A = test_rows[first:, :], source_rows[:n_confident, :]
                 w, was_hit = weight[doubtful], hit[doubtful]
                 for alpha in alphas:
                     # One run to max(n_iters) gives every shorter run too.
                     history = _adjust(
-                        rows, A, prior, alpha, max_iter, xp, all_iterations=True
+                        rows,
+                        A,
+                        prior,
+                        alpha,
+                        max_iter,
+                        xp,
+                        colsum=running[alpha][n_confident - 1, :],
+                        all_iterations=True,
                     )
                     for n_iter in n_iters:
                         pred = to_numpy(xp.argmax(history[n_iter - 1], axis=1))

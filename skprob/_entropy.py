@@ -255,11 +255,19 @@ def _validate_input(X, input):
 
 
 def _row_entropy(X, input, renormalize, xp):
-    """Entropy in nats of every input row (the distribution ``q`` at g = 1)."""
+    """Entropy in nats of every input row (the distribution ``q`` at g = 1).
+
+    Always in ``[0, log n_classes]``: logits are shifted to a maximum of 0
+    first, so logits of +-1e300 neither overflow nor cancel.
+    """
     if input == "logits":
-        log_z = logsumexp(X, axis=1, xp=xp, keepdims=True)
-        p = xp.exp(X - log_z)
-        return xp.squeeze(log_z, axis=1) - xp.sum(p * X, axis=1)
+        a = X - xp.max(X, axis=1, keepdims=True)
+        log_z = logsumexp(a, axis=1, xp=xp, keepdims=True)
+        p = xp.exp(a - log_z)
+        # p underflows to 0 where a overflowed to -inf: 0 log 0 = 0, not NaN
+        terms = xp.where(p > 0, p * a, xp.zeros_like(p))
+        h = xp.squeeze(log_z, axis=1) - xp.sum(terms, axis=1)
+        return xp.clip(h, 0.0, math.log(X.shape[1]))
     X = check_probability_rows(X, renormalize=renormalize, name="X")
     return entropy(X, axis=1, xp=xp)
 
@@ -345,10 +353,10 @@ def entropy_normalize(
     runs on all unconverged rows of a block at once, in log space (logits of
     ``+-1e4`` and exact zeros are fine), inside a per-row bracket with a
     bisection fallback. Rows typically need three to four evaluations, each
-    costing about one exponential per entry; on 10^6 x 100 rows the whole
-    transform took 2.6 times one ``scipy.special.softmax`` pass over the same
-    array (benchmarks/bench_entropy.py). Probability rows whose entropy is
-    already within ``tol`` of the target keep ``g = 1`` exactly.
+    costing about one exponential per entry; the measured cost against one
+    softmax pass is in ``benchmarks/RESULTS.md`` (``bench_entropy.py``).
+    Probability rows whose entropy is already within ``tol`` of the target
+    keep ``g = 1`` exactly.
 
     Examples
     --------
@@ -502,6 +510,13 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         xp, _, _ = get_namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
         xp, _, _ = get_namespace_and_device(X)
+        if X.shape[1] < 2:
+            raise ValueError(
+                f"EntropyNormalizer needs at least 2 classes (columns), got "
+                f"n_features = {X.shape[1]}: a distribution over one class has "
+                "entropy 0 whatever the transform."
+            )
+        self._check_non_negative(X, "fit", xp)
         if self.target_entropy == "mean":
             h = _row_entropy(X, self.input, self.renormalize, xp)
             self.target_entropy_ = float(xp.mean(h)) / math.log(self.base)
@@ -510,13 +525,23 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.target_entropy_ = float(self.target_entropy)
         return self
 
-    def _solve(self, X):
+    def _check_non_negative(self, X, method, xp):
+        # scikit-learn's wording for positive-only input (check_non_negative)
+        if self.input == "proba" and bool(xp.any(X < 0)):
+            raise ValueError(
+                f"Negative values in data passed to EntropyNormalizer.{method}: "
+                "with input='proba' the rows must be probabilities; use "
+                "input='logits' for unconstrained scores."
+            )
+
+    def _solve(self, X, method):
         check_is_fitted(self)
         # target_entropy_ is a float, so there is no fitted array whose
         # namespace X would have to match.
         xp, _, _ = get_namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
         xp, _, _ = get_namespace_and_device(X)
+        self._check_non_negative(X, method, xp)
         target = min(self.target_entropy_ * math.log(self.base), math.log(X.shape[1]))
         return _entropy_normalize(
             X,
@@ -546,7 +571,7 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             from ._dask import map_blocks_method
 
             return map_blocks_method(self, "transform", X, X.shape[1])
-        return self._solve(X)[0]
+        return self._solve(X, "transform")[0]
 
     def row_exponents(self, X):
         """Per-row exponents ``g`` that :meth:`transform` applies.
@@ -560,9 +585,14 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         -------
         gamma : ndarray of shape (n_samples,)
             ``q = p ** g / sum(p ** g)``; ``inf`` where a row is clipped to
-            its tied maxima, 0 where it is clipped to uniform.
+            its tied maxima, 0 where it is clipped to uniform. For a dask
+            array ``X``, a dask array computed block by block.
         """
-        return self._solve(X)[1]
+        if is_dask_collection(X):
+            from ._dask import map_blocks_method
+
+            return map_blocks_method(self, "row_exponents", X, None)
+        return self._solve(X, "row_exponents")[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

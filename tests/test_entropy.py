@@ -19,6 +19,7 @@ from scipy.special import softmax
 from scipy.stats import entropy as scipy_entropy
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.estimator_checks import check_estimator
 
 from skprob import EntropyNormalizer, entropy_normalize
 from skprob._backend import to_numpy
@@ -247,7 +248,7 @@ def test_bad_input():
         entropy_normalize(good, 1.6, base=2)
     with pytest.raises(ValueError, match=r"target_entropy must lie in \[0, log"):
         EntropyNormalizer(target_entropy=2.0).fit(good)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match="Negative values in data"):
         EntropyNormalizer().fit(np.array([[-0.1, 0.6, 0.5]]))
     with pytest.raises(ValueError, match="sum to 1"):
         EntropyNormalizer(target_entropy=0.5).fit(good).transform(good * 1.1)
@@ -299,3 +300,125 @@ def test_input_tags():
     assert EntropyNormalizer().__sklearn_tags__().input_tags.positive_only
     logits_tags = EntropyNormalizer(input="logits").__sklearn_tags__()
     assert not logits_tags.input_tags.positive_only
+
+
+def test_logits_of_1e300_learn_a_target_in_range():
+    # Issue example: the learned target was -3.3e299. By hand, the rows' entropies
+    # are log 2 (two tied maxima), 0 (one maximum 2e300 above the rest) and
+    # log 3 (uniform).
+    X = np.array([[1e300, 1e300, -1e300], [1e300, -1e300, 0.0], [0.0, 0.0, 0.0]])
+    normalizer = EntropyNormalizer(input="logits").fit(X)
+    assert_allclose(normalizer.target_entropy_, (math.log(2) + math.log(3)) / 3)
+    huge = np.array([[1.7e308, -1.7e308, 0.0], [-1.7e308, 0.0, 0.0]])
+    normalizer = EntropyNormalizer(input="logits", base=2).fit(huge)
+    assert_allclose(normalizer.target_entropy_, 0.5, rtol=1e-12)
+    Q = normalizer.transform(huge)
+    assert_allclose(Q, [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"target_entropy": 0.0}, {"input": "logits", "target_entropy": 0.0}]
+)
+def test_one_column_error_names_n_features(params):
+    with pytest.raises(ValueError, match="n_features = 1"):
+        EntropyNormalizer(**params).fit(np.ones((4, 1)))
+
+
+def test_negative_input_message_follows_scikit_learn():
+    P = np.array([[0.2, 0.3, 0.5]])
+    normalizer = EntropyNormalizer().fit(P)
+    negative = np.array([[-0.1, 0.6, 0.5]])
+    for method in (normalizer.fit, normalizer.transform, normalizer.row_exponents):
+        with pytest.raises(ValueError, match="Negative values in data passed to"):
+            method(negative)
+
+
+# check_estimator(EntropyNormalizer()) feeds random non-negative data, which the
+# default input="proba", renormalize=False rejects because its rows do not sum
+# to 1; every other check passes.
+_NOT_PROBABILITY_ROWS = "random non-negative rows do not sum to 1"
+EXPECTED_FAILURES_DEFAULT = {
+    name: _NOT_PROBABILITY_ROWS
+    for name in (
+        "check_array_api_input",
+        "check_dict_unchanged",
+        "check_dont_overwrite_parameters",
+        "check_dtype_object",
+        "check_estimators_dtypes",
+        "check_estimators_fit_returns_self",
+        "check_estimators_nan_inf",
+        "check_estimators_overwrite_params",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_fit2d_1sample",
+        "check_fit2d_predict1d",
+        "check_fit_check_is_fitted",
+        "check_fit_idempotent",
+        "check_fit_score_takes_y",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_n_features_in",
+        "check_n_features_in_after_fitting",
+        "check_pipeline_consistency",
+        "check_readonly_memmap_input",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+    )
+}
+_ALWAYS = {
+    "check_transformer_n_iter": (
+        "max_iter bounds the per-row iterations of transform; fit does not iterate"
+    ),
+    # runs only with SCIPY_ARRAY_API=1 and array_api_strict installed
+    "check_array_api_same_namespace": (
+        "fit stores only a Python float target, so there is no fitted namespace "
+        "for transform to match and every namespace is accepted"
+    ),
+}
+EXPECTED_FAILURES = {
+    "default": {**EXPECTED_FAILURES_DEFAULT, **_ALWAYS},
+    "renormalize": {
+        "check_estimators_dtypes": "integer data has all-zero rows, not distributions",
+        **_ALWAYS,
+    },
+    "logits": _ALWAYS,
+}
+PARAMS = {
+    "default": {},
+    "renormalize": {"renormalize": True},
+    "logits": {"input": "logits"},
+}
+
+
+@pytest.mark.parametrize("name", list(PARAMS))
+def test_check_estimator_failures_are_exactly_the_documented_ones(name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(
+            EntropyNormalizer(**PARAMS[name]),
+            on_fail=None,
+            expected_failed_checks=EXPECTED_FAILURES[name],
+        )
+    failed = {r["check_name"] for r in results if r["status"] == "failed"}
+    expected_but_passed = {
+        r["check_name"]
+        for r in results
+        if r["check_name"] in EXPECTED_FAILURES[name]
+        and r["status"] not in ("xfail", "skipped")
+    }
+    assert not failed
+    assert not expected_but_passed
+
+
+def test_dask_input_gives_lazy_dask_output_for_every_row_method():
+    # The rule for EntropyNormalizer: a dask array in, a lazy dask array out,
+    # computed block by block (transform and row_exponents alike).
+    da = pytest.importorskip("dask.array")
+    P = _messy_rows(200, 5, seed=15)
+    normalizer = EntropyNormalizer().fit(P)
+    lazy = da.from_array(P, chunks=(50, 5))
+    for method in ("transform", "row_exponents"):
+        out = getattr(normalizer, method)(lazy)
+        assert isinstance(out, da.Array), method
+        assert_allclose(out.compute(), getattr(normalizer, method)(P), rtol=1e-12)

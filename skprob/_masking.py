@@ -12,6 +12,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._backend import asarray, check_same_namespace, get_namespace_and_device
@@ -176,7 +177,9 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         Probability that a selected cell takes the value of its column in a
         uniformly drawn row; ``p_mask + p_random <= 1``.
     mask_value : float, default=0.0
-        Value written into masked cells.
+        Value written into masked cells. Must be finite: :meth:`transform`
+        averages it into every cell, so NaN or infinity would leave no usable
+        expectation (NaN is rejected rather than read as "missing").
 
     Attributes
     ----------
@@ -209,7 +212,8 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         "p_select": [_PROBABILITY],
         "p_mask": [_PROBABILITY],
         "p_random": [_PROBABILITY],
-        "mask_value": [Real],
+        # NaN would make every expectation NaN and inf every masked one infinite
+        "mask_value": [Interval(Real, None, None, closed="neither")],
     }
 
     def __init__(self, *, p_select=0.15, p_mask=0.8, p_random=0.1, mask_value=0.0):
@@ -280,10 +284,12 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
 
         Returns
         -------
-        X_masked : ndarray of shape (n_samples, n_features)
+        X_masked : ndarray or DataFrame of shape (n_samples, n_features)
             Each cell kept, set to ``mask_value``, or replaced by the value of
-            its column in a uniformly drawn row of ``X``.
+            its column in a uniformly drawn row of ``X``. Follows
+            :meth:`set_output` like :meth:`transform`.
         """
+        original = X
         X, xp = self._validate(X, "mask")
         dev = get_namespace_and_device(X)[2]
         rng = _numpy_generator(random_state)
@@ -304,7 +310,9 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         masked = asarray(masked, xp=xp, device=dev)
         replaced = asarray(replaced, xp=xp, device=dev)
         fill = xp.full_like(X, self.mask_value)
-        return xp.where(masked, fill, xp.where(replaced, donor_values, X))
+        X_masked = xp.where(masked, fill, xp.where(replaced, donor_values, X))
+        # mask is not one of the methods set_output wraps automatically
+        return _wrap_data_with_container("transform", X_masked, original, self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

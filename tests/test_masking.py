@@ -249,3 +249,32 @@ def test_encoder_array_api(namespace, dtype_name):
     assert_in_namespace(masked, xp, dtype_name)
     reference = enc.fit(X_np).mask(X_np, random_state=0)
     assert_array_equal(to_numpy(masked), reference)
+
+
+@pytest.mark.parametrize("mask_value", [np.nan, np.inf, -np.inf])
+def test_non_finite_mask_value_is_rejected(mask_value):
+    # NaN made transform return NaN everywhere (issue 15, point 4)
+    X = np.random.default_rng(7).standard_normal((10, 3))
+    with pytest.raises(ValueError, match="mask_value"):
+        MaskingConsistentEncoder(mask_value=mask_value).fit(X)
+
+
+def test_mask_follows_set_output():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(
+        rng.standard_normal((20, 3)), columns=["a", "b", "c"], index=range(100, 120)
+    )
+    enc = MaskingConsistentEncoder(p_select=0.5).set_output(transform="pandas")
+    enc.fit(frame)
+    masked = enc.mask(frame, random_state=0)
+    assert isinstance(masked, pd.DataFrame)
+    assert list(masked.columns) == ["a", "b", "c"]
+    assert list(masked.index) == list(frame.index)
+    plain = MaskingConsistentEncoder(p_select=0.5).fit(frame.to_numpy())
+    assert_array_equal(masked.to_numpy(), plain.mask(frame.to_numpy(), random_state=0))
+    # every cell is kept, the mask value, or a value of the same column
+    values = frame.to_numpy()
+    for j in range(3):
+        column = masked.iloc[:, j].to_numpy()
+        assert np.all(np.isin(column, np.append(values[:, j], 0.0)))

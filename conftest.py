@@ -13,8 +13,17 @@ import importlib.util  # noqa: E402
 import pytest  # noqa: E402
 
 # skprob/_dask.py imports dask at the top (skprob imports it only for dask input);
-# without dask its doctest collection would fail, so it is left out.
-collect_ignore = [] if importlib.util.find_spec("dask") else ["skprob/_dask.py"]
+# without dask its doctest collection would fail, so it is left out. The displays'
+# doctests plot, so without matplotlib (the optional "plot" extra) they are left
+# out too; tests/test_display.py skips itself the same way.
+collect_ignore = [
+    path
+    for path, module in [
+        ("skprob/_dask.py", "dask"),
+        ("skprob/_display.py", "matplotlib"),
+    ]
+    if importlib.util.find_spec(module) is None
+]
 
 
 def _cuda_device_available():

@@ -2,13 +2,17 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax as scipy_softmax
+from sklearn.base import BaseEstimator
 from sklearn.covariance import ledoit_wolf_shrinkage, oas
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
@@ -229,13 +233,47 @@ def test_temperature_auto_improves_held_out_log_loss():
     plain = AnalyticLogisticRegression().fit(X_train, y_train)
     tempered = AnalyticLogisticRegression(temperature="auto").fit(X_train, y_train)
     assert tempered.temperature_ != 1.0
-    assert_array_equal(tempered.predict(X_test), plain.predict(X_test))
+    assert_allclose(tempered.coef_, plain.coef_)
     assert log_loss(y_test, tempered.predict_proba(X_test)) < log_loss(
         y_test, plain.predict_proba(X_test)
     )
-    # temperature scaling of the same scores, applied by hand
+    # the closed-form scores divided by T, plus the offset, applied by hand
     scores = plain.decision_function(X_test) / tempered.temperature_
+    scores += tempered.intercept_offsets_[0]
     assert_allclose(tempered.predict_proba(X_test)[:, 1], 1 / (1 + np.exp(-scores)))
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_temperature_and_offsets_minimise_the_penalised_log_loss(n_classes):
+    from scipy.optimize import minimize
+
+    from skprob._analytic import _fit_temperature_and_offsets
+
+    rng = np.random.default_rng(n_classes)
+    n = 400
+    target = rng.integers(0, n_classes, size=n)
+    scores = 3.0 * rng.normal(size=(n, n_classes)) + 4.0 * np.eye(n_classes)[target]
+    if n_classes == 2:
+        scores = scores[:, 1] - scores[:, 0]
+    weight = rng.uniform(0.5, 2.0, size=n)
+    temperature, offsets = _fit_temperature_and_offsets(scores, target, weight)
+
+    def objective(params):
+        z = scores[:, None] * np.array([0.0, 1.0]) if n_classes == 2 else scores
+        z = params[0] * z
+        z[:, 1:] += params[1:]
+        data = log_loss(target, scipy_softmax(z, axis=1), sample_weight=weight)
+        # N(0, 1) prior on the offsets, against the summed loss
+        return data + 0.5 * np.sum(params[1:] ** 2) / weight.sum()
+
+    reference = minimize(
+        objective,
+        np.r_[1.0, np.zeros(n_classes - 1)],
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 20_000},
+    )
+    assert_allclose(1.0 / temperature, reference.x[0], rtol=1e-5)
+    assert_allclose(offsets[-(n_classes - 1) :], reference.x[1:], atol=1e-5)
 
 
 @pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
@@ -349,3 +387,150 @@ def test_ledoit_wolf_after_partial_fit_without_fourth_moments_raises():
     clf.set_params(shrinkage="ledoit-wolf")
     with pytest.raises(ValueError, match="fourth moments"):
         clf.partial_fit(X, y)
+
+
+def _penalised_log_loss(clf, X, y, C, sample_weight=None):
+    """LogisticRegression's objective at clf's coefficients, from sklearn's log_loss."""
+    w = np.ones(len(y)) if sample_weight is None else sample_weight
+    data_term = log_loss(y, clf.predict_proba(X), sample_weight=w, normalize=False)
+    return data_term + 0.5 / C * np.sum(clf.coef_**2)
+
+
+@pytest.mark.parametrize("n_classes", [2, 7])
+def test_refinement_objective_never_increases(n_classes):
+    # nearly separable classes: the closed form is over-confident and a plain
+    # Newton step from it overshoots
+    X, y = make_classification(
+        n_samples=300,
+        n_features=12,
+        n_informative=8,
+        n_classes=n_classes,
+        class_sep=2.5,
+        random_state=3,
+    )
+    C = 10.0
+    objectives = [
+        _penalised_log_loss(
+            AnalyticLogisticRegression(refine_iter=k, refine_tol=0.0, C=C).fit(X, y),
+            X,
+            y,
+            C,
+        )
+        for k in range(1, 9)
+    ]
+    assert np.all(np.diff(objectives) <= 1e-9 * np.abs(objectives[:-1]))
+    assert objectives[-1] < objectives[0]
+
+
+@pytest.mark.parametrize(
+    "n_classes, n_features, fit_intercept",
+    # 7 x 61 = 427 unknowns: solved by conjugate gradients, the others exactly
+    [(2, 5, True), (4, 8, True), (3, 6, False), (7, 60, True)],
+)
+def test_refinement_reaches_logistic_regression_optimum(
+    n_classes, n_features, fit_intercept
+):
+    X, y = _data(n_classes, n_samples=500, n_features=n_features, seed=1)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    weights = np.random.default_rng(0).uniform(0.2, 2.0, size=len(y))
+    C = 0.3
+    # newton-cholesky reaches the optimum to rounding; lbfgs stops at about 1e-7
+    reference = LogisticRegression(
+        C=C, tol=1e-12, solver="newton-cholesky", fit_intercept=fit_intercept
+    ).fit(X, y, sample_weight=weights)
+    clf = AnalyticLogisticRegression(
+        refine_iter=50, refine_tol=1e-10, C=C, fit_intercept=fit_intercept
+    ).fit(X, y, sample_weight=weights)
+    assert clf.n_iter_ < 10
+    assert_allclose(clf.coef_, reference.coef_, atol=1e-8)
+    assert_allclose(clf.intercept_, reference.intercept_, atol=1e-8)
+    assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-9)
+
+
+def test_refinement_stopped_at_refine_iter_warns():
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="refine_iter=1"):
+        clf = AnalyticLogisticRegression(refine_iter=1, refine_tol=1e-12).fit(X, y)
+    assert clf.n_iter_ == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        AnalyticLogisticRegression(refine_iter=100, refine_tol=1e-8).fit(X, y)
+
+
+def _random_scales(n_features, seed):
+    """Per-feature factors spread log-uniformly over 1e-6 .. 1e6."""
+    return 10.0 ** np.random.default_rng(seed).uniform(-6, 6, size=n_features)
+
+
+@pytest.mark.parametrize("covariance", ["mean", "pooled"])
+@pytest.mark.parametrize("seed", range(3))
+def test_predictions_do_not_depend_on_feature_units(covariance, seed):
+    # raw breast-cancer features: condition number of the covariance 4.5e11
+    X, y = load_breast_cancer(return_X_y=True)
+    scales = _random_scales(X.shape[1], seed)
+    clf = AnalyticLogisticRegression(covariance=covariance).fit(X, y)
+    rescaled = AnalyticLogisticRegression(covariance=covariance).fit(X * scales, y)
+    assert_allclose(
+        rescaled.predict_proba(X * scales), clf.predict_proba(X), rtol=0, atol=1e-8
+    )
+    # the coefficients carry the units: coef * scale is the same model
+    assert_allclose(rescaled.coef_ * scales, clf.coef_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("shrinkage", [0.2, "oas", "ledoit-wolf"])
+def test_shrinkage_does_not_depend_on_feature_units(shrinkage):
+    X, y = _data(4, n_samples=200, n_features=8)
+    scales = _random_scales(X.shape[1], 7)
+    clf = AnalyticLogisticRegression(shrinkage=shrinkage).fit(X, y)
+    rescaled = AnalyticLogisticRegression(shrinkage=shrinkage).fit(X * scales, y)
+    assert_allclose(rescaled.shrinkage_, clf.shrinkage_, rtol=1e-9)
+    assert_allclose(
+        rescaled.predict_proba(X * scales), clf.predict_proba(X), rtol=0, atol=1e-8
+    )
+
+
+class _ShrunkTowardsDiagonal(BaseEstimator):
+    """Class covariance shrunk on the correlation scale, written out directly."""
+
+    def __init__(self, shrinkage=0.1):
+        self.shrinkage = shrinkage
+
+    def fit(self, X, y=None):
+        empirical = np.cov(X.T, bias=True)
+        diagonal = np.diag(np.diag(empirical))
+        self.covariance_ = (1 - self.shrinkage) * empirical + self.shrinkage * diagonal
+        return self
+
+
+@pytest.mark.parametrize("shrinkage", [0.1, 0.6])
+def test_pooled_shrinkage_matches_lda_with_diagonal_target(shrinkage):
+    # (1 - lam) R + lam I on the correlation scale is (1 - lam) Sigma +
+    # lam diag(Sigma); LDA pools such class covariances by class frequency
+    X, y = _data(3, n_samples=300, n_features=7)
+    X = X * np.array([1e-2, 1.0, 10.0, 1.0, 1e2, 0.1, 1.0])
+    lda = LinearDiscriminantAnalysis(
+        solver="lsqr", covariance_estimator=_ShrunkTowardsDiagonal(shrinkage)
+    ).fit(X, y)
+    clf = AnalyticLogisticRegression(covariance="pooled", shrinkage=shrinkage)
+    clf.fit(X, y)
+    assert_allclose(clf.covariance_, lda.covariance_, rtol=1e-10)
+    assert_allclose(clf.predict_proba(X), lda.predict_proba(X), rtol=1e-7, atol=1e-9)
+
+
+def test_huge_values_raise_naming_the_column():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X_big = X.copy()
+    X_big.iloc[3, 2] = 1e160
+    with pytest.raises(ValueError, match="'petal length \\(cm\\)'.*overflow"):
+        AnalyticLogisticRegression().fit(X_big, y)
+    with pytest.raises(ValueError, match="column 0, column 1, column 2, column 3"):
+        AnalyticLogisticRegression().fit(X.to_numpy() * 1e300, y)
+    # values up to ~1e150 have representable squares: the right answer, the
+    # same model as on the unscaled data
+    clf = AnalyticLogisticRegression().fit(X.to_numpy() * 1e140, y)
+    reference = AnalyticLogisticRegression().fit(X.to_numpy(), y)
+    assert_allclose(
+        clf.predict_proba(X.to_numpy() * 1e140),
+        reference.predict_proba(X.to_numpy()),
+        atol=1e-8,
+    )

@@ -52,12 +52,10 @@ def entropy_invariant_scale(n, d, n_ref=512):
     Heuristic: the entropy of a softmax over ``n`` scores grows like
     ``log n``; multiplying the scores by ``log n`` counteracts that growth. The
     invariance holds where attention is already peaked (query norms large
-    compared with ``sqrt(d)``). Measured with queries of variance 9, keys of
-    variance 1 and ``d = 64`` (512 queries, four random draws): from 512 to
-    8192 keys the mean row entropy moves by at most 1-4% with this scale, and
-    grows by 66-68% with ``1 / sqrt(d)``. In the near-uniform regime (queries
-    and keys of unit variance) the entropy grows with both scales: by 39% with
-    this one and 48% with ``1 / sqrt(d)``.
+    compared with ``sqrt(d)``); in the near-uniform regime (queries and keys
+    of unit variance) the entropy grows with the length under both scales,
+    more slowly under this one. The measured entropies of both regimes are
+    in ``benchmarks/RESULTS.md`` (``benchmarks/bench_attention.py``).
 
     References
     ----------

@@ -442,10 +442,21 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    The input tag ``positive_only`` is set for ``input="proba"``: arbitrary
-    real data is rejected there with a ``ValueError``; use ``input="logits"``
-    for unconstrained scores. The per-row exponents are returned by
-    :meth:`row_exponents`.
+    The input tag ``positive_only`` is set for ``input="proba"``: negative
+    data is rejected there with scikit-learn's "Negative values in data"
+    ``ValueError``; use ``input="logits"`` for unconstrained scores. The
+    per-row exponents are returned by :meth:`row_exponents`. A dask array
+    given to :meth:`transform` or :meth:`row_exponents` gives a lazy dask
+    array, computed block by block.
+
+    scikit-learn's ``check_estimator`` passes with ``input="logits"``. With
+    the default ``input="proba"`` the checks that feed random non-negative
+    data fail with the "rows of X must sum to 1" error (they are not
+    probability rows); ``renormalize=True`` accepts them, and then only
+    ``check_estimators_dtypes`` fails (integer data with all-zero rows).
+    ``check_transformer_n_iter`` always fails: ``max_iter`` bounds the
+    per-row iterations of :meth:`transform`, and :meth:`fit` does not
+    iterate.
 
     Examples
     --------

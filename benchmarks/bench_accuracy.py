@@ -9,6 +9,9 @@ evaluations and the cost of one evaluation.
 Part 2: 5-fold cross-validated accuracy of ``StandardScaler() + model`` on digits,
 breast_cancer, wine, iris and a synthetic set with 5% flipped labels and 5% far
 outliers; the outlier set again at several distances; a sweep of the defaults.
+Then issue 12's far point: one correctly labelled training point of class 0 at
+``distance`` times the data's RMS radius along the class-0 mean direction
+(breast cancer, standardised, 5-fold CV).
 
 Part 3: the quadrature against the sampling estimator of the integral
 ``A = int phi(e) prod_j Phi(u_j + e) de`` on the margins of a fitted digits
@@ -16,7 +19,8 @@ model: error and time of Gauss-Hermite with n nodes, of Monte Carlo and of
 scrambled Sobol draws of ``e``, and the number of draws sampling needs for an
 error of 1e-6.
 
-Run ``python benchmarks/bench_accuracy.py`` (``--quick`` for a smoke run).
+Run ``python benchmarks/bench_accuracy.py`` (``--quick`` for a smoke run,
+``--parts 1 2`` for some parts only).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -40,7 +44,7 @@ from sklearn.datasets import (
     make_classification,
 )
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import cross_validate
+from sklearn.model_selection import StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
@@ -155,29 +159,48 @@ def part1(quick):
         with CountingObjective() as counter:
             t_aol, aol = best_time(lambda: AccuracyOptimizedLinear().fit(Xtr, ytr), 1)
         rows.append(("AccuracyOptimizedLinear", t_aol, aol, str(counter.calls)))
+        with CountingObjective() as counter:
+            t_plain, plain = best_time(
+                lambda: AccuracyOptimizedLinear(calibration=None).fit(Xtr, ytr), 1
+            )
+        rows.append(("AOL(calibration=None)", t_plain, plain, str(counter.calls)))
         for model_name, t, model, evals in rows:
             print(
                 f"{name:38s} {model_name:28s} {t:8.3f} {t / t_lr:7.1f} "
                 f"{t / t_gemm:9.0f} {evals:>6s} {model.score(Xte, yte):7.4f}"
             )
-        # one objective evaluation at the final noise level, at the solution
+        # one objective evaluation at the final noise level, at the solution,
+        # with the training rule and with the 1e-6 rule of expected_accuracy
         n_classes = 10
-        objective = accuracy_module._Objective(
-            Xtr,
-            ytr,
-            np.ones(len(ytr)),
-            n_classes,
-            fit_intercept=True,
-            alpha=0.01,
-            margin=None,
-            n_nodes=accuracy_module._fit_n_nodes(n_classes),
-        )
         theta = np.concatenate([aol.coef_.ravel(), aol.intercept_])
-        t_eval, _ = best_time(lambda: objective(theta, aol.sigma_), 3)
+        for label, n_nodes, saturation in [
+            ("training rule", accuracy_module._fit_n_nodes(n_classes), None),
+            (
+                "1e-6 rule",
+                accuracy_module._default_n_nodes(n_classes),
+                accuracy_module._NEGLIGIBLE_MARGIN,
+            ),
+        ]:
+            objective = accuracy_module._Objective(
+                Xtr,
+                ytr,
+                np.ones(len(ytr)),
+                n_classes,
+                fit_intercept=True,
+                alpha=0.0,
+                margin=None,
+                n_nodes=n_nodes,
+                **({} if saturation is None else {"saturation": saturation}),
+            )
+            t_eval, _ = best_time(lambda: objective(theta, aol.sigma_), 3)
+            print(
+                f"{'':38s} one objective evaluation ({label}, {n_nodes} nodes, "
+                f"pairs beyond {objective.saturation:g} skipped): {t_eval:.4f} s = "
+                f"{t_eval / t_gemm:.0f} GEMMs = {t_eval / t_lr:.2f} LR fits"
+            )
         print(
-            f"{'':38s} one objective evaluation: {t_eval:.4f} s = "
-            f"{t_eval / t_gemm:.0f} GEMMs = {t_eval / t_lr:.2f} LR fits; "
-            f"{acc_name}; n_iter_ per stage {aol.n_iter_.tolist()}"
+            f"{'':38s} {acc_name}; n_iter_ per stage {aol.n_iter_.tolist()}; "
+            f"sigma_proba_ {aol.sigma_proba_:.3f}"
         )
     print()
 
@@ -233,17 +256,16 @@ def part2(quick):
         return
     print("Defaults sweep (AccuracyOptimizedLinear, same five datasets, mean accuracy)")
     for params in [
-        {"sigma_final": 0.5, "alpha": 0.0},
-        {"sigma_final": 0.2, "alpha": 0.0},
-        {"sigma_final": 0.5, "alpha": 0.01},
-        {"sigma_final": 0.3, "alpha": 0.01},
+        {"sigma_final": 0.1},
+        {"sigma_final": 0.2},
+        {"sigma_final": 0.4},
         {"sigma_final": 0.2, "alpha": 0.01},
-        {"sigma_final": 0.2, "alpha": 0.03},
-        {"sigma_final": 0.2, "alpha": 0.01, "n_stages": 1},
-        {"sigma_final": 0.2, "alpha": 0.01, "n_stages": 4},
+        {"sigma_final": 0.2, "n_stages": 2},
+        {"sigma_final": 0.2, "n_stages": 2, "alpha": 0.01},
     ]:
         results = [
-            cv_row(AccuracyOptimizedLinear(**params), X, y) for _, (X, y) in datasets
+            cv_row(AccuracyOptimizedLinear(calibration=None, **params), X, y)
+            for _, (X, y) in datasets
         ]
         accs = [a for a, _ in results]
         print(
@@ -251,6 +273,33 @@ def part2(quick):
             + " ".join(f"{a:.4f}" for a in accs)
             + f"  mean {np.mean(accs):.4f}"
         )
+    print()
+
+
+def far_point(quick):
+    """Issue 12's far point: 5-fold CV accuracy with and without it."""
+    print("Far point (breast cancer, standardised): one class-0 training point at")
+    print("`distance` x the RMS radius along the class-0 mean direction; 5-fold CV")
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    distances = [0.0, 1000.0] if quick else [0.0, 10.0, 100.0, 1000.0, 10000.0]
+    print(f"{'model':28s} " + " ".join(f"{'d=' + f'{d:g}':>9s}" for d in distances))
+    folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
+    for model_name, model in models().items():
+        accs = []
+        for distance in distances:
+            fold_accs = []
+            for train, test in folds:
+                X_train, y_train = X[train], y[train]
+                mean0 = X_train[y_train == 0].mean(axis=0)
+                radius = np.sqrt(np.mean(np.sum(X_train**2, axis=1)))
+                far = distance * radius * mean0 / np.linalg.norm(mean0)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    model.fit(np.vstack([X_train, far]), np.append(y_train, 0))
+                fold_accs.append(model.score(X[test], y[test]))
+            accs.append(np.mean(fold_accs))
+        print(f"{model_name:28s} " + " ".join(f"{a:9.4f}" for a in accs))
     print()
 
 
@@ -357,15 +406,20 @@ def part3(quick):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
+    parser.add_argument("--parts", nargs="*", type=int, default=[1, 2, 3])
     args = parser.parse_args()
     print(
         f"# bench_accuracy ({'quick' if args.quick else 'full'}) on "
         f"{platform.machine()}, {os.cpu_count()} CPUs, numpy {np.__version__}"
     )
     start = time.perf_counter()
-    part1(args.quick)
-    part2(args.quick)
-    part3(args.quick)
+    if 1 in args.parts:
+        part1(args.quick)
+    if 2 in args.parts:
+        part2(args.quick)
+        far_point(args.quick)
+    if 3 in args.parts:
+        part3(args.quick)
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -9,6 +9,14 @@ measured in the same run, with test accuracy and log-loss. Also times
 Part 2: 5-fold cross-validated accuracy and log-loss of ``StandardScaler() + model``
 on digits, breast_cancer, wine and iris, with the mean over the four.
 
+Part 3 (issue 11): units. The largest change of ``predict_proba`` when the raw
+breast-cancer features (covariance condition number 4.5e11) are rescaled by
+factors drawn log-uniformly from 1e-6 to 1e6, without shrinkage and with each
+shrinkage rule.
+
+The real-data comparison with LogisticRegression (53 sets) is
+``benchmarks/bench_real.py``.
+
 Run ``python benchmarks/bench_analytic.py`` (``--quick`` for a smoke run).
 """
 
@@ -121,8 +129,10 @@ def timing_benchmark(args):
             (f"ALR(shrinkage={shrinkage!r})", partial(model.fit, X, y), args.repeats)
         )
     model = AnalyticLogisticRegression(temperature="auto")
+    refined = AnalyticLogisticRegression(refine_iter=100)
     candidates += [
         ("ALR(temperature='auto')", partial(model.fit, X, y), args.repeats),
+        ("ALR(refine_iter=100)", partial(refined.fit, X, y), args.repeats),
         (pf_name, partial(partial_fit_chunks, X, y, classes, n_chunks), args.repeats),
     ]
     for solver in ("svd", "lsqr"):
@@ -165,7 +175,10 @@ def timing_benchmark(args):
             loss = log_loss(y_test, model.predict_proba(X_test), labels=classes)
             line += f"{accuracy[name]:>10.4f}{loss:>10.4f}"
         print(line)
-    print(f"LogisticRegression lbfgs iterations: {fitted[lr_name].n_iter_[0]}")
+    print(
+        f"LogisticRegression lbfgs iterations: {fitted[lr_name].n_iter_[0]}; "
+        f"ALR(refine_iter=100) Newton steps: {fitted['ALR(refine_iter=100)'].n_iter_}"
+    )
 
     alr, pf_model = fitted[alr_name], fitted[pf_name]
     coef_gap = np.max(np.abs(pf_model.coef_ - alr.coef_)) / np.max(np.abs(alr.coef_))
@@ -216,7 +229,7 @@ def cv_benchmark(args):
         "ALR(temperature='auto') [extra]": AnalyticLogisticRegression(
             temperature="auto"
         ),
-        "ALR(refine_iter=10) [extra]": AnalyticLogisticRegression(refine_iter=10),
+        "ALR(refine_iter=100) [extra]": AnalyticLogisticRegression(refine_iter=100),
         "LogisticRegression(max_iter=2000)": LogisticRegression(max_iter=2000),
         "LDA()": LinearDiscriminantAnalysis(),
         "LDA(lsqr, shrinkage='auto')": LinearDiscriminantAnalysis(
@@ -276,6 +289,27 @@ def cv_benchmark(args):
     print(f"best ALR variant by mean accuracy: {best_alr} ({mean_acc(best_alr):.4f})")
 
 
+def units_benchmark(args):
+    X, y = load_breast_cancer(return_X_y=True)
+    rng = np.random.default_rng(0)
+    n_draws = 3 if args.quick else 20
+    print(
+        f"== Units: raw breast_cancer, {n_draws} draws of per-feature factors "
+        "10**U(-6, 6); largest |predict_proba change| =="
+    )
+    for shrinkage in (None, 0.1, "oas", "ledoit-wolf"):
+        reference = AnalyticLogisticRegression(shrinkage=shrinkage).fit(X, y)
+        proba = reference.predict_proba(X)
+        worst = 0.0
+        for _ in range(n_draws):
+            scales = 10.0 ** rng.uniform(-6, 6, size=X.shape[1])
+            model = AnalyticLogisticRegression(shrinkage=shrinkage)
+            model.fit(X * scales, y)
+            worst = max(worst, np.max(np.abs(model.predict_proba(X * scales) - proba)))
+        print(f"  shrinkage={shrinkage!r:<15} {worst:.1e}")
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -298,6 +332,7 @@ def main():
         start = time.perf_counter()
         timing_benchmark(args)
         cv_benchmark(args)
+        units_benchmark(args)
     print(f"\ntotal benchmark time: {time.perf_counter() - start:.1f} s")
     if hasattr(os, "getloadavg"):
         print("load average at end (1/5/15 min): %.2f %.2f %.2f" % os.getloadavg())

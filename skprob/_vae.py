@@ -32,10 +32,12 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _SCORE_BLOCK_ELEMENTS = 2**21
 _ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
 _N_LEARNING_RATE_DECAYS, _LEARNING_RATE_DECAY = 2, 10.0
-_EMA_DECAY = None
 # proposal="defensive": this share of the draws comes from q(z | x) widened
 # by this factor (Hesterberg's defensive mixture).
 _DEFENSIVE_WEIGHT, _DEFENSIVE_SCALE = 0.2, 2.0
+# EM for the weight of the background density: its start, steps and floor
+_INITIAL_BACKGROUND_WEIGHT, _N_BACKGROUND_EM_STEPS = 0.01, 100
+_MIN_BACKGROUND_WEIGHT = 1e-8
 
 
 def _draw(values, xp, device, dtype):
@@ -531,7 +533,51 @@ class VAEDensity(DensityMixin, BaseEstimator):
         params = self._train(params, X_train, X_val, rng)
         self._store_params(params)
         self._score_seed = int(rng.integers(np.iinfo(np.int32).max))
+        self._fit_background(X_train, X_val, xp)
         return self
+
+    def _fit_background(self, X_train, X_val, xp):
+        """The background density and its weight in the mixture.
+
+        The background is the maximum-likelihood Gaussian of the training data
+        (independent Bernoulli features for the Bernoulli decoder, with add-one
+        smoothing). Its weight maximises the likelihood of the validation rows
+        (the training rows without a validation split) under the mixture, by EM.
+        """
+        dev, dtype = get_namespace_and_device(X_train)[2], X_train.dtype
+        n_train, n_features = X_train.shape
+        if self.decoder == "bernoulli":
+            self.background_mean_ = (xp.sum(X_train, axis=0) + 1.0) / (n_train + 2.0)
+            self.background_covariance_ = None
+        else:
+            X_std = self._standardise(X_train, xp)
+            mean = xp.mean(X_std, axis=0)
+            centred = X_std - mean
+            eye = xp.eye(n_features, dtype=dtype, device=dev)
+            covariance = centred.T @ centred / n_train + self.reg_variance * eye
+            if self.dequantize:
+                # the dequantisation noise of X + U, in standardised units
+                covariance = covariance + eye / (12.0 * self.scale_**2)
+            self._background = (
+                mean,
+                xp.linalg.inv(covariance),
+                float(xp.linalg.slogdet(covariance)[1]),
+                xp.linalg.cholesky(covariance),
+            )
+            self.background_mean_ = self.mean_ + self.scale_ * mean
+            self.background_covariance_ = covariance * (
+                self.scale_[:, None] * self.scale_[None, :]
+            )
+        X_fit = X_train if X_val is None else X_val
+        log_vae, log_background = self._log_density_parts(X_fit, xp)
+        log_ratio = log_background - log_vae
+        weight = _INITIAL_BACKGROUND_WEIGHT
+        for _ in range(_N_BACKGROUND_EM_STEPS):
+            # responsibility of the background for each row, then their mean
+            odds = math.log(weight) - math.log1p(-weight) + log_ratio
+            weight = float(xp.mean(expit(odds, xp=xp)))
+            weight = min(max(weight, _MIN_BACKGROUND_WEIGHT), 0.5)
+        self.background_weight_ = weight
 
     def _validation_split(self, X, rng, xp, dev):
         """Training rows and validation rows (None without early stopping)."""
@@ -627,14 +673,14 @@ class VAEDensity(DensityMixin, BaseEstimator):
             self.loss_curve_.append(train_loss)
             message = f"Epoch {epoch}: training loss {train_loss:.4f}"
             if validation is not None:
-                score = validation(adam.average) - log_jacobian
+                score = validation(params) - log_jacobian
                 self.validation_scores_.append(score)
                 message += f", validation bound {score:.4f}"
                 if self.best_validation_score_ is None or score > (
                     self.best_validation_score_
                 ):
                     self.best_validation_score_ = score
-                    best_params = adam.average
+                    best_params = params
                 schedule.update(score)
             if self.verbose:
                 print(f"{message} ({time.perf_counter() - start:.2f} s)")
@@ -642,7 +688,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
                 break
         self.n_iter_ = epoch
         if validation is None:
-            return adam.average
+            return params
         if not schedule.stopped:
             warnings.warn(
                 f"VAEDensity stopped after max_iter={self.max_iter} epochs "
@@ -836,6 +882,14 @@ class VAEDensity(DensityMixin, BaseEstimator):
             draws: a lower bound in expectation.
         """
         X, xp = self._validate_for_scoring(X, "score_samples")
+        log_vae, log_background = self._log_density_parts(X, xp)
+        weight = self.background_weight_
+        return xp.logaddexp(
+            math.log1p(-weight) + log_vae, math.log(weight) + log_background
+        )
+
+    def _log_density_parts(self, X, xp):
+        """Per row: the VAE's log-density (importance sampled) and the background's."""
         dev, dtype = get_namespace_and_device(X)[2], X.dtype
         draws, noise = self._score_draws(xp, dev, dtype)
         n_draws = draws.shape[0]
@@ -844,13 +898,39 @@ class VAEDensity(DensityMixin, BaseEstimator):
         ]
         rows = max(1, _SCORE_BLOCK_ELEMENTS // (n_draws * max(widths)))
         log_draws = math.log(n_draws)
-        blocks = []
+        vae, background = [], []
         n_samples = X.shape[0]
         for begin in range(0, n_samples, rows):
-            stop = min(begin + rows, n_samples)
-            log_w = self._log_weights(X[begin:stop, :], draws, noise)
-            blocks.append(logsumexp(log_w, axis=0, xp=xp) - log_draws)
-        return xp.concat(blocks) if len(blocks) > 1 else blocks[0]
+            block = X[begin : min(begin + rows, n_samples), :]
+            log_w = self._log_weights(block, draws, noise)
+            vae.append(logsumexp(log_w, axis=0, xp=xp) - log_draws)
+            background.append(self._background_log_density(block, noise, xp))
+        if len(vae) == 1:
+            return vae[0], background[0]
+        return xp.concat(vae), xp.concat(background)
+
+    def _background_log_density(self, X, noise, xp):
+        """log-density (or mass) of the rows of ``X`` under the background.
+
+        With ``dequantize=True``, ``log mean_s N(x + u_s)`` over the same
+        dequantisation draws ``u_s`` as the VAE's estimate.
+        """
+        dtype = X.dtype
+        if self.decoder == "bernoulli":
+            p = xp.astype(self.background_mean_, dtype)
+            return xp.sum(X * xp.log(p) + (1.0 - X) * xp.log1p(-p), axis=1)
+        mean, precision, log_det, _ = self._background
+        offset, scale = xp.astype(self.mean_, dtype), xp.astype(self.scale_, dtype)
+        if noise is None:
+            X_std = ((X - offset) / scale)[None, :, :]
+        else:
+            X_std = (X[None, :, :] + noise - offset) / scale
+        centred = X_std - xp.astype(mean, dtype)
+        squared = xp.sum((centred @ xp.astype(precision, dtype)) * centred, axis=2)
+        log_density = -0.5 * (squared + log_det + X.shape[1] * _LOG_2PI) - float(
+            xp.sum(xp.log(scale))
+        )
+        return logsumexp(log_density, axis=0, xp=xp) - math.log(X_std.shape[0])
 
     def score(self, X, y=None):
         """Mean log-density of the samples (as GaussianMixture.score).
@@ -899,13 +979,21 @@ class VAEDensity(DensityMixin, BaseEstimator):
         rng = _numpy_generator(random_state)
         n_features = self.n_features_in_
         z = _draw(rng.standard_normal((n_samples, self.n_components)), xp, dev, dtype)
+        from_background = _draw(
+            rng.random((n_samples, 1)) < self.background_weight_, xp, dev, xp.bool
+        )
         decoder = list(zip(self.decoder_coefs_, self.decoder_intercepts_))
         output, _ = _mlp_forward(decoder, z, self.activation, xp)
         if self.decoder == "bernoulli":
+            p = xp.where(from_background, self.background_mean_, expit(output, xp=xp))
             uniform = _draw(rng.random((n_samples, n_features)), xp, dev, dtype)
-            return xp.astype(uniform < expit(output, xp=xp), dtype)
+            return xp.astype(uniform < p, dtype)
         noise = _draw(rng.standard_normal((n_samples, n_features)), xp, dev, dtype)
         X = self.mean_ + self.scale_ * output + xp.sqrt(self.noise_variance_) * noise
+        mean, _, _, cholesky = self._background
+        noise = _draw(rng.standard_normal((n_samples, n_features)), xp, dev, dtype)
+        X_background = self.mean_ + self.scale_ * (mean + noise @ cholesky.T)
+        X = xp.where(from_background, X_background, X)
         if not self.dequantize:
             return X
         low, high = self._data_range
@@ -925,7 +1013,6 @@ class _Adam:
         self.second = [xp.zeros_like(p) for p in params]
         self.n_steps = 0
         self.xp = xp
-        self.average = list(params)
 
     def step(self, params, gradients, learning_rate):
         self.n_steps += 1
@@ -941,13 +1028,6 @@ class _Adam:
             new_params.append(
                 p - (learning_rate * correction) * m / (self.xp.sqrt(v) + _ADAM_EPSILON)
             )
-        if _EMA_DECAY:
-            decay = min(_EMA_DECAY, (1.0 + self.n_steps) / (10.0 + self.n_steps))
-            self.average = [
-                decay * a + (1.0 - decay) * p for a, p in zip(self.average, new_params)
-            ]
-        else:
-            self.average = new_params
         return new_params
 
 

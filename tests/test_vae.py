@@ -219,10 +219,19 @@ def test_linear_decoder_is_factor_analysis():
     vae = VAEDensity(hidden_layer_sizes=(), random_state=0).fit(X)
     # Without hidden layers the decoder is linear: p(x) = N(m, W^T W + Psi)
     # in closed form from the fitted attributes.
+    # The model is that Gaussian mixed with the background Gaussian.
     W_fit = vae.decoder_coefs_[0] * vae.scale_
     cov = W_fit.T @ W_fit + np.diag(vae.noise_variance_)
     mean = vae.mean_ + vae.scale_ * vae.decoder_intercepts_[0]
-    exact = multivariate_normal(mean, cov).logpdf(X_test)
+    weight, mean_b, cov_b = (
+        vae.background_weight_,
+        vae.background_mean_,
+        vae.background_covariance_,
+    )
+    exact = np.logaddexp(
+        np.log1p(-weight) + multivariate_normal(mean, cov).logpdf(X_test),
+        np.log(weight) + multivariate_normal(mean_b, cov_b).logpdf(X_test),
+    )
     vae.set_params(n_importance_samples=2000)
     assert np.max(np.abs(vae.score_samples(X_test) - exact)) < 0.01
     # ... and the fit reaches factor analysis' maximum likelihood
@@ -230,9 +239,14 @@ def test_linear_decoder_is_factor_analysis():
         abs(vae.score(X_test) - FactorAnalysis(n_components=2).fit(X).score(X_test))
         < 0.02
     )
-    # samples follow the same Gaussian: moments within 4 standard errors
+    # samples follow the same mixture: moments within 4 standard errors
     n = 20000
     S = vae.sample(n, random_state=1)
+    mixture_mean = (1 - weight) * mean + weight * mean_b
+    second = (1 - weight) * (cov + np.outer(mean, mean)) + weight * (
+        cov_b + np.outer(mean_b, mean_b)
+    )
+    mean, cov = mixture_mean, second - np.outer(mixture_mean, mixture_mean)
     var = np.diag(cov)
     assert np.all(np.abs(S.mean(0) - mean) < 4 * np.sqrt(var / n))
     cov_se = np.sqrt((np.outer(var, var) + cov**2) / n)
@@ -250,6 +264,26 @@ def test_beats_gaussian_mixture_and_kernel_density(nonlinear_split, nonlinear_va
     gmm_score = gmm.best_estimator_.score(X_test)
     kde_score = kde.best_estimator_.score(X_test) / X_test.shape[0]
     assert nonlinear_vae.score(X_test) >= max(gmm_score, kde_score)
+
+
+def test_background_is_the_data_gaussian_and_bounds_tail_scores(nonlinear_vae):
+    X = _latent_data(2000, 0)
+    vae = nonlinear_vae
+    # the maximum-likelihood Gaussian of the training rows (those not held out
+    # for validation: 90% of them), plus reg_variance in standardised units
+    assert_allclose(vae.background_mean_, X.mean(axis=0), atol=0.05)
+    reference = np.cov(X.T, bias=True) + vae.reg_variance * np.diag(vae.scale_**2)
+    assert_allclose(vae.background_covariance_, reference, atol=0.05 * reference.max())
+    assert 0 < vae.background_weight_ <= 0.5
+    # far from the data the VAE's own density vanishes quadratically fast; the
+    # mixture's log-density stays above log(weight) + the background's
+    far = X[:20] + 3.0 * X.std(axis=0)
+    background = multivariate_normal(
+        vae.background_mean_, vae.background_covariance_
+    ).logpdf(far)
+    scores = vae.score_samples(far)
+    assert np.all(scores >= np.log(vae.background_weight_) + background - 1e-9)
+    assert np.all(np.isfinite(scores))
 
 
 def test_gaussian_density_integrates_to_one():

@@ -1,7 +1,7 @@
 """
-=================================================
+===================================================
 Class probabilities from the argmax of noisy scores
-=================================================
+===================================================
 
 A classifier's scores become probabilities once we say how uncertain they are:
 if each score is perturbed by independent noise, the probability of a class is

@@ -65,9 +65,9 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         unchanged (a baseline for a grid search over transformers).
     response_method : {"predict_proba", "decision_function"}, \
             default="predict_proba"
-        Classifier output fed to the transformer. Binary
-        ``decision_function`` scores (1-D) are given as one column, the input
-        :class:`ArgmaxProbabilityTransformer` reads as a binary score.
+        Classifier output fed to the transformer. A binary
+        ``decision_function`` score ``s`` (1-D) is given as the two columns
+        ``(0, s)``: the two class scores up to a common shift.
     cv : "in-sample", int, cross-validation generator or iterable, \
             default="in-sample"
         Rows on which the transformer is fitted. ``"in-sample"`` fits the
@@ -251,10 +251,12 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
 
     @staticmethod
     def _as_2d(scores):
-        # Binary decision_function scores are 1-D; transformers take 2-D rows.
+        # A binary decision_function gives s = score(class 1) - score(class 0);
+        # (0, s) are the two class scores up to a common shift, which softmax and
+        # argmax-of-noise transforms ignore, so no 1-column convention is needed.
         if scores.ndim == 1:
             xp, _, _ = get_namespace_and_device(scores)
-            return xp.reshape(scores, (-1, 1))
+            return xp.stack([xp.zeros_like(scores), scores], axis=1)
         return scores
 
     def _response(self, estimator, X):

@@ -130,6 +130,22 @@ def test_decision_function_through_argmax_transformer():
     assert_array_equal(clf.predict(X), np.where(scores > 0, "pos", "neg"))
 
 
+def test_binary_decision_function_as_logits():
+    # (0, s) as logits: q = softmax(g * (0, s)), so q1 = expit(g * s) lies on the
+    # side of 1/2 that the sign of s says, with the target entropy in every row.
+    X, y = make_classification(n_samples=200, n_features=5, random_state=2)
+    clf = TransformedProbaClassifier(
+        LinearSVC(),
+        transformer=EntropyNormalizer(input="logits", target_entropy=0.4),
+        response_method="decision_function",
+    ).fit(X, y)
+    scores = LinearSVC().fit(X, y).decision_function(X)
+    proba = clf.predict_proba(X)
+    assert_allclose(stats.entropy(proba, axis=1), 0.4, atol=1e-9)
+    assert_array_equal(proba[:, 1] > 0.5, scores > 0)
+    assert_array_equal(clf.predict(X), (scores > 0).astype(int))
+
+
 def test_grid_search_tunes_transformer_parameter_in_pipeline():
     X, y = load_iris(return_X_y=True)
     targets = [0.05, 0.3, 0.8]

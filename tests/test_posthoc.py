@@ -214,14 +214,29 @@ def test_frozen_estimator_fits_only_the_transformer(iris_split):
     assert clf.transformer_.target_entropy_ == pytest.approx(held_out, rel=1e-12)
 
 
-def test_fit_params_reach_the_classifier(iris_split):
-    X_train, X_test, y_train, _ = iris_split
+@pytest.mark.parametrize("cv", ["in-sample", 3])
+def test_fit_params_reach_the_classifier(iris_split, cv):
+    X_train, _, y_train, _ = iris_split
     weight = np.random.default_rng(0).uniform(0.5, 2.0, size=y_train.shape[0])
-    clf = TransformedProbaClassifier(_base(), transformer=EntropyNormalizer()).fit(
-        X_train, y_train, sample_weight=weight
-    )
+    clf = TransformedProbaClassifier(
+        _base(), transformer=EntropyNormalizer(), cv=cv
+    ).fit(X_train, y_train, sample_weight=weight)
     base = _base().fit(X_train, y_train, sample_weight=weight)
     assert_allclose(clf.estimator_.coef_, base.coef_)
+    if cv == "in-sample":
+        rows = base.predict_proba(X_train)
+    else:
+        # each fold's classifier sees the weights of its own training rows
+        rows = cross_val_predict(
+            _base(),
+            X_train,
+            y_train,
+            cv=StratifiedKFold(cv),
+            method="predict_proba",
+            params={"sample_weight": weight},
+        )
+    target = stats.entropy(rows, axis=1).mean()
+    assert clf.transformer_.target_entropy_ == pytest.approx(target, rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -266,14 +281,15 @@ def test_regression_target_rejected(iris_split):
         TransformedProbaClassifier(_base()).fit(X_train, y)
 
 
+@pytest.mark.parametrize("cv", ["in-sample", 3])
 @pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
-def test_array_api_matches_numpy(namespace, dtype_name):
+def test_array_api_matches_numpy(namespace, dtype_name, cv):
     X, y = make_classification(
         n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
     )
     fitted = check_namespace_matches_numpy(
         TransformedProbaClassifier(
-            AnalyticLogisticRegression(), transformer=EntropyNormalizer()
+            AnalyticLogisticRegression(), transformer=EntropyNormalizer(), cv=cv
         ),
         X,
         y,

@@ -37,6 +37,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._backend import (
     asarray,
+    device,
     get_namespace_and_device,
     is_numpy_namespace,
     log_expit,
@@ -146,16 +147,54 @@ def _common_grid_log_mass(
             log_cdf, log_hazard = log_cdf_and_reverse_hazard(gc + x[group])
             log_max_cdf = xp.sum(log_cdf, axis=1, keepdims=True)
             parts.append(log_hazard + (log_max_cdf + log_dx[group]))
-        terms = xp.concat(parts, axis=2)
-        log_mass = logsumexp(terms, axis=2, xp=xp)
+        log_mass, gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
         out.append(log_mass)
-        if estimate_error:
-            # every other node is the same rule with twice the step; its doubled
-            # weights cancel in the normalisation
-            coarse = logsumexp(terms[:, :, ::2], axis=2, xp=xp)
-            diff = softmax(log_mass, axis=1, xp=xp) - softmax(coarse, axis=1, xp=xp)
-            gaps.append(float(xp.max(xp.abs(diff))))
-    return xp.concat(out, axis=0), max(gaps, default=0.0)
+        gaps.append(gap)
+    return xp.concat(out, axis=0), max(gaps)
+
+
+def _sum_nodes(terms, estimate_error, xp):
+    """Log-sum over the node axis; with ``estimate_error`` also the largest gap.
+
+    Every other node is the same rule with twice the step; its doubled weights
+    cancel in the normalisation, so the gap is between the two softmaxes.
+    """
+    log_mass = logsumexp(terms, axis=2, xp=xp)
+    if not estimate_error:
+        return log_mass, 0.0
+    coarse = logsumexp(terms[:, :, ::2], axis=2, xp=xp)
+    diff = softmax(log_mass, axis=1, xp=xp) - softmax(coarse, axis=1, xp=xp)
+    return log_mass, float(xp.max(xp.abs(diff)))
+
+
+def _pairwise_log_mass(z, nodes, log_weights, log_cdf, xp, *, estimate_error):
+    """``log sum_k w_k prod_{j != i} F(x_k + z_i - z_j)``: one grid per class.
+
+    ``O(n_classes^2 n_nodes)`` per row; used only for noises whose support
+    ends on the right, where the shared grid would put the density's jump to 0
+    inside the integration range. Each class lists its rivals in increasing
+    index order, so tied scores give bit-identical probabilities.
+    """
+    n, K = z.shape
+    m = nodes.shape[0]
+    # row i of rivals is 0..K-1 without i: shift the indices at or past i by one
+    positions = np.arange(K - 1)[None, :]
+    rivals = positions + (positions >= np.arange(K)[:, None])
+    rivals = asarray(rivals.reshape(-1), xp=xp, device=device(z), dtype=xp.int64)
+    row_blocks, node_blocks = _blocks(n, K * (K - 1), m, xp)
+    out, gaps = [], []
+    for rows in row_blocks:
+        zc = z[rows, :]
+        others = xp.reshape(xp.take(zc, rivals, axis=1), (zc.shape[0], K, K - 1))
+        diff = (zc[:, :, None] - others)[:, :, :, None]
+        parts = []
+        for group in node_blocks:
+            total = xp.sum(log_cdf(diff + nodes[group]), axis=2)
+            parts.append(total + log_weights[group])
+        log_mass, gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
+        out.append(log_mass)
+        gaps.append(gap)
+    return xp.concat(out, axis=0), max(gaps)
 
 
 def _tanh_sinh_grid(x, log_w, log_pdf_at_x, z, xp, dev):
@@ -210,26 +249,43 @@ def _frozen_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
     # with the tanh-sinh rule; log F and log f are evaluated by SciPy on the host.
     s, log_u, log_v, log_w = _tanh_sinh_unit(n_nodes)
     x = np.where(s < 0, noise.ppf(np.exp(log_u)), noise.isf(np.exp(log_v)))
-    log_pdf = noise.logpdf(x)
-    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(log_pdf))):
+    if not np.all(np.isfinite(x)):
         raise ValueError(
-            f"The quantile function or the density of the noise distribution "
-            f"{noise.dist.name!r} is not finite inside (0, 1); "
-            "argmax_probabilities needs a continuous distribution with finite "
-            "quantiles and a positive density between them."
+            f"The quantile function of the noise distribution {noise.dist.name!r} is "
+            "not finite inside (0, 1); argmax_probabilities needs a continuous "
+            "distribution with finite quantiles."
         )
     dtype = z.dtype
 
-    def log_cdf_and_reverse_hazard(a):
-        host = np.asarray(to_numpy(a), dtype=np.float64)
-        log_cdf = noise.logcdf(host)
-        log_hazard = noise.logpdf(host) - log_cdf
-        return (
-            asarray(log_cdf, xp=xp, device=dev, dtype=dtype),
-            asarray(log_hazard, xp=xp, device=dev, dtype=dtype),
-        )
+    def to_xp(values):
+        return asarray(values, xp=xp, device=dev, dtype=dtype)
 
-    grid = _tanh_sinh_grid(x, log_w, log_pdf, z, xp, dev)
+    def host(a):
+        return np.asarray(to_numpy(a), dtype=np.float64)
+
+    if np.isfinite(noise.support()[1]):
+        # f drops to 0 at the right end of the support; on the shared grid that
+        # jump would sit inside every lower class's range (frozen uniform noise:
+        # error 1e-2 there against 8e-5 per class), so each class keeps its grid.
+        return _pairwise_log_mass(
+            z,
+            to_xp(x),
+            to_xp(log_w),
+            lambda a: to_xp(noise.logcdf(host(a))),
+            xp,
+            estimate_error=estimate_error,
+        )
+    log_pdf = noise.logpdf(x)
+    # nodes where the quantile reached the left end of the support (density 0)
+    # carry no weight
+    keep = np.isfinite(log_pdf)
+
+    def log_cdf_and_reverse_hazard(a):
+        a = host(a)
+        log_cdf = noise.logcdf(a)
+        return to_xp(log_cdf), to_xp(noise.logpdf(a) - log_cdf)
+
+    grid = _tanh_sinh_grid(x[keep], log_w[keep], log_pdf[keep], z, xp, dev)
     return _common_grid_log_mass(
         z, *grid, log_cdf_and_reverse_hazard, xp, estimate_error=estimate_error
     )
@@ -495,6 +551,10 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
       needs many more nodes, because with many classes the integrand sits in
       the upper tail of ``e``).
     - ``"logistic"`` and frozen distributions: tanh-sinh in ``u = F(e)``.
+      Frozen distributions whose support ends on the right (uniform, beta)
+      keep one grid per class, at ``O(n_samples n_classes^2 n_nodes)``: their
+      density jumps to 0 there, which the shared grid below would meet inside
+      the integration range.
     - ``"exponential"``: with ``v = exp(-e)`` the integral is a polynomial of
       degree ``n_classes - 1``; Gauss-Legendre is exact and costs
       ``O(n_samples n_classes n_nodes)``.
@@ -502,8 +562,8 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
       Gauss-Legendre on each of the ``n_classes`` segments is exact and costs
       ``O(n_samples n_classes^2 n_nodes)`` (``O(n_classes^3)`` per row).
 
-    The tanh-sinh rules substitute ``u = e + mu_i``, which puts every class on
-    one grid at ``max(mu) + x_k``: the integrand of class ``i`` is
+    The other tanh-sinh rules substitute ``u = e + mu_i``, which puts every
+    class on one grid at ``max(mu) + x_k``: the integrand of class ``i`` is
     ``f(u - mu_i) / F(u - mu_i)`` times ``prod_j F(u - mu_j)``, the CDF of the
     noisy maximum, formed once per node. They cost
     ``O(n_samples n_classes n_nodes)``, and the products over classes are sums

@@ -328,14 +328,15 @@ def test_transformer_rejects_discrete_noise(scores):
 
 def _quad_probabilities(row, dist):
     """Independent reference: p_i by adaptive quadrature of the textbook integral."""
+    lower, upper = np.clip(dist.support(), -40.0, 40.0)
     out = np.empty(row.size)
     for i in range(row.size):
         d = row[i] - np.delete(row, i)
         out[i] = quad(
             lambda e: np.exp(dist.logpdf(e) + dist.logcdf(e + d).sum()),
-            -40.0,
-            40.0,
-            points=[0.0],
+            lower,
+            upper,
+            points=[dist.median()],
             epsabs=1e-15,
             epsrel=1e-13,
             limit=500,
@@ -466,3 +467,30 @@ def test_noise_names_come_from_one_registry():
         ArgmaxProbabilityTransformer(noise=name).fit(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="noise"):
         ArgmaxProbabilityTransformer(noise="frozen").fit(np.zeros((2, 3)))
+
+
+def test_frozen_distributions_with_a_bounded_support():
+    # Left end only (exponential, gamma): the shared grid; the exact
+    # Gauss-Legendre rule for exponential noise is the reference.
+    scores = np.random.default_rng(11).normal(scale=0.5, size=(20, 6))
+    assert_allclose(
+        argmax_probabilities(scores, stats.expon()),
+        argmax_probabilities(scores, "exponential"),
+        rtol=0,
+        atol=1e-13,
+    )
+    # A right end (uniform, beta): the density jumps to 0 there, so each class
+    # keeps its own grid; the tanh-sinh rule converges slowly through the kinks.
+    assert_allclose(
+        argmax_probabilities(scores, stats.uniform()),
+        argmax_probabilities(scores, "uniform"),
+        rtol=0,
+        atol=2e-4,
+    )
+    row = scores[0]
+    expected = _quad_probabilities(row, stats.beta(2.0, 2.0))
+    assert_allclose(
+        argmax_probabilities(row[None, :], stats.beta(2.0, 2.0))[0],
+        expected,
+        atol=1e-6,
+    )

@@ -137,19 +137,19 @@ def _common_grid_log_mass(
     """
     n, K = z.shape
     m = x.shape[0]
-    gap = xp.max(z, axis=1, keepdims=True) - z
+    below_max = xp.max(z, axis=1, keepdims=True) - z
     row_blocks, node_blocks = _blocks(n, K, m, xp)
     out, gaps = [], []
     for rows in row_blocks:
-        gc = gap[rows, :][:, :, None]
+        gc = below_max[rows, :][:, :, None]
         parts = []
         for group in node_blocks:
             log_cdf, log_hazard = log_cdf_and_reverse_hazard(gc + x[group])
             log_max_cdf = xp.sum(log_cdf, axis=1, keepdims=True)
             parts.append(log_hazard + (log_max_cdf + log_dx[group]))
-        log_mass, gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
+        log_mass, node_gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
         out.append(log_mass)
-        gaps.append(gap)
+        gaps.append(node_gap)
     return xp.concat(out, axis=0), max(gaps)
 
 
@@ -191,9 +191,9 @@ def _pairwise_log_mass(z, nodes, log_weights, log_cdf, xp, *, estimate_error):
         for group in node_blocks:
             total = xp.sum(log_cdf(diff + nodes[group]), axis=2)
             parts.append(total + log_weights[group])
-        log_mass, gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
+        log_mass, node_gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
         out.append(log_mass)
-        gaps.append(gap)
+        gaps.append(node_gap)
     return xp.concat(out, axis=0), max(gaps)
 
 

@@ -494,3 +494,19 @@ def test_frozen_distributions_with_a_bounded_support():
         expected,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("noise", NAMED + ["student-t", "beta"])
+def test_row_and_node_blocks_do_not_change_the_result(noise, monkeypatch):
+    # Tiny blocks split both the rows and the nodes; the answer must not move.
+    from skprob import _argmax
+
+    noise = {"student-t": stats.t(df=3), "beta": stats.beta(2.0, 2.0)}.get(noise, noise)
+    scores = np.random.default_rng(12).normal(size=(30, 7))
+    whole = argmax_probabilities(scores, noise)
+    given = argmax_probabilities(scores, noise, n_nodes=129)
+    monkeypatch.setattr(_argmax, "_BLOCK_NUMPY", 64)
+    assert_allclose(argmax_probabilities(scores, noise), whole, rtol=1e-14, atol=0)
+    assert_allclose(
+        argmax_probabilities(scores, noise, n_nodes=129), given, rtol=1e-14, atol=0
+    )

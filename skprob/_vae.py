@@ -250,7 +250,17 @@ class VAEDensity(DensityMixin, BaseEstimator):
     pass is written out by hand on the array backend, so the same code runs on
     NumPy, array-API namespaces and CuPy.
 
-    The log-density is estimated by importance sampling with the encoder as
+    The density returned is the VAE's mixed with a background density,
+    ``p(x) = (1 - w) p_VAE(x) + w p_0(x)``: ``p_0`` is the maximum-likelihood
+    Gaussian of the training data (independent Bernoulli features for the
+    Bernoulli decoder) and ``w`` maximises the likelihood of the validation rows,
+    by EM. Where the decoder was fitted from few training rows (the tails of the
+    latent distribution) its small noise variance makes ``p_VAE`` vanish
+    quadratically fast in the distance; the background bounds that loss. On
+    2-D manifolds with noise 0.05 the held-out mean log-likelihood rose by 1.3 to
+    2.4 nats/row (``benchmarks/RESULTS.md``), with ``w`` of about 0.01.
+
+    The VAE's log-density is estimated by importance sampling with the encoder as
     proposal:
     ``log p(x) ~ log (1/S) sum_s p(x | z_s) p(z_s) / q(z_s | x)``,
     ``z_s ~ q(z | x)``, computed with a log-sum-exp. By Jensen's inequality
@@ -308,11 +318,14 @@ class VAEDensity(DensityMixin, BaseEstimator):
         Maximum number of epochs.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data and keep the weights of the
-        epoch with the best validation bound. When the bound has not improved by
-        ``tol`` for ``n_iter_no_change`` epochs the step size is divided by 10;
-        at the third such plateau training stops. Without early stopping (or
-        when the validation split would be empty) all ``max_iter`` epochs run at
-        the initial step size.
+        epoch with the best validation bound (the mean over the validation rows
+        of ``log((1 - w) exp(bound) + w p_0(x))``, the training bound mixed with
+        the background density at ``w = 0.01``, so that the few rows the decoder
+        fits worst do not swing it from epoch to epoch). When the bound has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs the step size is
+        divided by 10; at the third such plateau training stops. Without early
+        stopping (or when the validation split would be empty) all ``max_iter``
+        epochs run at the initial step size.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=20
@@ -364,6 +377,15 @@ class VAEDensity(DensityMixin, BaseEstimator):
     noise_variance_ : ndarray of shape (n_features,) or None
         Variance of ``x | z`` per feature in the units of ``X`` (Gaussian
         decoder); None for the Bernoulli decoder.
+    background_weight_ : float
+        Weight ``w`` of the background density in the mixture.
+    background_mean_ : ndarray of shape (n_features,)
+        Mean of the background Gaussian (for the Bernoulli decoder: the
+        probability of a one per feature, add-one smoothed).
+    background_covariance_ : ndarray of shape (n_features, n_features) or None
+        Covariance of the background Gaussian, including ``reg_variance`` (and
+        the dequantisation noise with ``dequantize=True``); None for the
+        Bernoulli decoder.
     n_iter_ : int
         Number of epochs run.
     loss_curve_ : list of float
@@ -372,8 +394,9 @@ class VAEDensity(DensityMixin, BaseEstimator):
         averaged over the epoch's minibatches, in nats per sample for ``X`` in
         its own units, without the ``alpha`` penalty.
     validation_scores_ : list of float or None
-        The same bound on the validation split after each epoch; None without
-        early stopping.
+        The validation bound (see ``early_stopping``) after each epoch; None
+        without early stopping. ``background_weight_`` is fitted on the same
+        validation rows (on the training rows without early stopping).
     best_validation_score_ : float or None
         Best validation bound, that of the weights kept.
     n_features_in_ : int
@@ -530,20 +553,17 @@ class VAEDensity(DensityMixin, BaseEstimator):
         self._n_encoder_layers = len(hidden) + 1
         params = self._initial_params(rng, X.shape[1], hidden, xp, dev, X.dtype)
         X_train, X_val = self._validation_split(X, rng, xp, dev)
+        self._fit_background(X_train, xp)
         params = self._train(params, X_train, X_val, rng)
         self._store_params(params)
         self._score_seed = int(rng.integers(np.iinfo(np.int32).max))
-        self._fit_background(X_train, X_val, xp)
+        self._fit_background_weight(X_train if X_val is None else X_val, xp)
         return self
 
-    def _fit_background(self, X_train, X_val, xp):
-        """The background density and its weight in the mixture.
-
-        The background is the maximum-likelihood Gaussian of the training data
-        (independent Bernoulli features for the Bernoulli decoder, with add-one
-        smoothing). Its weight maximises the likelihood of the validation rows
-        (the training rows without a validation split) under the mixture, by EM.
-        """
+    def _fit_background(self, X_train, xp):
+        """The background density: the maximum-likelihood Gaussian of the
+        training data (independent Bernoulli features for the Bernoulli decoder,
+        with add-one smoothing)."""
         dev, dtype = get_namespace_and_device(X_train)[2], X_train.dtype
         n_train, n_features = X_train.shape
         if self.decoder == "bernoulli":
@@ -568,7 +588,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
             self.background_covariance_ = covariance * (
                 self.scale_[:, None] * self.scale_[None, :]
             )
-        X_fit = X_train if X_val is None else X_val
+
+    def _fit_background_weight(self, X_fit, xp):
+        """The weight of the background that maximises the likelihood of the
+        rows ``X_fit`` (the validation rows) under the mixture, by EM."""
         log_vae, log_background = self._log_density_parts(X_fit, xp)
         log_ratio = log_background - log_vae
         weight = _INITIAL_BACKGROUND_WEIGHT
@@ -608,18 +631,30 @@ class VAEDensity(DensityMixin, BaseEstimator):
         return _draw(rng.standard_normal(shape), xp, dev, dtype)
 
     def _validation_bound(self, X_val, rng, objective):
-        """Function of the weights: the mean bound on the validation rows."""
+        """Function of the weights: the mean validation bound of the mixture.
+
+        Per row, ``log((1 - w) exp(b(x)) + w p_0(x))`` with ``b`` the training
+        bound and ``w`` the background's initial weight: the quantity scored,
+        up to the bound. The plain mean bound is dominated by the few rows the
+        decoder fits worst, and its epoch-to-epoch swings stopped training early.
+        """
         xp, _, dev = get_namespace_and_device(X_val)
         # Fixed draws make the validation bound a deterministic function of
         # the weights, so epochs are compared without sampling noise.
         eps = self._draw_eps(rng, X_val.shape[0], xp, dev, X_val.dtype)
-        X_std = self._standardise(
-            self._dequantised(X_val, rng, xp, dev, X_val.dtype), xp
+        X_dequantised = self._dequantised(X_val, rng, xp, dev, X_val.dtype)
+        X_std = self._standardise(X_dequantised, xp)
+        weight = _INITIAL_BACKGROUND_WEIGHT
+        # in standardised units, as the bound
+        log_background = math.log(weight) + (
+            self._background_log_density(X_dequantised, None, xp)
+            + float(xp.sum(xp.log(self.scale_)))
         )
 
         def bound(params):
             _, per_row, _ = objective(params, X_std, eps, compute_gradient=False)
-            return -float(xp.mean(per_row))
+            mixture = xp.logaddexp(math.log1p(-weight) - per_row, log_background)
+            return float(xp.mean(mixture))
 
         return bound
 

@@ -121,30 +121,41 @@ def _fit_temperature_and_offsets(scores, target, weight):
     # the prior acts on the summed loss; the loss below is the weighted mean
     ridge = 1.0 / (_OFFSET_PRIOR_SCALE**2 * weight.sum())
     weight = weight / weight.sum()
+    # row sums as products with a ones vector: NumPy's sum over a short last
+    # axis was half of this function's time at 50 000 x 5
+    ones = np.ones(n_classes)
+    target_score = (onehot * scores) @ ones
+    class_weight = weight @ onehot
 
     def evaluate(params):
         z = params[0] * scores
         z[:, 1:] += params[1:]
-        lse = logsumexp(z, axis=1, xp=np)
-        loss = float(weight @ (lse - np.sum(onehot * z, axis=1)))
+        peak = np.max(z, axis=1)
+        e = np.exp(z - peak[:, None])
+        norm = e @ ones
+        lse = peak + np.log(norm)
+        loss = float(weight @ (lse - params[0] * target_score)) - float(
+            class_weight[1:] @ params[1:]
+        )
         loss += 0.5 * ridge * float(params[1:] @ params[1:])
-        return loss, np.exp(z - lse[:, None])
+        return loss, e / norm[:, None]
 
     params = np.concatenate([[1.0], np.zeros(n_classes - 1)])
     loss, proba = evaluate(params)
     converged = False
     for _ in range(_TEMPERATURE_MAX_ITER):
         weighted = weight[:, None] * proba
-        residual = weight[:, None] * (proba - onehot)
+        mean_score = (proba * scores) @ ones
         gradient = np.concatenate(
-            [[np.sum(residual * scores)], np.sum(residual, axis=0)[1:]]
+            [
+                [weight @ (mean_score - target_score)],
+                (weight @ proba - class_weight)[1:] + ridge * params[1:],
+            ]
         )
-        gradient[1:] += ridge * params[1:]
-        mean_score = np.sum(proba * scores, axis=1)
-        hessian = np.diag(np.sum(weighted, axis=0)) - weighted.T @ proba
-        hessian[0, 0] = weight @ (np.sum(proba * scores**2, axis=1) - mean_score**2)
-        hessian[0, 1:] = hessian[1:, 0] = np.sum(
-            weighted * (scores - mean_score[:, None]), axis=0
+        hessian = np.diag(weight @ proba) - weighted.T @ proba
+        hessian[0, 0] = weight @ ((proba * scores * scores) @ ones - mean_score**2)
+        hessian[0, 1:] = hessian[1:, 0] = (
+            weight @ (proba * (scores - mean_score[:, None]))
         )[1:]
         hessian[1:, 1:] += ridge * np.eye(n_classes - 1)
         # 1 / T at a bound with the gradient pushing outwards stays there

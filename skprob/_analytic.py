@@ -28,6 +28,7 @@ from ._backend import (
 )
 from ._linear import LinearScoresMixin
 from ._moments import (
+    ClassMoments,
     chunk_moments,
     ledoit_wolf_intensity,
     merge_moments,
@@ -85,8 +86,8 @@ _CG_MAX_ITER = 250
 _NULL_RIDGE = 1e-10
 
 
-def _stratified_folds(y_index, n_classes, n_folds, xp):
-    """Row indices of ``n_folds`` folds, each class spread evenly over the folds."""
+def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
+    """Fold of each row: the rows of each class dealt out to ``n_folds`` in turn."""
     n_samples = y_index.shape[0]
     dev = get_namespace_and_device(y_index)[2]
     order = xp.argsort(y_index, stable=True)
@@ -94,13 +95,9 @@ def _stratified_folds(y_index, n_classes, n_folds, xp):
     class_ids = xp.arange(n_classes, dtype=y_sorted.dtype, device=dev)
     starts = xp.searchsorted(y_sorted, class_ids)
     positions = xp.arange(n_samples, dtype=starts.dtype, device=dev)
-    rank_sorted = positions - xp.take(starts, y_sorted)
-    fold_sorted = rank_sorted % n_folds
-    return [
-        xp.sort(order[xp.nonzero(fold_sorted == f)[0]])
-        for f in range(n_folds)
-        if bool(xp.any(fold_sorted == f))
-    ]
+    fold_sorted = (positions - xp.take(starts, y_sorted)) % n_folds
+    # back to the row order of X: the argsort of a permutation inverts it
+    return xp.astype(xp.take(fold_sorted, xp.argsort(order)), y_index.dtype)
 
 
 def _fit_temperature_and_offsets(scores, target, weight):
@@ -988,22 +985,32 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         )
 
     def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, xp):
+        dev = get_namespace_and_device(X)[2]
         # The temperature is chosen on out-of-fold scores: on the training rows
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
         # moments: the whole procedure reads X once for the moments and once
-        # for the scores.
-        folds = _stratified_folds(y_index, n_classes, _TEMPERATURE_FOLDS, xp)
+        # for the scores of all fold models.
+        n_folds = _TEMPERATURE_FOLDS
+        fold_ids = _stratified_fold_ids(y_index, n_classes, n_folds, xp)
+        # one call, with (fold, class) pairs as the classes, gathers X once for
+        # the moments of every fold
+        joint = chunk_moments(
+            X,
+            fold_ids * n_classes + y_index,
+            sample_weight,
+            n_folds * n_classes,
+            xp,
+            higher=self._needs_higher(),
+        )
         fold_moments = [
-            chunk_moments(
-                xp.take(X, rows, axis=0),
-                xp.take(y_index, rows, axis=0),
-                xp.take(sample_weight, rows, axis=0),
-                n_classes,
-                xp,
-                higher=self._needs_higher(),
+            ClassMoments(
+                *(
+                    None if a is None else a[f * n_classes : (f + 1) * n_classes, ...]
+                    for a in joint
+                )
             )
-            for rows in folds
+            for f in range(n_folds)
         ]
         merge = functools.partial(merge_moments, xp=xp)
         # the moments of all folds but one, from prefix and suffix merges:
@@ -1017,9 +1024,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         priors = self._priors(total.weights, n_classes, xp)
         tiny = xp.finfo(X.dtype).smallest_normal
         log_priors = xp.log(xp.where(priors > 0, priors, xp.full_like(priors, tiny)))
-        scores, targets, weights = [], [], []
-        for rows, rest in zip(folds, others):
-            model = _closed_form(
+        models = [
+            _closed_form(
                 rest,
                 log_priors,
                 covariance=self.covariance,
@@ -1027,15 +1033,23 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 tol=self.tol,
                 fit_intercept=self.fit_intercept,
             )
-            fold_scores = xp.take(X, rows, axis=0) @ model.coef.T + model.intercept
-            fold_scores = to_numpy(fold_scores).astype(np.float64)
-            if fold_scores.shape[1] == 1:
-                fold_scores = fold_scores[:, 0]
-            scores.append(fold_scores)
-            targets.append(to_numpy(xp.take(y_index, rows, axis=0)).astype(np.intp))
-            weights.append(to_numpy(xp.take(sample_weight, rows, axis=0)))
+            for rest in others
+        ]
+        # every fold model scores every row in one product; each row keeps the
+        # scores of the model that did not see it
+        coef = xp.concat([model.coef for model in models], axis=0)
+        intercept = xp.concat([model.intercept for model in models], axis=0)
+        all_scores = xp.reshape(X @ coef.T + intercept, (X.shape[0], n_folds, -1))
+        folds = xp.arange(n_folds, dtype=fold_ids.dtype, device=dev)
+        own = xp.astype(fold_ids[:, None] == folds[None, :], X.dtype)
+        scores = to_numpy(xp.sum(all_scores * own[:, :, None], axis=1))
+        scores = scores.astype(np.float64)
+        if scores.shape[1] == 1:
+            scores = scores[:, 0]
         temperature, offsets = _fit_temperature_and_offsets(
-            np.concatenate(scores), np.concatenate(targets), np.concatenate(weights)
+            scores,
+            to_numpy(y_index).astype(np.intp),
+            to_numpy(sample_weight).astype(np.float64),
         )
         return total, temperature, offsets
 

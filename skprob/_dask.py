@@ -6,6 +6,10 @@
 # optional dependency. Nothing here materialises X on the client: the workers
 # compute per-block sufficient statistics and merge them in a tree, and only
 # the merged statistics (O(K d^2) numbers) travel back.
+#
+# The moment algebra comes from _moments.py; the one estimator entry point used
+# is AnalyticLogisticRegression._fit_moments(classes, moments). Nothing here
+# imports an estimator module, so there is no import cycle.
 
 import functools
 import math

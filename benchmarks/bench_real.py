@@ -192,6 +192,10 @@ MODELS = {
     ),
     "CAN(LR)": (lambda: CANCalibrator(_lr()), "LogisticRegression"),
     "AOL()": (AccuracyOptimizedLinear, "LogisticRegression"),
+    "AOL(calibration=None)": (
+        lambda: AccuracyOptimizedLinear(calibration=None),
+        "LogisticRegression",
+    ),
 }
 
 

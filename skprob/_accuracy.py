@@ -753,22 +753,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"{self.sigma_init}: the noise is annealed from sigma_init down to "
                 "sigma_final."
             )
-        xp, _, _ = get_namespace_and_device(X)
-        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
+        X, X_host, y_host, w_host = self._training_data(X, y, sample_weight)
         xp, _, dev = get_namespace_and_device(X)
-        check_classification_targets(y)
-        self.classes_, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                "AccuracyOptimizedLinear needs samples of at least 2 classes in the "
-                f"data, got only one class: {self.classes_[0]!r}."
-            )
-        sample_weight = check_sample_weight(sample_weight, X)
-        # Host copies in float64: the quadrature needs SciPy's normal CDF and the
-        # optimiser is SciPy's; only X (once) and the final coefficients move.
-        X_host = to_numpy(X).astype(np.float64, copy=False)
-        y_host = to_numpy(y_index).astype(np.intp)
-        w_host = to_numpy(sample_weight).astype(np.float64)
         n_classes = self.classes_.shape[0]
 
         sigma = float(self.sigma_final)
@@ -786,6 +772,31 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         if self.calibration == "holdout":
             self.sigma_proba_ = self._calibrate(X_host, y_host, w_host, n_classes)
         return self
+
+    def _training_data(self, X, y, sample_weight):
+        """Validated ``X`` and host float64 copies of ``X``, class index, weights.
+
+        Sets ``classes_``. The quadrature needs SciPy's normal CDF and the
+        optimiser is SciPy's, so the fit runs on the host: only X (once) and the
+        final coefficients move.
+        """
+        xp, _, _ = get_namespace_and_device(X)
+        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
+        xp, _, dev = get_namespace_and_device(X)
+        check_classification_targets(y)
+        self.classes_, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                "AccuracyOptimizedLinear needs samples of at least 2 classes in the "
+                f"data, got only one class: {self.classes_[0]!r}."
+            )
+        sample_weight = check_sample_weight(sample_weight, X)
+        return (
+            X,
+            to_numpy(X).astype(np.float64, copy=False),
+            to_numpy(y_index).astype(np.intp),
+            to_numpy(sample_weight).astype(np.float64),
+        )
 
     def _calibrate(self, X, y_index, weights, n_classes):
         """Noise level of :meth:`predict_proba`, fitted on held-out rows.

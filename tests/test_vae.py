@@ -18,7 +18,6 @@ from sklearn.datasets import load_digits
 from sklearn.decomposition import FactorAnalysis
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.mixture import GaussianMixture
-from sklearn.model_selection import GridSearchCV
 from sklearn.neighbors import KernelDensity
 
 from skprob._backend import to_numpy
@@ -42,7 +41,8 @@ def _decoder_mean(model, Z):
     for coef, intercept in zip(
         model.decoder_coefs_[:-1], model.decoder_intercepts_[:-1]
     ):
-        h = np.tanh(h @ coef + intercept)
+        a = h @ coef + intercept
+        h = np.tanh(a) if model.activation == "tanh" else np.maximum(a, 0.0)
     out = h @ model.decoder_coefs_[-1] + model.decoder_intercepts_[-1]
     return model.mean_ + model.scale_ * out
 
@@ -79,7 +79,15 @@ def quadrature_case():
     """A 2-D latent model with a broad posterior, its evaluation points and
     their log-density by quadrature."""
     X = _latent_data(1000, 2, n_features=5, noise=0.5)
-    model = VAEDensity(hidden_layer_sizes=(32, 32), n_iter_no_change=30, random_state=0)
+    # tanh layers: a smooth integrand, on which the trapezoid rule converges
+    # exponentially (ReLU kinks would slow it down)
+    model = VAEDensity(
+        n_components=2,
+        hidden_layer_sizes=(32, 32),
+        activation="tanh",
+        n_iter_no_change=30,
+        random_state=0,
+    )
     model.fit(X)
     X_eval = _latent_data(20, 3, n_features=5, noise=0.5)
     fine = _quadrature_log_density(model, X_eval, 0.05)
@@ -216,7 +224,7 @@ def test_linear_decoder_is_factor_analysis():
         )
 
     X, X_test = draw(2000), draw(500)
-    vae = VAEDensity(hidden_layer_sizes=(), random_state=0).fit(X)
+    vae = VAEDensity(n_components=2, hidden_layer_sizes=(), random_state=0).fit(X)
     # Without hidden layers the decoder is linear: p(x) = N(m, W^T W + Psi)
     # in closed form from the fitted attributes.
     # The model is that Gaussian mixed with the background Gaussian.
@@ -254,16 +262,14 @@ def test_linear_decoder_is_factor_analysis():
 
 
 def test_beats_gaussian_mixture_and_kernel_density(nonlinear_split, nonlinear_vae):
+    # n_components=16 and bandwidth=0.1: the 3-fold cross-validated choices on
+    # this member (benchmarks/bench_vae.py, tanh-10-0.1)
     X, X_test = nonlinear_split
-    gmm = GridSearchCV(
-        GaussianMixture(random_state=0), {"n_components": [2, 4, 8, 16, 32]}, cv=3
-    ).fit(X)
-    kde = GridSearchCV(
-        KernelDensity(), {"bandwidth": np.geomspace(0.05, 0.5, 8)}, cv=3
-    ).fit(X)
-    gmm_score = gmm.best_estimator_.score(X_test)
-    kde_score = kde.best_estimator_.score(X_test) / X_test.shape[0]
-    assert nonlinear_vae.score(X_test) >= max(gmm_score, kde_score)
+    gmm = GaussianMixture(n_components=16, random_state=0).fit(X)
+    kde = KernelDensity(bandwidth=0.1).fit(X)
+    gmm_score = gmm.score(X_test)
+    kde_score = kde.score(X_test) / X_test.shape[0]
+    assert nonlinear_vae.score(X_test) >= max(gmm_score, kde_score) + 0.1
 
 
 def test_background_is_the_data_gaussian_and_bounds_tail_scores(nonlinear_vae):

@@ -373,11 +373,15 @@ def _holdout_rows(X, y_index, weights, n_classes):
     deterministic. None when the split leaves a class without a weighted row
     among the kept ones or nothing weighted among the held-out ones.
     """
-    bits = np.ascontiguousarray(X, dtype=np.float64).view(np.uint64)
+    # float32 bit patterns: float32 and float64 copies of the same data split
+    # alike (values out of float32 range hash as inf, which is harmless here)
+    with np.errstate(over="ignore"):
+        single = np.ascontiguousarray(X, dtype=np.float32)
+    bits = single.view(np.uint32).astype(np.uint64)
     multipliers = np.random.default_rng(0).integers(
         1, 2**63, size=X.shape[1] + 1, dtype=np.uint64
     )
-    # A multiply-and-sum over the 64-bit patterns (wrapping), then the
+    # A multiply-and-sum over the bit patterns (wrapping at 2^64), then the
     # MurmurHash3 finaliser so that the low bits depend on every input bit.
     key = bits @ multipliers[1:] + y_index.astype(np.uint64) * multipliers[0]
     key ^= key >> np.uint64(33)
@@ -549,15 +553,18 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     quadrature (no sampling). Scores are normalised by a robust spread over
     the training set (the interquartile mean of the squared row-centred
     scores), which makes the objective independent of the scale of ``W`` and
-    of a few rows with huge scores. The fit starts from a closed-form model
-    (``init``) and runs L-BFGS at ``sigma_final``; it never ends with a lower
-    training expected accuracy than that start (with ``alpha=0``). Optionally
+    of a few rows with huge scores.
+
+    The fit runs L-BFGS at ``sigma_final`` from the better of two starts:
+    the closed-form model ``init`` on all rows, and the same fit made on
+    about four rows in five (chosen by a hash of each row, so repeated rows
+    and integer weights agree; at most 10 000 of them). It never ends with a
+    lower training expected accuracy than the closed-form start (with
+    ``alpha=0``). The held-out fifth also calibrates :meth:`predict_proba`
+    (``calibration``), which does not change the predictions. Optionally
     ``sigma`` is first annealed from ``sigma_init`` over ``n_stages`` solves
     (the stages before the last use at most 10 000 evenly spaced rows); the
-    last stage then starts from the better of the annealed and the initial
-    model. :meth:`predict_proba` uses the same noise model at a level fitted
-    on held-out rows (``calibration``), which does not change the
-    predictions.
+    last stage then also considers the annealed model as a start.
 
     Read more in the :ref:`User Guide <accuracy_optimized_linear>`.
 
@@ -599,13 +606,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         Whether to fit the intercepts.
     calibration : {"holdout"} or None, default="holdout"
         How :meth:`predict_proba` sets its noise level ``sigma_proba_``.
-        ``"holdout"``: a second model is fitted on about four rows in five
-        (chosen by a hash of each row, so repeated rows and integer weights
-        agree; at most 10 000 of them) and the level minimising the log-loss
-        of its scores on the other rows, but at least ``sigma_``, is kept.
-        This roughly doubles the fit time. ``None``: ``sigma_``, the training
-        level, which is overconfident. Either way the coefficients and the
-        predictions are the same.
+        ``"holdout"``: the level that minimises the log-loss, on the held-out
+        fifth, of the scores of the model fitted on the other rows (the
+        second start), but at least ``sigma_``. ``None``: ``sigma_``, the
+        training level, which is overconfident. Either way the coefficients
+        and the predictions are the same. Sets too small to hold out rows
+        from every class use ``sigma_`` and the closed-form start only.
     n_nodes : int in [2, 256], default=None
         Gauss-Hermite nodes; ``None`` picks 32 up to 10 classes, 48 up to 30,
         80 up to 100, else 128 (quadrature error below about 1e-6) for
@@ -758,7 +764,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         n_classes = self.classes_.shape[0]
 
         sigma = float(self.sigma_final)
-        theta, n_iter = self._optimise(X_host, y_host, w_host, n_classes, sigma)
+        held_out = self._held_out_model(X_host, y_host, w_host, n_classes, sigma)
+        theta, n_iter = self._optimise(
+            X_host,
+            y_host,
+            w_host,
+            n_classes,
+            sigma,
+            warm_start=None if held_out is None else held_out[0],
+        )
         coef, intercept = self._objective(X_host, y_host, w_host, n_classes).unpack(
             theta
         )
@@ -769,8 +783,11 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
         self.sigma_proba_ = sigma
-        if self.calibration == "holdout":
-            self.sigma_proba_ = self._calibrate(X_host, y_host, w_host, n_classes)
+        if self.calibration == "holdout" and held_out is not None:
+            _, scores, rows = held_out
+            self.sigma_proba_ = _calibrated_sigma(
+                scores, y_host[rows], w_host[rows], sigma
+            )
         return self
 
     def _training_data(self, X, y, sample_weight):
@@ -798,38 +815,38 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             to_numpy(sample_weight).astype(np.float64),
         )
 
-    def _calibrate(self, X, y_index, weights, n_classes):
-        """Noise level of :meth:`predict_proba`, fitted on held-out rows.
+    def _held_out_model(self, X, y_index, weights, n_classes, sigma):
+        """``(theta, held-out scores, held-out rows)`` of a model on the kept rows.
 
-        A second model is fitted, from its own start, on the rows kept by
-        ``_holdout_rows`` (at most ``_COARSE_ROWS`` of them); the noise level
-        that minimises the log-loss of its scores on the held-out rows is the
-        calibrated one. Scores on the rows a model was trained on understate
-        its errors (on separable data the best level would be 0). Both models
-        have unit spread on their training rows, so the level carries over;
-        the fitted coefficients, hence the predictions, do not depend on this
-        step. ``sigma_`` when nothing can be held out.
+        The model is fitted, from its own start, on the rows kept by
+        ``_holdout_rows`` (at most ``_COARSE_ROWS`` of them). It serves twice:
+        as a second starting point of the fit on all rows, and, through its
+        scores on the held-out rows, to calibrate :meth:`predict_proba`
+        (scores on the rows a model was trained on understate its errors; on
+        separable data the best level would be 0). Both models have unit
+        spread on their training rows, so a noise level carries over. None
+        when nothing can be held out.
         """
         held_out = _holdout_rows(X, y_index, weights, n_classes)
         if held_out is None:
-            return self.sigma_
+            return None
         kept = np.flatnonzero(~held_out)
-        # A noise level needs no more than an evenly spaced subset of the kept
-        # rows (the held-out rows all score it); this bounds the extra cost.
+        # The second start and the noise level need no more than an evenly
+        # spaced subset of the kept rows; this bounds the extra cost.
         subset = kept[:: -(-kept.shape[0] // _COARSE_ROWS)]
         if np.unique(y_index[subset[weights[subset] > 0]]).shape[0] == n_classes:
             kept = subset
         with warnings.catch_warnings():
-            # only the main fit warns about its convergence
+            # only the fit on all rows warns about its convergence
             warnings.simplefilter("ignore", ConvergenceWarning)
             theta, _ = self._optimise(
-                X[kept], y_index[kept], weights[kept], n_classes, self.sigma_
+                X[kept], y_index[kept], weights[kept], n_classes, sigma
             )
         rows = np.flatnonzero(held_out)
         scores = self._objective(
             X[rows], y_index[rows], weights[rows], n_classes
         ).scores(theta)[0]
-        return _calibrated_sigma(scores, y_index[rows], weights[rows], self.sigma_)
+        return theta, scores, rows
 
     def _objective(self, X, y_index, weights, n_classes):
         n_nodes = _fit_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes
@@ -844,18 +861,18 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             n_nodes=n_nodes,
         )
 
-    def _optimise(self, X, y_index, weights, n_classes, sigma_final):
+    def _optimise(self, X, y_index, weights, n_classes, sigma_final, warm_start=None):
         """Parameters at unit spread and L-BFGS iterations per stage (host).
 
-        The last stage starts from whichever is better at ``sigma_final``: the
-        initial model or the result of the earlier stages. As L-BFGS never
-        accepts a step that lowers the objective (and a failed run is
-        discarded), the fit ends at least as good as its start on the
+        The last stage starts from whichever is best at ``sigma_final``: the
+        initial model, the result of the earlier stages or ``warm_start``. As
+        L-BFGS never accepts a step that lowers the objective (and a failed
+        run is discarded), the fit ends at least as good as its start on the
         training data.
         """
         objective = self._objective(X, y_index, weights, n_classes)
         theta = self._initial_theta(objective, X, y_index, weights, n_classes)
-        starts = [theta]
+        starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
         n_iter = np.zeros(len(schedule), dtype=np.int64)
         if not objective.varies(theta):

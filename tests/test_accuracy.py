@@ -724,18 +724,18 @@ def test_calibrated_log_loss_close_to_logistic_regression(flip_y, seed):
 
 def test_calibrated_level_minimises_held_out_log_loss():
     # The level is the minimiser, over a grid, of sklearn's log_loss of the
-    # held-out rows under a model refitted without them.
+    # held-out rows under the model fitted without them (the second start).
     from sklearn.metrics import log_loss
 
     X, y = noisy_outliers(distance=0.0)
     X = StandardScaler().fit_transform(X)
     clf = AccuracyOptimizedLinear().fit(X, y)
     held_out = _holdout_rows(X, y, np.ones(len(y)), 3)
-    part = AccuracyOptimizedLinear(calibration=None).fit(X[~held_out], y[~held_out])
-    scores = part.decision_function(X[held_out])
+    _, scores, rows = clf._held_out_model(X, y, np.ones(len(y)), 3, clf.sigma_)
+    assert_array_equal(rows, np.flatnonzero(held_out))
     grid = np.geomspace(0.2, 5.0, 400)
     losses = [
-        log_loss(y[held_out], argmax_probabilities(scores, "gaussian", scale=s))
+        log_loss(y[rows], argmax_probabilities(scores, "gaussian", scale=s))
         for s in grid
     ]
     assert clf.sigma_proba_ == pytest.approx(grid[np.argmin(losses)], rel=0.02)

@@ -396,6 +396,8 @@ def _penalised_log_loss(clf, X, y, C, sample_weight=None):
     return data_term + 0.5 / C * np.sum(clf.coef_**2)
 
 
+# refine_tol=0 on purpose: every fit stops at refine_iter and warns
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("n_classes", [2, 7])
 def test_refinement_objective_never_increases(n_classes):
     # nearly separable classes: the closed form is over-confident and a plain

@@ -245,7 +245,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
     per-feature variance (``decoder="gaussian"``) or Bernoulli
     (``decoder="bernoulli"``, binary data). An MLP encoder gives the
     approximate posterior ``q(z | x) = N(m(x), diag s(x)^2)``. Training maximises
-    the evidence lower bound (ELBO) with the reparameterisation trick and
+    the importance-weighted bound (the evidence lower bound, ELBO, with
+    ``n_importance_samples_fit=1``) with the reparameterisation trick and
     minibatch Adam, with early stopping on a validation split; the backward
     pass is written out by hand on the array backend, so the same code runs on
     NumPy, array-API namespaces and CuPy.
@@ -309,7 +310,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
         Only with ``decoder="gaussian"``.
     alpha : float, default=1e-4
         L2 penalty on the weights (not the intercepts), per training sample:
-        the loss is ``mean(-ELBO) + alpha / 2 * sum ||W||^2``.
+        the loss is ``mean(-bound) + alpha / 2 * sum ||W||^2``.
     reg_variance : float, default=1e-6
         Added to the decoder variance (in units of the standardised features), as
         :class:`~sklearn.mixture.GaussianMixture`'s ``reg_covar`` is added to its
@@ -339,15 +340,17 @@ class VAEDensity(DensityMixin, BaseEstimator):
         stalls for a while before the decoder starts to use the latent
         variable; too short a patience takes that stall for convergence.
     tol : float, default=1e-4
-        Minimum improvement of the validation ELBO (nats per sample).
+        Minimum improvement of the validation bound (nats per sample).
     n_importance_samples : int, default=128
         Importance samples per row in :meth:`score_samples`.
-    n_importance_samples_fit : int, default=1
+    n_importance_samples_fit : int, default=4
         Samples of ``z`` per row in the training bound. 1 trains on the ELBO
         (KL term in closed form); ``K > 1`` on the importance-weighted bound
         ``E log (1/K) sum_k p(x, z_k) / q(z_k | x)`` [2]_, tighter, which gives a
         better density and a broader ``q`` (so better importance sampling) for K
-        times the decoder work.
+        times the decoder work. With 4 instead of 1 the held-out likelihood on
+        the manifolds of ``benchmarks/bench_vae.py`` rose by 0.15 to 0.45
+        nats/row for about twice the fit time.
     proposal : {"encoder", "defensive"}, default="encoder"
         Importance distribution of :meth:`score_samples`. ``"encoder"``:
         ``q(z | x)`` itself. ``"defensive"``: the mixture
@@ -499,7 +502,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
         n_iter_no_change=20,
         tol=1e-4,
         n_importance_samples=128,
-        n_importance_samples_fit=1,
+        n_importance_samples_fit=4,
         proposal="encoder",
         random_state=None,
         verbose=0,
@@ -527,7 +530,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Fit the encoder and decoder by maximising the ELBO.
+        """Fit the encoder and decoder by maximising the training bound.
 
         Parameters
         ----------

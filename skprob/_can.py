@@ -924,6 +924,17 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return self.classes_[to_numpy(index)]
         return xp.take(self.classes_, index, axis=0)
 
+    def _blockwise_refusal(self):
+        # Read by skprob._dask: transductive adjustment takes its reference from
+        # the batch being predicted, so a row's result depends on its block.
+        if self.reference == "transductive":
+            return (
+                f"{type(self).__name__}(reference='transductive') adjusts each "
+                "row using the other rows of the batch, so it cannot run blockwise "
+                "on a dask array; use reference='fit', or compute X first."
+            )
+        return None
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         estimator_tags = get_tags(self._get_estimator())

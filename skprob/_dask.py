@@ -279,13 +279,13 @@ def map_blocks_method(estimator, method, X, n_out_columns, dtype=None):
     """Lazy ``estimator.<method>(X)`` for a dask array X, one task per row block.
 
     The fitted estimator is shipped with each task; only methods whose rows do
-    not depend on each other may run blockwise.
+    not depend on each other may run blockwise. An estimator whose rows can
+    depend on each other says so through ``_blockwise_refusal()``, which returns
+    None or the message of the ValueError to raise.
     """
     check_is_fitted(estimator)
-    if getattr(estimator, "reference", None) == "transductive":
-        raise ValueError(
-            f"{type(estimator).__name__}(reference='transductive') adjusts each "
-            "row using the other rows of the batch, so it cannot run blockwise on "
-            "a dask array; use reference='fit', or compute X first."
-        )
+    refusal = getattr(estimator, "_blockwise_refusal", None)
+    message = refusal() if refusal is not None else None
+    if message is not None:
+        raise ValueError(message)
     return map_blocks_rows(getattr(estimator, method), X, n_out_columns, dtype)

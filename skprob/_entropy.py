@@ -46,20 +46,37 @@ def _effective_tol(tol, dtype, n_classes, xp):
     return max(tol, 16.0 * eps * max(1.0, math.log(max(n_classes, 2))))
 
 
+# Logit rows whose largest magnitude exceeds this are divided by it before the
+# solve when some shifted logit of the block lies below -_LOGIT_RESCALE: the
+# solver forms a^3 (overflow beyond 5.6e102), and q = softmax(g a) depends on
+# g a only, so the exponent found is divided by the same factor.
+_LOGIT_RESCALE = 1e100
+
+
 def _log_values(X, input, xp):
-    """Shifted log-values ``a`` (max 0 per row, 0 off the support) and the support.
+    """Shifted log-values ``a`` (max 0 per row, 0 off the support), the support
+    and the per-row factor the exponents must be divided by (None: 1).
 
     The support is ``None`` when the block has no zero, which spares a mask
     on every pass of the solver.
     """
     if input == "logits":
-        return X - xp.max(X, axis=1, keepdims=True), None
+        a = X - xp.max(X, axis=1, keepdims=True)
+        # one reduction over the block decides (an overflowed difference is -inf)
+        if not bool(xp.min(a) < -_LOGIT_RESCALE):
+            return a, None, None
+        magnitude = xp.max(xp.abs(X), axis=1, keepdims=True)
+        factor = xp.where(
+            magnitude > _LOGIT_RESCALE, magnitude, xp.ones_like(magnitude)
+        )
+        X = X / factor
+        return X - xp.max(X, axis=1, keepdims=True), None, factor[:, 0]
     support = X > 0
     if bool(xp.all(support)):
-        return xp.log(X / xp.max(X, axis=1, keepdims=True)), None
+        return xp.log(X / xp.max(X, axis=1, keepdims=True)), None, None
     ratio = X / xp.max(X, axis=1, keepdims=True)
     a = xp.log(xp.where(support, ratio, xp.ones_like(ratio)))
-    return a, support
+    return a, support, None
 
 
 def _weights(a, support, gamma, xp):
@@ -221,10 +238,12 @@ def _entropy_normalize(X, target_nats, *, input, tol, max_iter, renormalize, xp)
     q_blocks, gamma_blocks, unconverged = [], [], 0
     for start in range(0, n, rows):
         block = X[start : min(start + rows, n), :]
-        a, support = _log_values(block, input, xp)
+        a, support, factor = _log_values(block, input, xp)
         q, gamma, remaining = _solve_block(
             block, a, support, target_nats, tol, max_iter, input, xp
         )
+        if factor is not None:
+            gamma = gamma / factor
         unconverged += remaining
         q_blocks.append(q)
         gamma_blocks.append(gamma)

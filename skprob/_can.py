@@ -41,7 +41,12 @@ from ._backend import (
     to_numpy,
     xlogx,
 )
-from ._validation import check_prior, check_sample_weight
+from ._validation import (
+    check_prior,
+    check_sample_weight,
+    decode_labels,
+    encode_labels,
+)
 
 __all__ = ["CANCalibrator"]
 
@@ -590,7 +595,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # The weights are checked against the number of rows only: the base
         # classifier receives the user's own object.
         weight = to_numpy(check_sample_weight(sample_weight, np.empty((n_samples, 0))))
-        y_host = to_numpy(y) if hasattr(y, "__array_namespace__") else np.asarray(y)
+        y_host = to_numpy(y)
         if self.prior is not None:
             n_classes = (
                 len(estimator.classes_) if frozen else np.unique(y_host).shape[0]
@@ -704,14 +709,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return check_cv(self.cv, y, classifier=True)
 
     def _encode(self, y):
-        classes = to_numpy(self.classes_)
-        index = np.clip(np.searchsorted(classes, y), 0, classes.shape[0] - 1)
-        unknown = classes[index] != y
-        if np.any(unknown):
-            raise ValueError(
-                f"y contains labels unknown to the estimator, whose classes_ are "
-                f"{classes}: {np.unique(y[unknown])[:5]}."
-            )
+        _, index = encode_labels(y, xp=np, classes=to_numpy(self.classes_))
         return index
 
     def _prior(self, y_index, weight, n_classes):
@@ -919,10 +917,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             return map_blocks_method(self, "predict", X, None, self.classes_.dtype)
         proba = self._predict_proba(X, "predict")
         xp, _, _ = get_namespace_and_device(proba)
-        index = xp.argmax(proba, axis=1)
-        if isinstance(self.classes_, np.ndarray) and not is_numpy_namespace(xp):
-            return self.classes_[to_numpy(index)]
-        return xp.take(self.classes_, index, axis=0)
+        return decode_labels(xp.argmax(proba, axis=1), self.classes_, xp=xp)
 
     def _blockwise_refusal(self):
         # Read by skprob._dask: transductive adjustment takes its reference from

@@ -513,7 +513,9 @@ def test_bad_input(params, error, match):
 
 def test_bad_labels_and_folds():
     X, y = load_iris(return_X_y=True)
-    with pytest.raises(ValueError, match="unknown to the estimator"):
+    with pytest.raises(
+        ValueError, match=r"y contains labels not in classes \[0, 1, 2\]: \[5\]"
+    ):
         CANCalibrator(_given(3), threshold=0.9, alpha=1.0).fit(np.eye(3), [0, 1, 5])
     with pytest.raises(ValueError, match="Requesting 5-fold"):
         CANCalibrator().fit(X[:52], y[:52])

@@ -33,7 +33,6 @@ __all__ = [
     "check_same_namespace",
     "is_dask_collection",
     "xlogx",
-    "to_host",
 ]
 
 
@@ -177,7 +176,7 @@ def log_ndtr(a, *, xp):
     except (TypeError, ValueError, RuntimeError, BufferError):
         # SciPy cannot read arrays on some devices (array_api_strict's
         # "device1"): compute on the host and move the result back.
-        out = _log_ndtr(to_host(a))
+        out = _log_ndtr(to_numpy(a))
     if not isinstance(out, np.ndarray):
         return out
     return asarray(out, xp=xp, device=device(a), dtype=a.dtype)
@@ -207,6 +206,9 @@ def check_same_namespace(X, estimator, *, attribute, method):
     if not get_config()["array_api_dispatch"]:
         return
     fitted = getattr(estimator, attribute)
+    if isinstance(fitted, np.ndarray) and fitted.dtype.kind in "OSU":
+        # labels kept on the host (strings, objects) carry no namespace
+        return
     fitted_xp, _, fitted_device = get_namespace_and_device(fitted)
     X_xp, _, X_device = get_namespace_and_device(X)
     same_name = namespace_name(X_xp) == namespace_name(fitted_xp)
@@ -238,18 +240,3 @@ def xlogx(p, *, xp):
     """Elementwise ``p log p`` with ``0 log 0 = 0`` (no warning, no NaN)."""
     positive = p > 0
     return xp.where(positive, p * xp.log(xp.where(positive, p, xp.ones_like(p))), 0.0)
-
-
-def to_host(array):
-    """NumPy copy of ``array`` from any namespace and any device.
-
-    :func:`to_numpy` goes through DLPack, which libraries refuse for arrays on
-    a device NumPy cannot address (e.g. array_api_strict's ``device1``); those
-    are moved to the CPU first with scikit-learn's ``move_to``.
-    """
-    try:
-        return to_numpy(array)
-    except (RuntimeError, ValueError, TypeError, BufferError):
-        from sklearn.utils._array_api import move_to
-
-        return move_to(array, xp=np, device="cpu")

@@ -551,9 +551,7 @@ class CANDisplay:
         >>> display.accuracy_before, display.accuracy_after, display.classes
         (0.6666666666666666, 1.0, array(['cat', 'dog'], dtype='<U3'))
         """
-        if hasattr(y_true, "__array_namespace__"):
-            y_true = to_numpy(y_true)
-        y_true = column_or_1d(y_true)
+        y_true = column_or_1d(to_numpy(y_true))
         scores = []
         pairs = (("proba_base", proba_base), ("proba_adjusted", proba_adjusted))
         for name, proba in pairs:

@@ -15,7 +15,12 @@ from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._backend import asarray, check_same_namespace, get_namespace_and_device
+from ._backend import (
+    asarray,
+    check_same_namespace,
+    get_namespace_and_device,
+    is_non_numpy_array,
+)
 from ._validation import _numpy_generator, check_prior
 
 __all__ = ["masked_embedding_expectation", "MaskingConsistentEncoder"]
@@ -120,10 +125,10 @@ def masked_embedding_expectation(
            [0.  , 0.  ]])
     """
     _check_replacement_probabilities(p_mask, p_random)
-    if not hasattr(E, "__array_namespace__"):
+    if not is_non_numpy_array(E):
         E = np.asarray(E)
-    if isinstance(E, np.ndarray) and E.dtype.kind not in "iuf":
-        raise TypeError(f"E must be numeric, got dtype {E.dtype}.")
+        if E.dtype.kind not in "iuf":
+            raise TypeError(f"E must be numeric, got dtype {E.dtype}.")
     if E.ndim != 2:
         raise ValueError(f"E must be 2-D (vocab_size, embedding_dim), got {E.ndim}-D.")
     xp, _, dev = get_namespace_and_device(E)

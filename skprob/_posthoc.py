@@ -4,7 +4,6 @@
 
 from numbers import Integral
 
-import numpy as np
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -280,11 +279,7 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
 
     def _predict_proba(self, X, method):
         check_is_fitted(self)
-        # Labels kept on the host (strings) carry no namespace to compare with.
-        if not (
-            isinstance(self.classes_, np.ndarray) and self.classes_.dtype.kind in "OSU"
-        ):
-            check_same_namespace(X, self, attribute="classes_", method=method)
+        check_same_namespace(X, self, attribute="classes_", method=method)
         scores = self._response(self.estimator_, X)
         if self.transformer_ is None:
             return scores

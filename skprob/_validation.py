@@ -11,6 +11,7 @@ from ._backend import (
     asarray,
     get_namespace,
     get_namespace_and_device,
+    is_non_numpy_array,
     is_numpy_namespace,
     namespace_name,
     to_numpy,
@@ -68,9 +69,7 @@ def check_probability_rows(P, *, atol=1e-6, renormalize=False, name="X"):
 
 def check_prior(prior, n_classes, *, name="prior", atol=1e-6):
     """Validate a class prior given by the user and return it as float64 NumPy."""
-    prior = np.asarray(
-        to_numpy(prior) if hasattr(prior, "__array_namespace__") else prior
-    )
+    prior = to_numpy(prior)
     if prior.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be numeric, got dtype {prior.dtype}.")
     prior = prior.astype(np.float64)
@@ -96,9 +95,7 @@ def check_sample_weight(sample_weight, X):
         return xp.ones((n_samples,), dtype=X.dtype, device=dev)
     if isinstance(sample_weight, Real):
         return xp.full((n_samples,), float(sample_weight), dtype=X.dtype, device=dev)
-    if not hasattr(sample_weight, "__array_namespace__") or isinstance(
-        sample_weight, np.ndarray
-    ):
+    if not is_non_numpy_array(sample_weight):
         sample_weight = np.asarray(sample_weight)
         if sample_weight.dtype.kind not in "iuf":
             raise TypeError(
@@ -195,7 +192,7 @@ def decode_labels(index, classes, *, xp):
     host by :func:`encode_labels` (strings, objects) are gathered on the host,
     so predictions come back as a NumPy array of labels.
     """
-    if isinstance(classes, np.ndarray) and not is_numpy_namespace(xp):
+    if not is_numpy_namespace(xp) and not is_non_numpy_array(classes):
         return classes[to_numpy(index)]
     return xp.take(classes, index, axis=0)
 

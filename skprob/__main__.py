@@ -257,7 +257,12 @@ def section_vae():
     models = [
         (
             "VAEDensity(n_components=2, hidden_layer_sizes=(32, 32))",
-            VAEDensity(hidden_layer_sizes=(32, 32), max_iter=300, random_state=0),
+            VAEDensity(
+                n_components=2,
+                hidden_layer_sizes=(32, 32),
+                max_iter=300,
+                random_state=0,
+            ),
         ),
         ("GaussianMixture(n_components=8)", GaussianMixture(8, random_state=0)),
         ("KernelDensity(bandwidth=0.13)", KernelDensity(bandwidth=0.13)),

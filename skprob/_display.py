@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._backend import entropy, get_namespace_and_device, to_numpy
 from ._can import CANCalibrator
 from ._entropy import EntropyNormalizer, _row_entropy
-from ._validation import check_probability_rows
+from ._validation import check_probability_rows, encode_labels
 
 __all__ = ["CANDisplay", "EntropyDisplay"]
 
@@ -576,16 +576,14 @@ class CANDisplay:
                 f"{classes.shape[0]} {source}; pass classes= with the label of "
                 "each column."
             )
-        # classes need not be sorted: look each label up through a sorted order.
-        order = np.argsort(classes)
-        position = np.clip(np.searchsorted(classes[order], y_true), 0, n_classes - 1)
-        true_index = order[position]
-        unknown = classes[true_index] != y_true
-        if np.any(unknown):
-            raise ValueError(
-                f"y_true contains labels that are not in classes {classes}: "
-                f"{np.unique(y_true[unknown])[:5]}."
-            )
+        if np.unique(classes).shape[0] != n_classes:
+            raise ValueError(f"classes has repeated labels: {classes}.")
+        # classes need not be sorted: encode against the sorted labels, then map
+        # each sorted position back to its column.
+        _, sorted_index = encode_labels(
+            y_true, xp=np, classes=classes, min_classes=1, name="y_true"
+        )
+        true_index = np.argsort(classes, kind="stable")[sorted_index]
         right_before = np.argmax(proba_base, axis=1) == true_index
         right_after = np.argmax(proba_adjusted, axis=1) == true_index
         n_fixed = np.bincount(

@@ -29,6 +29,8 @@ def entropy_invariant_scale(n, d, n_ref=512):
     length ``n_ref`` attends about as sharply at other lengths. At
     ``n = n_ref`` it equals ``1 / sqrt(d)``.
 
+    Read more in the :ref:`User Guide <attention_scale>`.
+
     Parameters
     ----------
     n : int >= 2
@@ -91,6 +93,8 @@ def entropy_invariant_scale(n, d, n_ref=512):
 )
 def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
     """Scaled dot-product attention ``softmax(scale Q K^T) V``.
+
+    Read more in the :ref:`User Guide <attention_scale>`.
 
     Parameters
     ----------

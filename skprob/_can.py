@@ -294,6 +294,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     :class:`~sklearn.calibration.CalibratedClassifierCV` does with
     ``ensemble=False``.
 
+    Read more in the :ref:`User Guide <can_calibrator>`.
+
     Parameters
     ----------
     estimator : estimator instance, default=None

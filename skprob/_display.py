@@ -46,6 +46,8 @@ class EntropyDisplay:
     (probability rows before and, optionally, after). All parameters are stored
     as attributes.
 
+    Read more in the :ref:`User Guide <entropy_normalizer>`.
+
     Parameters
     ----------
     entropies_before : ndarray of shape (n_samples,)
@@ -306,6 +308,8 @@ class CANDisplay:
     It is recommended to create a display with :meth:`from_estimator` (a fitted
     :class:`CANCalibrator` and held-out data) or :meth:`from_predictions`. All
     parameters are stored as attributes.
+
+    Read more in the :ref:`User Guide <can_calibrator>`.
 
     Parameters
     ----------

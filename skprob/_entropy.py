@@ -323,6 +323,8 @@ def entropy_normalize(
     ``g > 1`` sharpens it; zeros stay zero and the order of the entries is
     preserved.
 
+    Read more in the :ref:`User Guide <entropy_normalizer>`.
+
     Parameters
     ----------
     X : array-like of shape (n_samples, n_classes)
@@ -421,6 +423,8 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ``q`` equals the target: the target given, or the mean entropy of the
     training rows (``target_entropy="mean"``). Zeros stay zero, the order of
     the entries within a row is preserved, and the output rows sum to 1.
+
+    Read more in the :ref:`User Guide <entropy_normalizer>`.
 
     Parameters
     ----------

@@ -66,6 +66,8 @@ def masked_embedding_expectation(
     not rescaled at test time. Feeding ``masked_embedding_expectation(E, ...)``
     instead of ``E`` at fine-tuning restores the training-time expectation.
 
+    Read more in the :ref:`User Guide <masking_expectation>`.
+
     Parameters
     ----------
     E : array-like of shape (vocab_size, embedding_dim)
@@ -171,6 +173,8 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
     model at fine-tuning or prediction time gives its first (linear) layer the
     pre-activations it saw in expectation during pretraining; see
     :func:`masked_embedding_expectation` for the derivation.
+
+    Read more in the :ref:`User Guide <masking_expectation>`.
 
     Parameters
     ----------

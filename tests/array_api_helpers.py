@@ -32,12 +32,30 @@ def load_namespace(name):
     return xp
 
 
-def to_namespace(xp, array, dtype_name=None):
-    """NumPy array -> array of ``xp`` (labels keep their integer dtype)."""
+def to_namespace(xp, array, dtype_name=None, device=None):
+    """NumPy array -> array of ``xp`` on ``device`` (labels keep their dtype)."""
     array = np.asarray(array)
     if dtype_name is not None and array.dtype.kind == "f":
         array = array.astype(dtype_name)
-    return xp.asarray(array)
+    return xp.asarray(array, device=device)
+
+
+def nondefault_device(xp):
+    """A device other than the default one where the namespace has it.
+
+    array_api_strict's ``device1`` cannot exchange data with NumPy, so an
+    estimator that drops an array on the default device, or copies through the
+    host without moving back, fails there instead of passing by accident.
+    """
+    if namespace_name(xp) == "array_api_strict":
+        return xp.Device("device1")
+    return None
+
+
+def assert_on_device(result, device, what):
+    """Assert ``result`` lives on ``device`` (skipped where none was chosen)."""
+    if device is not None:
+        assert result.device == device, f"{what} is on {result.device}, not {device}"
 
 
 def assert_in_namespace(result, xp, dtype_name=None):
@@ -74,16 +92,18 @@ def check_namespace_matches_numpy(
         clone(estimator).fit(X_np, y) if y is not None else clone(estimator).fit(X_np)
     )
 
-    X_xp = to_namespace(xp, X_np)
+    device = nondefault_device(xp)
+    X_xp = to_namespace(xp, X_np, device=device)
     with config_context(array_api_dispatch=True):
         fitted = clone(estimator)
         if y is not None:
-            fitted.fit(X_xp, to_namespace(xp, y))
+            fitted.fit(X_xp, to_namespace(xp, y, device=device))
         else:
             fitted.fit(X_xp)
         for name in attributes:
             value = getattr(fitted, name)
             assert_in_namespace(value, xp)
+            assert_on_device(value, device, f"attribute {name}")
             assert_allclose(
                 to_numpy(value),
                 np.asarray(getattr(reference, name)),
@@ -94,6 +114,7 @@ def check_namespace_matches_numpy(
         for method in methods:
             result = getattr(fitted, method)(X_xp)
             assert_in_namespace(result, xp, dtype_name)
+            assert_on_device(result, device, f"{method}()")
             assert_allclose(
                 to_numpy(result),
                 np.asarray(getattr(reference, method)(X_np)),

@@ -13,6 +13,7 @@ from array_api_helpers import (
     assert_in_namespace,
     check_namespace_matches_numpy,
     load_namespace,
+    nondefault_device,
     rtol_for,
     to_namespace,
 )
@@ -62,7 +63,7 @@ def test_analytic_matches_numpy(namespace, dtype_name, n_classes, params):
     xp = load_namespace(namespace)
     X_typed = X.astype(dtype_name)
     with config_context(array_api_dispatch=True):
-        labels = fitted.predict(to_namespace(xp, X_typed))
+        labels = fitted.predict(to_namespace(xp, X_typed, device=nondefault_device(xp)))
     assert_in_namespace(labels, xp)
     expected = AnalyticLogisticRegression(**params).fit(X_typed, y).predict(X_typed)
     assert np.mean(to_numpy(labels) == expected) > 0.99

@@ -9,6 +9,7 @@ from array_api_helpers import (
     assert_in_namespace,
     check_namespace_matches_numpy,
     load_namespace,
+    nondefault_device,
     rtol_for,
     to_namespace,
 )
@@ -245,7 +246,8 @@ def test_encoder_array_api(namespace, dtype_name):
     xp = load_namespace(namespace)
     X_np = X.astype(dtype_name)
     with config_context(array_api_dispatch=True):
-        masked = fitted.mask(to_namespace(xp, X_np), random_state=0)
+        X_xp = to_namespace(xp, X_np, device=nondefault_device(xp))
+        masked = fitted.mask(X_xp, random_state=0)
     assert_in_namespace(masked, xp, dtype_name)
     reference = enc.fit(X_np).mask(X_np, random_state=0)
     assert_array_equal(to_numpy(masked), reference)

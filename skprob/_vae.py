@@ -257,9 +257,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
     Bernoulli decoder) and ``w`` maximises the likelihood of the validation rows,
     by EM. Where the decoder was fitted from few training rows (the tails of the
     latent distribution) its small noise variance makes ``p_VAE`` vanish
-    quadratically fast in the distance; the background bounds that loss. On
-    2-D manifolds with noise 0.05 the held-out mean log-likelihood rose by 1.3 to
-    2.4 nats/row (``benchmarks/RESULTS.md``), with ``w`` of about 0.01.
+    quadratically fast in the distance; the background bounds that loss (the
+    gain on held-out data is measured in ``benchmarks/RESULTS.md``).
 
     The VAE's log-density is estimated by importance sampling with the encoder as
     proposal:
@@ -272,10 +271,9 @@ class VAEDensity(DensityMixin, BaseEstimator):
     ----------
     n_components : int, default=4
         Dimension of the latent variable ``z``. Latent dimensions the data do
-        not need stay at the prior (they cost nothing in the bound), and a few
-        spare ones let the encoder and decoder fit a thin manifold more
-        closely: on 2-D manifolds, 4 latent dimensions gave a higher held-out
-        likelihood than 2 (``benchmarks/RESULTS.md``).
+        not need stay near the prior, and a few spare ones made training more
+        robust on 2-D manifolds: with exactly 2, one of the six of
+        ``benchmarks/bench_vae.py`` failed to train (``benchmarks/RESULTS.md``).
     hidden_layer_sizes : array-like of int, default=(64, 64)
         Hidden layer widths of the encoder; the decoder uses them in reverse
         order. An empty tuple gives linear encoder and decoder: with the Gaussian
@@ -338,9 +336,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
     n_iter_no_change : int, default=50
         Epochs without improvement that make a plateau. VAE training often
         stalls for a while before the decoder starts to use the latent
-        variable; too short a patience takes that stall for convergence (on
-        two half moons, 20 stopped at 106 epochs on a near-Gaussian density,
-        held-out -1.78 nats/row; 50 trained 607 epochs to -0.61).
+        variable; too short a patience takes that stall for convergence (20
+        did, on two half moons: ``benchmarks/RESULTS.md``).
     tol : float, default=1e-4
         Minimum improvement of the validation bound (nats per sample).
     n_importance_samples : int, default=128
@@ -350,9 +347,9 @@ class VAEDensity(DensityMixin, BaseEstimator):
         (KL term in closed form); ``K > 1`` on the importance-weighted bound
         ``E log (1/K) sum_k p(x, z_k) / q(z_k | x)`` [2]_, tighter, which gives a
         better density and a broader ``q`` (so better importance sampling) for K
-        times the decoder work. With 4 instead of 1 the held-out likelihood on
-        the manifolds of ``benchmarks/bench_vae.py`` rose by 0.15 to 0.45
-        nats/row for about twice the fit time.
+        times the decoder work. 4 gave a higher held-out likelihood than 1 on
+        every manifold of ``benchmarks/bench_vae.py``, for about twice the fit
+        time (``benchmarks/RESULTS.md``).
     proposal : {"encoder", "defensive"}, default="encoder"
         Importance distribution of :meth:`score_samples`. ``"encoder"``:
         ``q(z | x)`` itself. ``"defensive"``: the mixture

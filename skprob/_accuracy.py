@@ -582,10 +582,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         closely and can overfit small datasets (cross-validate it there, see
         the User Guide).
     n_stages : int >= 1, default=1
-        Number of noise levels (L-BFGS solves). With 1, only ``sigma_final``,
-        from the ``init`` model. More stages can help from a poor start (such
-        as ``init="zeros"``); from the analytic start they cost time and, on
-        the benchmark of the User Guide, no accuracy.
+        Number of noise levels (L-BFGS solves). With 1, only ``sigma_final``.
+        More stages can help from a poor start (such as ``init="zeros"``);
+        from the analytic start they cost time and, on the real-data
+        benchmark, no accuracy.
     alpha : float >= 0, default=0.0
         L2 penalty ``alpha * |W_c|^2 / v^2``: the squared norm of the centred
         coefficients ``W_c`` divided by the root-mean-square ``v`` of the

@@ -79,6 +79,14 @@ _MAX_HALVINGS = 40
 # Measured on the real-data benchmark (leaf_id_flavia: P = 2592, digits: 650).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
 _CG_MAX_ITER = 250
+# Forcing terms of the truncated Newton steps (Eisenstat and Walker's choice 2,
+# gamma = 0.9, alpha = 2, at most 0.5): loose while the gradient falls slowly,
+# tight once it falls fast, so convergence stays superlinear. On digits,
+# leaf_id_flavia and hepatic_injury_qsar (5 folds each) 238 / 490 / 226
+# Hessian-vector products against 516 / 891 / 391 with scikit-learn's
+# newton-cg rule min(0.5, sqrt(|g|)), for the same number of Newton steps +-1.
+_FORCING_MAX = 0.5
+_FORCING_GAMMA = 0.9
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge (times the
 # mean diagonal) makes the exact solve well posed without moving the solution.
@@ -466,7 +474,19 @@ def _exact_newton_direction(problem, gradient, proba, curvature):
     return problem.drop_null(step)
 
 
-def _cg_newton_direction(problem, gradient, proba, curvature, eigen):
+def _forcing_term(previous, norm, previous_norm):
+    """Eisenstat-Walker forcing term from the last gradient reduction."""
+    if previous is None:
+        return _FORCING_MAX
+    forcing = _FORCING_GAMMA * (norm / previous_norm) ** 2
+    # safeguard: do not let the forcing term collapse after one lucky step
+    floor = _FORCING_GAMMA * previous**2
+    if floor > 0.1:
+        forcing = max(forcing, floor)
+    return min(_FORCING_MAX, forcing)
+
+
+def _cg_newton_direction(problem, gradient, proba, curvature, eigen, forcing, tol):
     """Truncated Newton direction by preconditioned conjugate gradients.
 
     The preconditioner is the Kronecker approximation of the Hessian
@@ -477,7 +497,8 @@ def _cg_newton_direction(problem, gradient, proba, curvature, eigen):
     Hessian-vector products per fit, against 125 with the diagonal of ``A``
     only; exact per-class Hessian blocks need 64 but cost ``K n d^2`` per
     step and made the fit 3x slower. The residual is reduced to
-    ``min(0.5, sqrt(|g|)) |g|``, the forcing term of scikit-learn's newton-cg.
+    ``forcing * |g|`` (see ``_forcing_term``), or until its largest entry is
+    half of ``tol`` times the total weight.
     """
     eigenvalues, eigenvectors = eigen
     xp, total = problem.xp, problem.total_weight
@@ -497,7 +518,10 @@ def _cg_newton_direction(problem, gradient, proba, curvature, eigen):
         )
 
     norm = np.sqrt(np.sum(gradient**2))
-    target = min(0.5, math.sqrt(np.max(np.abs(gradient)) / problem.total_weight)) * norm
+    target = forcing * norm
+    # the Newton model predicts the next gradient to be the residual: once its
+    # largest entry is half the stopping tolerance, more accuracy buys nothing
+    enough = 0.5 * tol * problem.total_weight
     step = np.zeros_like(gradient)
     residual = gradient.copy()
     search = precondition(residual)
@@ -510,7 +534,7 @@ def _cg_newton_direction(problem, gradient, proba, curvature, eigen):
         alpha = rz / curvature_along
         step += alpha * search
         residual -= alpha * product
-        if np.sqrt(np.sum(residual**2)) <= target:
+        if np.sqrt(np.sum(residual**2)) <= target or np.max(np.abs(residual)) <= enough:
             break
         preconditioned = precondition(residual)
         rz_new = np.sum(residual * preconditioned)
@@ -579,6 +603,7 @@ def _refine(problem, theta, max_iter, tol):
         gram = problem.design.T @ (problem.weight * problem.design)
         eigen = np.linalg.eigh(to_numpy(gram).astype(np.float64))
     steps = 0
+    forcing, previous_norm = None, None
     while True:
         gradient = problem.gradient(theta, proba)
         gradient_norm = float(np.max(np.abs(gradient))) / problem.total_weight
@@ -590,7 +615,12 @@ def _refine(problem, theta, max_iter, tol):
         if eigen is None:
             direction = _exact_newton_direction(problem, gradient, proba, curvature)
         else:
-            direction = _cg_newton_direction(problem, gradient, proba, curvature, eigen)
+            norm = float(np.sqrt(np.sum(gradient**2)))
+            forcing = _forcing_term(forcing, norm, previous_norm)
+            previous_norm = norm
+            direction = _cg_newton_direction(
+                problem, gradient, proba, curvature, eigen, forcing, tol
+            )
         change = problem.scores(direction)
         decrease = float(np.sum(gradient * direction))
         length = 1.0

@@ -33,6 +33,7 @@ from sklearn.naive_bayes import GaussianNB
 from skprob import CANCalibrator
 from skprob._backend import get_namespace
 from skprob._can import _adjust, _doubtful, _uncertainty
+from skprob._datasets import make_skewed_classes
 
 
 def interleaved_times(funcs, repeat):
@@ -179,7 +180,6 @@ def timing(n_test, n_classes, n_reference, repeat, loop_rows, class_sep):
 
 def prior_shift(n_samples, seeds):
     n_classes = 10
-    weights = np.geomspace(1.0, 1.0 / 50, n_classes)
     uniform = np.full(n_classes, 1.0 / n_classes)
     balanced_lr = dict(class_weight="balanced", max_iter=1000)
     # (label, label of the base it is compared with, factory)
@@ -237,17 +237,7 @@ def prior_shift(n_samples, seeds):
     scores = {name: [] for name, _, _ in models}
     fit_times = {name: [] for name, _, _ in models}
     for seed in seeds:
-        X, y = make_classification(
-            n_samples=n_samples,
-            n_features=20,
-            n_informative=10,
-            n_redundant=0,
-            n_classes=n_classes,
-            n_clusters_per_class=1,
-            weights=weights / weights.sum(),
-            class_sep=0.8,
-            random_state=seed,
-        )
+        X, y = make_skewed_classes(n_samples, n_classes=n_classes, random_state=seed)
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.5, random_state=seed, stratify=y
         )

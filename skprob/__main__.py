@@ -180,25 +180,14 @@ def section_attention():
 
 def section_can():
     """CANCalibrator under prior shift: skewed classes, a base that assumes balance."""
-    from sklearn.datasets import make_classification
     from sklearn.model_selection import train_test_split
     from sklearn.naive_bayes import GaussianNB
 
     from skprob import CANCalibrator
+    from skprob._datasets import make_skewed_classes
 
     n_classes = 10
-    weights = np.geomspace(1.0, 1.0 / 50, n_classes)
-    X, y = make_classification(
-        n_samples=6000,
-        n_features=20,
-        n_informative=10,
-        n_redundant=0,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        weights=weights / weights.sum(),
-        class_sep=0.8,
-        random_state=0,
-    )
+    X, y = make_skewed_classes(n_classes=n_classes, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.5, random_state=0, stratify=y
     )

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 
 from skprob import AnalyticLogisticRegression, CANCalibrator
+from skprob._datasets import make_skewed_classes
 
 
 class _GivenProbabilities(ClassifierMixin, BaseEstimator):
@@ -68,21 +69,8 @@ def _any_k_uncertainty(P):
 
 
 def _skewed_problem(seed=0):
-    """10 classes with frequencies from 1 to 1/50, and a base model that
-    predicts as if they were balanced (Gaussian NB with a uniform prior)."""
-    n_classes = 10
-    weights = np.geomspace(1.0, 1.0 / 50, n_classes)
-    X, y = make_classification(
-        n_samples=6000,
-        n_features=20,
-        n_informative=10,
-        n_redundant=0,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        weights=weights / weights.sum(),
-        class_sep=0.8,
-        random_state=seed,
-    )
+    """10 classes with frequencies from 1 to 1/50 (see make_skewed_classes)."""
+    X, y = make_skewed_classes(random_state=seed)
     return train_test_split(X, y, test_size=0.5, random_state=seed, stratify=y)
 
 

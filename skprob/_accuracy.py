@@ -61,8 +61,11 @@ _COARSE_ROWS = 10_000
 # Beyond this many nodes the rule gains nothing (128 already reach 1e-6 at any
 # number of classes) and its construction grows as the cube of the count.
 _MAX_NODES = 256
-# calibration="holdout" keeps one row in this many (by hash) for the noise level.
+# One row in this many (by hash) is held out for the second start and the
+# calibration; with fewer held-out rows than _MIN_HELD_OUT (data sets below about
+# 50 rows) a noise level fitted on them means nothing, and neither is used.
 _HOLDOUT_PERIOD = 5
+_MIN_HELD_OUT = 10
 # Probabilities below this count as this in a log-loss, as in scikit-learn.
 _LOG_LOSS_EPS = np.finfo(np.float64).eps
 # Upper end of the calibrated noise level in unit-spread score units: at 100
@@ -371,7 +374,7 @@ def _holdout_rows(X, y_index, weights, n_classes):
     that equal rows always fall on the same side (a weight of 2 and a repeated
     row give the same split, and the row order does not matter) and the fit is
     deterministic. None when the split leaves a class without a weighted row
-    among the kept ones or nothing weighted among the held-out ones.
+    among the kept ones or fewer than ``_MIN_HELD_OUT`` weighted held-out rows.
     """
     # float32 bit patterns: float32 and float64 copies of the same data split
     # alike (values out of float32 range hash as inf, which is harmless here)
@@ -389,7 +392,8 @@ def _holdout_rows(X, y_index, weights, n_classes):
     key ^= key >> np.uint64(33)
     held_out = key % np.uint64(_HOLDOUT_PERIOD) == 0
     kept_classes = np.unique(y_index[~held_out & (weights > 0)])
-    if kept_classes.shape[0] < n_classes or not np.any(weights[held_out] > 0):
+    n_held_out = np.count_nonzero(weights[held_out] > 0)
+    if kept_classes.shape[0] < n_classes or n_held_out < _MIN_HELD_OUT:
         return None
     return held_out
 
@@ -613,8 +617,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         fifth, of the scores of the model fitted on the other rows (the
         second start), but at least ``sigma_``. ``None``: ``sigma_``, the
         training level, which is overconfident. Either way the coefficients
-        and the predictions are the same. Sets too small to hold out rows
-        from every class use ``sigma_`` and the closed-form start only.
+        and the predictions are the same. Data sets too small to hold out 10
+        rows (below about 50 rows) use ``sigma_`` and the closed-form start
+        only.
     n_nodes : int in [2, 256], default=None
         Gauss-Hermite nodes; ``None`` picks 32 up to 10 classes, 48 up to 30,
         80 up to 100, else 128 (quadrature error below about 1e-6) for

@@ -755,8 +755,13 @@ def test_holdout_rows_follow_row_content():
     )
     assert_array_equal(repeated[:150], held_out[order])
     assert_array_equal(repeated[150:], held_out[:10])
-    # a class with no kept row: no split
+    # a class with no kept row, or fewer than 10 held-out rows: no split
     assert _holdout_rows(X[:3], np.array([0, 1, 2]), np.ones(3), 3) is None
+    few = _holdout_rows(X[:40], np.arange(40) % 2, np.ones(40), 2)
+    assert few is None
+    # then predict_proba keeps the training noise level
+    three = AccuracyOptimizedLinear().fit(THREE_X, THREE_Y)
+    assert three.sigma_proba_ == three.sigma_
 
 
 def test_calibration_weight_equals_repetition():

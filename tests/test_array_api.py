@@ -75,7 +75,7 @@ def test_analytic_partial_fit_and_refine_on_namespace(namespace, dtype_name):
     X, y = _data(3)
     X = X.astype(dtype_name)
     reference = AnalyticLogisticRegression().fit(X, y)
-    refined_np = AnalyticLogisticRegression(refine_iter=3).fit(X, y)
+    refined_np = AnalyticLogisticRegression(refine_iter=20).fit(X, y)
     with config_context(array_api_dispatch=True):
         clf = AnalyticLogisticRegression()
         for rows in np.array_split(np.arange(len(y)), 4):
@@ -84,7 +84,7 @@ def test_analytic_partial_fit_and_refine_on_namespace(namespace, dtype_name):
                 to_namespace(xp, y[rows]),
                 classes=to_namespace(xp, np.unique(y)),
             )
-        refined = AnalyticLogisticRegression(refine_iter=3).fit(
+        refined = AnalyticLogisticRegression(refine_iter=20).fit(
             to_namespace(xp, X), to_namespace(xp, y)
         )
     assert_in_namespace(clf.coef_, xp, dtype_name)

@@ -1,4 +1,4 @@
-"""Timing and machine-description helpers shared by the benchmark scripts."""
+"""Timing, machine description and table printing shared by the benchmark scripts."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -32,3 +32,19 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def markdown_table(header, rows, title=None):
+    """A Markdown table (first column left-aligned, the others right-aligned).
+
+    Markdown, so that a run's output pastes into RESULTS.md as it is.
+    """
+    lines = [] if title is None else [title, ""]
+    lines.append("| " + " | ".join(str(h) for h in header) + " |")
+    lines.append(
+        "| "
+        + " | ".join("---" if i == 0 else "---:" for i in range(len(header)))
+        + " |"
+    )
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -22,7 +22,7 @@ import time
 import warnings
 
 import numpy as np
-from _timing import best_time
+from _timing import best_time, markdown_table
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
@@ -63,12 +63,7 @@ def loop_row(A, p, prior, alpha, n_iter):
 
 
 def print_table(title, header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    print(title)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+    print(markdown_table(header, rows, title=title))
     print()
 
 

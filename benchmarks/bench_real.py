@@ -38,7 +38,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import cpu_model  # noqa: E402
+from _timing import cpu_model, markdown_table  # noqa: E402
 
 from skprob import (  # noqa: E402
     AccuracyOptimizedLinear,
@@ -252,42 +252,49 @@ def run(model_names, set_patterns):
 
 def summary(results, model_names):
     """Markdown tables: per-set accuracy, then means and wins/ties/losses."""
-    lines = ["| data set | rows | features | classes | "]
-    lines[0] += " | ".join(model_names) + " |"
-    lines.append(
-        "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in model_names)
+    per_set = markdown_table(
+        ["data set", "rows", "features", "classes", *model_names],
+        [
+            [name, *row["shape"], *(f"{row[m]['accuracy']:.3f}" for m in model_names)]
+            for name, row in results.items()
+        ],
     )
-    lines[-1] += " |"
-    for set_name, row in results.items():
-        n, d, k = row["shape"]
-        cells = [f"{row[m]['accuracy']:.3f}" for m in model_names]
-        lines.append(f"| {set_name} | {n} | {d} | {k} | " + " | ".join(cells) + " |")
-
-    lines += [
-        "",
-        "| model | mean accuracy | wins / ties / losses vs reference | worst Δacc "
-        "| mean log-loss | total fit time vs reference |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    rows = []
     for m in model_names:
         acc = np.mean([r[m]["accuracy"] for r in results.values()])
         loss = np.mean([r[m]["log_loss"] for r in results.values()])
         time_m = sum(r[m]["fit_time"] for r in results.values())
         ref = MODELS[m][1]
         if ref is None or ref not in model_names:
-            lines.append(f"| {m} | {acc:.4f} | | | {loss:.4f} | {time_m:.1f} s |")
+            rows.append([m, f"{acc:.4f}", "", "", f"{loss:.4f}", f"{time_m:.1f} s"])
             continue
         diff = np.array(
             [r[m]["accuracy"] - r[ref]["accuracy"] for r in results.values()]
         )
         wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
-        ties = len(diff) - wins - losses
         time_ref = sum(r[ref]["fit_time"] for r in results.values())
-        lines.append(
-            f"| {m} | {acc:.4f} | {wins} / {ties} / {losses} vs {ref} "
-            f"| {100 * diff.min():+.1f} pt | {loss:.4f} | {time_m / time_ref:.2f} |"
+        rows.append(
+            [
+                m,
+                f"{acc:.4f}",
+                f"{wins} / {len(diff) - wins - losses} / {losses} vs {ref}",
+                f"{100 * diff.min():+.1f} pt",
+                f"{loss:.4f}",
+                f"{time_m / time_ref:.2f}",
+            ]
         )
-    return "\n".join(lines)
+    means = markdown_table(
+        [
+            "model",
+            "mean accuracy",
+            "wins / ties / losses vs reference",
+            "worst Δacc",
+            "mean log-loss",
+            "total fit time vs reference",
+        ],
+        rows,
+    )
+    return per_set + "\n\n" + means
 
 
 def main(argv=None):

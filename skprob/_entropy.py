@@ -107,12 +107,17 @@ def _take_rows(arrays, index, xp):
     return [None if x is None else xp.take(x, index, axis=0) for x in arrays]
 
 
-def _solve_block(X, a, support, target, tol, max_iter, input, xp):
-    """Solve one block of rows: ``(q, gamma, number of unconverged rows)``.
+def _clip_unreachable(a, a2, support, target, xp):
+    """Rows whose target lies outside the reachable entropy range.
 
-    Rows leave the iteration as soon as they converge (their output is the
-    last evaluation, ``w / z``), so the exponentials computed add up to the
-    iterations each row needs, not to the slowest row's count for all.
+    Targets outside the range clip to its ends: uniform over the support
+    (g = 0) or uniform over the ties at the maximum (g = inf). Rows whose
+    support values are all equal give the same q for every g; g = 1.
+
+    Returns ``(fixed, q_fixed, gamma_fixed, h_max, var0, flat)``: the mask of
+    those rows, their output for every row of the block (used where ``fixed``),
+    and the entropy range's top, the variance of ``a`` under the uniform
+    distribution on the support and the mask of flat rows, for the start.
     """
     n, n_classes = a.shape
     dtype = a.dtype
@@ -127,50 +132,95 @@ def _solve_block(X, a, support, target, tol, max_iter, input, xp):
         size = xp.sum(uniform, axis=1)
     n_ties = xp.sum(xp.astype(ties, dtype), axis=1)
     h_max, h_min = xp.log(size), xp.log(n_ties)
-    a2 = a * a
-    # Var of a under the uniform distribution on the support
     mean0 = xp.sum(a, axis=1) / size
     var0 = xp.sum(a2, axis=1) / size - mean0 * mean0
 
-    # Targets outside the reachable range clip to its ends: uniform over the
-    # support (g = 0) or uniform over the ties at the maximum (g = inf). Rows
-    # whose support values are all equal give the same q for every g; g = 1.
     flat = (h_max - h_min <= 0) | (var0 <= 0)
     to_uniform = (target >= h_max) & ~flat
     to_ties = (target <= h_min) & ~flat
-    fixed = flat | to_uniform | to_ties
+    q_fixed = xp.where(
+        to_ties[:, None],
+        xp.astype(ties, dtype) / n_ties[:, None],
+        uniform / size[:, None],
+    )
     inf = xp.full((n,), xp.inf, dtype=dtype, device=dev)
-    zero = xp.zeros((n,), dtype=dtype, device=dev)
-    one = xp.ones_like(zero)
-    rows = xp.arange(n, device=dev)
-    out_rows, out_q, out_gamma = [], [], []
-    if bool(xp.any(fixed)):
-        index = xp.nonzero(fixed)[0]
-        q_fixed = xp.where(
-            to_ties[:, None],
-            xp.astype(ties, dtype) / n_ties[:, None],
-            uniform / size[:, None],
-        )
-        g_fixed = xp.where(to_ties, inf, xp.where(to_uniform, zero, one))
-        out_rows.append(index)
-        out_q.append(xp.take(q_fixed, index, axis=0))
-        out_gamma.append(xp.take(g_fixed, index, axis=0))
+    zero, one = xp.zeros_like(inf), xp.ones_like(inf)
+    gamma_fixed = xp.where(to_ties, inf, xp.where(to_uniform, zero, one))
+    return flat | to_uniform | to_ties, q_fixed, gamma_fixed, h_max, var0, flat
 
-    # Start: near g = 0, H(g) ~ log|support| - g^2 Var_0(a) / 2, solved for the
-    # target. Probability rows already at the target start (and stay) at g = 1.
+
+def _start_exponent(X, a, target, tol, input, h_max, var0, flat, xp):
+    """Near g = 0, H(g) ~ log|support| - g^2 Var_0(a) / 2, solved for the target.
+
+    Probability rows already at the target start (and stay) at g = 1.
+    """
+    zero = xp.zeros_like(h_max)
+    one = xp.ones_like(h_max)
     gap = xp.maximum(h_max - target, zero)
     gamma = xp.sqrt(2.0 * gap / xp.where(flat, one, var0))
     if input == "proba":
         h_one = -xp.vecdot(X, a) - xp.log(xp.max(X, axis=1))
         gamma = xp.where(xp.abs(h_one - target) <= tol, one, gamma)
-    gamma = xp.where(xp.isfinite(gamma) & (gamma > 0), gamma, one)
+    return xp.where(xp.isfinite(gamma) & (gamma > 0), gamma, one)
+
+
+def _next_exponent(gamma, f, var, skew, lo, hi, previous, xp):
+    """Safeguarded Halley step in v = g^2, or a bisection of the bracket.
+
+    H is close to linear in v (exactly so in the Gaussian-score regime
+    H ~ log n - v Var / 2): dH/dv = -Var / 2, d2H/dv2 = -k3 / (4 g), k3 the third
+    central moment. The correction to Newton's step is clipped to [2/3, 2] times
+    that step. Bisect (geometrically once lo > 0) when the step leaves the
+    bracket or the last step did not halve |f|: in the exponential tail of H,
+    reached after an overshoot, Newton-type steps crawl.
+    """
+    bounded = xp.isfinite(hi)
+    d1 = -0.5 * var
+    usable = (d1 < 0) & (d1 * d1 > 0)
+    d1 = xp.where(usable, d1, -xp.ones_like(d1))
+    d2 = -skew / (4.0 * gamma)
+    ratio = xp.clip(f * d2 / (2.0 * d1 * d1), -0.5, 0.5)
+    v = gamma * gamma - f / (d1 * (1.0 - ratio))
+    step = xp.sqrt(xp.maximum(v, xp.zeros_like(v)))
+    step = xp.where(bounded, step, xp.minimum(step, 4.0 * gamma + 1.0))
+    accept = usable & (v > 0) & (step > lo) & (step < hi)
+    if previous is not None:
+        accept = accept & (xp.abs(f) <= 0.5 * previous)
+    hi_finite = xp.where(bounded, hi, 2.0 * lo + 1.0)
+    bisect = xp.where(
+        bounded,
+        xp.where(lo > 0, xp.sqrt(lo * hi_finite), 0.5 * hi_finite),
+        hi_finite,
+    )
+    return xp.where(accept, step, bisect)
+
+
+def _solve_block(X, a, support, target, tol, max_iter, input, xp):
+    """Solve one block of rows: ``(q, gamma, number of unconverged rows)``.
+
+    Rows leave the iteration as soon as they converge (their output is the
+    last evaluation, ``w / z``), so the exponentials computed add up to the
+    iterations each row needs, not to the slowest row's count for all.
+    """
+    dev = get_namespace_and_device(a)[2]
+    rows = xp.arange(a.shape[0], device=dev)
+    a2 = a * a
+    fixed, q_fixed, gamma_fixed, h_max, var0, flat = _clip_unreachable(
+        a, a2, support, target, xp
+    )
+    out_rows, out_q, out_gamma = [], [], []
+    if bool(xp.any(fixed)):
+        index = xp.nonzero(fixed)[0]
+        out_rows.append(index)
+        out_q.append(xp.take(q_fixed, index, axis=0))
+        out_gamma.append(xp.take(gamma_fixed, index, axis=0))
+    gamma = _start_exponent(X, a, target, tol, input, h_max, var0, flat, xp)
 
     active = xp.nonzero(~fixed)[0]
-    a3 = a2 * a
-    state = _take_rows([a, a2, a3, support, gamma, rows], active, xp)
+    state = _take_rows([a, a2, a2 * a, support, gamma, rows], active, xp)
     a, a2, a3, support, gamma, rows = state
     lo, hi, previous = xp.zeros_like(gamma), xp.full_like(gamma, xp.inf), None
-    eps = float(xp.finfo(dtype).eps)
+    eps = float(xp.finfo(a.dtype).eps)
     unconverged = 0
     for iteration in range(max_iter):
         if gamma.shape[0] == 0:
@@ -180,8 +230,7 @@ def _solve_block(X, a, support, target, tol, max_iter, input, xp):
         # H decreases in g: too much entropy -> g is a lower bound, else upper
         lo = xp.where(f > 0, gamma, lo)
         hi = xp.where(f < 0, gamma, hi)
-        bounded = xp.isfinite(hi)
-        collapsed = bounded & ((hi - lo) <= 4.0 * eps * hi)
+        collapsed = xp.isfinite(hi) & ((hi - lo) <= 4.0 * eps * hi)
         finished = (xp.abs(f) <= tol) | collapsed
         if iteration == max_iter - 1:
             unconverged = int(xp.sum(xp.astype(~finished, xp.int32)))
@@ -191,31 +240,7 @@ def _solve_block(X, a, support, target, tol, max_iter, input, xp):
             out_rows.append(xp.take(rows, index, axis=0))
             out_q.append(xp.take(w, index, axis=0) / xp.take(z, index)[:, None])
             out_gamma.append(xp.take(gamma, index, axis=0))
-        # Halley's step in v = g^2, where H is close to linear (exactly so in
-        # the Gaussian-score regime H ~ log n - v Var / 2): dH/dv = -Var / 2,
-        # d2H/dv2 = -k3 / (4 g), k3 the third central moment. The correction
-        # to Newton's step is clipped to [2/3, 2] times that step.
-        d1 = -0.5 * var
-        usable = (d1 < 0) & (d1 * d1 > 0)
-        d1 = xp.where(usable, d1, -xp.ones_like(d1))
-        d2 = -skew / (4.0 * gamma)
-        ratio = xp.clip(f * d2 / (2.0 * d1 * d1), -0.5, 0.5)
-        v = gamma * gamma - f / (d1 * (1.0 - ratio))
-        step = xp.sqrt(xp.maximum(v, xp.zeros_like(v)))
-        step = xp.where(bounded, step, xp.minimum(step, 4.0 * gamma + 1.0))
-        # Bisect (geometrically once lo > 0) when the step leaves the bracket
-        # or the last step did not halve |f|: in the exponential tail of H,
-        # reached after an overshoot, Newton-type steps crawl.
-        accept = usable & (v > 0) & (step > lo) & (step < hi)
-        if previous is not None:
-            accept = accept & (xp.abs(f) <= 0.5 * previous)
-        hi_finite = xp.where(bounded, hi, 2.0 * lo + 1.0)
-        bisect = xp.where(
-            bounded,
-            xp.where(lo > 0, xp.sqrt(lo * hi_finite), 0.5 * hi_finite),
-            hi_finite,
-        )
-        gamma = xp.where(accept, step, bisect)
+        gamma = _next_exponent(gamma, f, var, skew, lo, hi, previous, xp)
         previous = xp.abs(f)
         if bool(xp.any(finished)):
             keep = xp.nonzero(~finished)[0]

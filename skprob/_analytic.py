@@ -67,6 +67,7 @@ _ROUNDING = 1e-14
 _LOG_SHRINK_BOUNDS = (-9.0, 0.0)
 # the shrunk point only starts Newton's method: 1% in the scale is enough
 _LOG_SHRINK_XATOL = 1e-2
+# safeguarded Newton needs 2 to 6; bisection alone would reach 1% in 10
 _SHRINK_MAX_EVALUATIONS = 30
 # Armijo sufficient-decrease constant and the most step halvings of the line
 # search: a step shorter than 2^-40 of the Newton step cannot change the
@@ -374,7 +375,7 @@ class _PenalisedLogLoss:
         if self.binary:
             # log(1 + e^s) = max(s, 0) + log(1 + e^-|s|), without overflow
             tail = xp.exp(-xp.abs(scores))
-            proba = xp.where(scores >= 0, 1.0, tail) / (1.0 + tail)
+            proba = xp.where(scores >= 0, xp.ones_like(tail), tail) / (1.0 + tail)
             log_norm = xp.maximum(scores, xp.zeros_like(scores)) + xp.log1p(tail)
         else:
             # finite scores: the row maximum keeps exp from overflowing
@@ -390,9 +391,11 @@ class _PenalisedLogLoss:
         return loss + 0.5 / self.C * float(np.sum(self.penalised * theta**2)), proba
 
     def ray_slope(self, theta, base, proba, scale):
-        """First and second derivative in ``s`` of the objective at ``s * theta``,
-        ``s = scale``, given the scores ``base`` of ``theta`` and ``proba`` at
-        ``scale * theta``."""
+        """First and second derivatives along the ray ``s * theta`` at ``s = scale``.
+
+        ``base`` are the scores of ``theta`` and ``proba`` the probabilities at
+        ``scale * theta``: no pass over the data.
+        """
         xp = self.xp
         penalty = float(np.sum(self.penalised * theta**2)) / self.C
         if self.binary:
@@ -559,7 +562,8 @@ def _shrink(problem, theta, scores, loss, proba):
     low, high = (math.exp(bound) for bound in _LOG_SHRINK_BOUNDS)
     scale = 1.0
     for _ in range(_SHRINK_MAX_EVALUATIONS):
-        step = slope / curvature
+        # zero curvature (saturated probabilities, nothing penalised): bisect
+        step = slope / curvature if curvature > 0 else math.inf
         if abs(step) <= _LOG_SHRINK_XATOL * scale:
             break
         trial = scale - step

@@ -49,7 +49,7 @@ from sklearn.neighbors import KernelDensity
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import best_time, cpu_model  # noqa: E402
+from _timing import best_time, cpu_model, markdown_table  # noqa: E402
 
 from skprob import VAEDensity  # noqa: E402
 
@@ -184,14 +184,7 @@ def cv_baselines(X, gmm_grid, kde_grid):
 
 
 def print_table(header, rows):
-    print("| " + " | ".join(header) + " |")
-    print(
-        "| "
-        + " | ".join("---" if i == 0 else "---:" for i in range(len(header)))
-        + " |"
-    )
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
+    print(markdown_table(header, rows))
     print()
 
 

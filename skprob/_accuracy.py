@@ -14,6 +14,7 @@ import math
 import warnings
 from functools import lru_cache
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
@@ -398,6 +399,16 @@ def _holdout_rows(X, y_index, weights, n_classes):
     return held_out
 
 
+class _HeldOut(NamedTuple):
+    """The model of the kept rows and its scores on the held-out ``rows``."""
+
+    theta: np.ndarray
+    scores: np.ndarray
+    rows: np.ndarray
+    train: bool
+    n_iter: np.ndarray
+
+
 def _calibrated_sigma(scores, y_index, weights, sigma_final):
     """Noise level of the smallest log-loss on held-out scores, >= ``sigma_final``.
 
@@ -567,7 +578,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     about four rows in five (chosen by a hash of each row, so repeated rows
     and integer weights agree; at most 10 000 of them). It never ends with a
     lower training expected accuracy than the closed-form start (with
-    ``alpha=0``). The held-out fifth also calibrates :meth:`predict_proba`
+    ``alpha=0``). The held-out fifth first decides whether training helps at
+    all (``selection``): when the fit on the kept rows classifies no more of
+    the held-out rows right than its closed-form start, the fit returns the
+    closed-form start. It also calibrates :meth:`predict_proba`
     (``calibration``), which does not change the predictions. Optionally
     ``sigma`` is first annealed from ``sigma_init`` over ``n_stages`` solves
     (the stages before the last use at most 10 000 evenly spaced rows); the
@@ -620,6 +634,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         and the predictions are the same. Data sets too small to hold out 10
         rows (below about 50 rows) use ``sigma_`` and the closed-form start
         only.
+    selection : {"holdout"} or None, default="holdout"
+        Whether training has to earn its place. ``"holdout"``: the model
+        fitted on the kept four fifths must classify more of the held-out
+        rows (by weight) right than its closed-form start fitted on the same
+        rows; otherwise the trained model is taken to overfit and the fit
+        returns the closed-form start ``init`` on all rows, at unit spread
+        (no L-BFGS iterations). ``None``: always train. Data sets too small
+        to hold out 10 rows always train.
     n_nodes : int in [2, 256], default=None
         Gauss-Hermite nodes; ``None`` picks 32 up to 10 classes, 48 up to 30,
         80 up to 100, else 128 (quadrature error below about 1e-6) for
@@ -652,7 +674,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     sigma_proba_ : float
         Noise level of :meth:`predict_proba` (see ``calibration``).
     n_iter_ : ndarray of shape (n_stages,)
-        L-BFGS iterations run at each stage.
+        L-BFGS iterations run at each stage; when ``selection`` returned the
+        start, those of the fit on the kept rows that lost to it.
+    start_selected_ : bool
+        Whether ``selection`` returned the closed-form start.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -711,6 +736,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         "init": [StrOptions({"analytic", "logistic", "zeros"})],
         "fit_intercept": ["boolean"],
         "calibration": [StrOptions({"holdout"}), None],
+        "selection": [StrOptions({"holdout"}), None],
         "n_nodes": [Interval(Integral, 2, _MAX_NODES, closed="both"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
@@ -727,6 +753,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         init="analytic",
         fit_intercept=True,
         calibration="holdout",
+        selection="holdout",
         n_nodes=None,
         max_iter=100,
         tol=1e-4,
@@ -739,6 +766,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.init = init
         self.fit_intercept = fit_intercept
         self.calibration = calibration
+        self.selection = selection
         self.n_nodes = n_nodes
         self.max_iter = max_iter
         self.tol = tol
@@ -779,7 +807,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             w_host,
             n_classes,
             sigma,
-            warm_start=None if held_out is None else held_out[0],
+            warm_start=None if held_out is None else held_out.theta,
+            train=held_out is None or held_out.train,
         )
         coef, intercept = self._objective(X_host, y_host, w_host, n_classes).unpack(
             theta
@@ -788,13 +817,17 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self.coef_ = asarray(coef, xp=xp, device=dev, dtype=X.dtype)
         self.intercept_ = asarray(intercept, xp=xp, device=dev, dtype=X.dtype)
+        self.start_selected_ = not (held_out is None or held_out.train)
+        if self.start_selected_:
+            # the iterations that lost to the start on the held-out rows
+            n_iter = held_out.n_iter
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
         self.sigma_proba_ = sigma
         if self.calibration == "holdout" and held_out is not None:
-            _, scores, rows = held_out
+            rows = held_out.rows
             self.sigma_proba_ = _calibrated_sigma(
-                scores, y_host[rows], w_host[rows], sigma
+                held_out.scores, y_host[rows], w_host[rows], sigma
             )
         return self
 
@@ -824,16 +857,20 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         )
 
     def _held_out_model(self, X, y_index, weights, n_classes, sigma):
-        """``(theta, held-out scores, held-out rows)`` of a model on the kept rows.
+        """The fit made on the rows kept by ``_holdout_rows``, judged on the rest.
 
-        The model is fitted, from its own start, on the rows kept by
-        ``_holdout_rows`` (at most ``_COARSE_ROWS`` of them). It serves twice:
-        as a second starting point of the fit on all rows, and, through its
-        scores on the held-out rows, to calibrate :meth:`predict_proba`
-        (scores on the rows a model was trained on understate its errors; on
-        separable data the best level would be 0). Both models have unit
-        spread on their training rows, so a noise level carries over. None
-        when nothing can be held out.
+        The model is fitted, from its own start, on the kept rows (at most
+        ``_COARSE_ROWS`` of them). With ``selection="holdout"`` its held-out
+        rows then decide whether training is worth it at all: unless the
+        trained model classifies more of them right (by weight) than its start
+        fitted on the same kept rows, the fit on all rows returns its start
+        (``train`` False).
+        The chosen model of the two serves as a second starting point of the
+        fit on all rows and, through its scores on the held-out rows, to
+        calibrate :meth:`predict_proba` (scores on the rows a model was
+        trained on understate its errors; on separable data the best level
+        would be 0). Both models have unit spread on their training rows, so a
+        noise level carries over. None when nothing can be held out.
         """
         held_out = _holdout_rows(X, y_index, weights, n_classes)
         if held_out is None:
@@ -847,14 +884,21 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         with warnings.catch_warnings():
             # only the fit on all rows warns about its convergence
             warnings.simplefilter("ignore", ConvergenceWarning)
-            theta, _ = self._optimise(
-                X[kept], y_index[kept], weights[kept], n_classes, sigma
+            theta, n_iter, start = self._optimise(
+                X[kept], y_index[kept], weights[kept], n_classes, sigma, start=True
             )
         rows = np.flatnonzero(held_out)
-        scores = self._objective(
-            X[rows], y_index[rows], weights[rows], n_classes
-        ).scores(theta)[0]
-        return theta, scores, rows
+        objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
+        scores = objective.scores(theta)[0]
+        start_scores = objective.scores(start)[0]
+        w = weights[rows]
+        train = self.selection is None or bool(
+            w @ (np.argmax(scores, axis=1) == y_index[rows])
+            > w @ (np.argmax(start_scores, axis=1) == y_index[rows])
+        )
+        if not train:
+            theta, scores = start, start_scores
+        return _HeldOut(theta, scores, rows, train, n_iter)
 
     def _objective(self, X, y_index, weights, n_classes):
         n_nodes = _fit_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes
@@ -869,8 +913,22 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             n_nodes=n_nodes,
         )
 
-    def _optimise(self, X, y_index, weights, n_classes, sigma_final, warm_start=None):
+    def _optimise(
+        self,
+        X,
+        y_index,
+        weights,
+        n_classes,
+        sigma_final,
+        *,
+        warm_start=None,
+        train=True,
+        start=False,
+    ):
         """Parameters at unit spread and L-BFGS iterations per stage (host).
+
+        ``train=False`` returns the initial model (no iterations); ``start=True``
+        appends the initial model, at unit spread, to the result.
 
         The last stage starts from whichever is best at ``sigma_final``: the
         initial model, the result of the earlier stages or ``warm_start``. As
@@ -883,9 +941,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
         n_iter = np.zeros(len(schedule), dtype=np.int64)
-        if not objective.varies(theta):
+        initial = theta / objective.spread(theta)
+        if not (train and objective.varies(theta)):
             # Every start ties on all rows (constant features): nothing to learn.
-            return theta / objective.spread(theta), n_iter
+            return (initial, n_iter, initial) if start else (initial, n_iter)
         coarse = self._coarse_objective(objective, theta, X, y_index, weights)
         for stage, sigma in enumerate(schedule[:-1]):
             result = self._minimise(coarse, theta, sigma)
@@ -905,7 +964,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 ConvergenceWarning,
             )
         # The objective is scale-invariant: store the coefficients at unit spread.
-        return theta / objective.spread(theta), n_iter
+        theta = theta / objective.spread(theta)
+        return (theta, n_iter, initial) if start else (theta, n_iter)
 
     def _minimise(self, objective, theta, sigma):
         return minimize(

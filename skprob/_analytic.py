@@ -1190,8 +1190,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1 (a lazy
+            dask array for a dask array ``X``).
         """
+        lazy = self._lazy("predict_proba", X)
+        if lazy is not None:
+            return lazy
         return self._predict_proba(X, "predict_proba")
 
     def _predict_proba(self, X, method):
@@ -1214,8 +1218,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Log-probabilities in the order of ``classes_``.
+            Log-probabilities in the order of ``classes_`` (a lazy dask array
+            for a dask array ``X``).
         """
+        lazy = self._lazy("predict_log_proba", X)
+        if lazy is not None:
+            return lazy
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
         positive = proba > 0

@@ -301,3 +301,35 @@ def test_can_calibrator_predicts_dask_blockwise(client):
     ).fit(X, y)
     with pytest.raises(ValueError, match="blockwise"):
         transductive.predict_proba(X_dask)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_linear_classifier_methods_are_lazy_on_dask(client, n_classes):
+    # One rule for every estimator: a dask array in gives a dask array out,
+    # computed block by block, equal to the NumPy result (issue 15, point 12).
+    X, y = make_classification(
+        n_samples=900,
+        n_features=5,
+        n_informative=4,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    labels = np.array(["cat", "dog", "eel"])[y]
+    model = AnalyticLogisticRegression().fit(X, labels)
+    X_dask = da.from_array(X, chunks=(250, 3))
+    for method in (
+        "decision_function",
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+    ):
+        lazy = getattr(model, method)(X_dask)
+        assert isinstance(lazy, da.Array), method
+        expected = getattr(model, method)(X)
+        assert lazy.shape == expected.shape, method
+        if method == "predict":
+            assert_array_equal(lazy.compute(), expected)
+        else:
+            assert_allclose(lazy.compute(), expected, rtol=1e-12, atol=1e-14)

@@ -267,6 +267,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
     the estimate is a lower bound in expectation; the bound tightens as
     ``n_importance_samples`` grows (``S = 1`` gives the ELBO) [2]_.
 
+    Read more in the :ref:`User Guide <vae_density>`.
+
     Parameters
     ----------
     n_components : int, default=4

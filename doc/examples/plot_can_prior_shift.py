@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from skprob import CANCalibrator
+from skprob import CANCalibrator, CANDisplay
 
 rng = np.random.default_rng(0)
 X, y = make_classification(
@@ -93,20 +93,20 @@ print(
 )
 
 # %%
-# Plot
-# ----
-# Left: accuracy. Middle: how often each class is predicted, against the true test
-# frequencies. Right: the test rows in feature space; the rows CAN moved to another
-# class are marked green when the move fixed the prediction and red when it broke it.
-fig, (ax_acc, ax_freq, ax_rows) = plt.subplots(1, 3, figsize=(15, 4.6))
+# Accuracy before and after, and the rows fixed and broken per class
+# -------------------------------------------------------------------
+# :class:`~skprob.CANDisplay` draws the accuracy of the base model and of the
+# calibrator on held-out rows, and per class how many predictions the adjustment
+# fixed and how many it broke.
+CANDisplay.from_estimator(can, X_test, y_test)
 
-names = list(accuracy)
-bars = ax_acc.bar(names, [accuracy[n] for n in names], color=["C7", "C0", "C1"])
-ax_acc.bar_label(bars, fmt="%.3f")
-low = min(accuracy.values())
-ax_acc.set_ylim(low - 0.05, 1.0)
-ax_acc.set_ylabel("test accuracy")
-ax_acc.set_title("Accuracy under prior shift")
+# %%
+# Where the changed rows are
+# --------------------------
+# Left: how often each class is predicted, against the true test frequencies. Right:
+# the test rows in feature space; the rows CAN moved to another class are marked
+# green when the move fixed the prediction and red when it broke it.
+fig, (ax_freq, ax_rows) = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
 
 classes = np.arange(3)
 width = 0.27
@@ -137,18 +137,4 @@ ax_rows.set_title("Rows whose prediction changed")
 ax_rows.set_xlabel("feature 0")
 ax_rows.set_ylabel("feature 1")
 ax_rows.legend(loc="lower right", fontsize="small")
-fig.tight_layout()
 plt.show()
-
-# %%
-# Reading the result
-# ------------------
-# The changed rows sit on the boundaries between classes, where the base model was
-# unsure, and most moves go towards the class that is frequent in the test data.
-# Reweighting every row by the prior ratio is the exact Bayes correction when the
-# class-conditional distributions do not change (true here by construction) and the
-# base probabilities are calibrated (close to true for logistic regression on this
-# data), so it is a reference point rather than a competitor. CAN leaves confident
-# rows alone and uses the reference set to decide how far to move the doubtful ones,
-# which matters when the probabilities are not calibrated or the prior is only
-# roughly known.

@@ -294,6 +294,10 @@ def test_gradient_matches_finite_differences(n_classes, margin, fit_intercept):
         ]
     )
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8 * np.abs(grad).max())
+    # the value alone (used to pick a start), penalty included
+    assert objective(theta, 0.7, gradient=False) == pytest.approx(
+        objective(theta, 0.7)[0], rel=1e-12
+    )
 
 
 def test_quadrature_gradient_matches_finite_differences():
@@ -574,6 +578,7 @@ def test_convergence_warning():
         )
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_n_iter_per_stage():
     X, y = load_iris(return_X_y=True)
     clf = AccuracyOptimizedLinear(n_stages=3, max_iter=7, selection=None).fit(X, y)
@@ -885,7 +890,8 @@ def test_overflowing_start_raises():
 
 
 def test_training_quadrature_matches_adaptive_integration():
-    # The training rule (16 nodes up to 32 classes, pairs beyond 8 skipped)
+    # The training rule (10 nodes up to 4 classes, 16 up to 32, pairs beyond 8
+    # skipped)
     # against adaptive integration: within the 1e-4 the optimiser needs.
     from skprob._accuracy import _FIT_NEGLIGIBLE_MARGIN
 

@@ -644,7 +644,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         How :meth:`predict_proba` sets its noise level ``sigma_proba_``.
         ``"holdout"``: the level that minimises the log-loss, on the held-out
         fifth, of the scores of the model fitted on the other rows (the
-        second start), but at least ``sigma_``. ``None``: ``sigma_``, the
+        second start, or its closed-form start where ``selection`` chose
+        that), but at least ``sigma_``. ``None``: ``sigma_``, the
         training level, which is overconfident. Either way the coefficients
         and the predictions are the same. Data sets too small to hold out 10
         rows (below about 50 rows) use ``sigma_`` and the closed-form start
@@ -879,13 +880,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         rows then decide whether training is worth it at all: unless the
         trained model classifies more of them right (by weight) than its start
         fitted on the same kept rows, the fit on all rows returns its start
-        (``train`` False).
-        The chosen model of the two serves as a second starting point of the
-        fit on all rows and, through its scores on the held-out rows, to
-        calibrate :meth:`predict_proba` (scores on the rows a model was
-        trained on understate its errors; on separable data the best level
-        would be 0). Both models have unit spread on their training rows, so a
-        noise level carries over. None when nothing can be held out.
+        (``train`` False). The trained model is otherwise a second starting
+        point of the fit on all rows; either way the chosen model's scores on
+        the held-out rows calibrate :meth:`predict_proba` (scores on the rows
+        a model was trained on understate its errors; on separable data the
+        best level would be 0). Both models have unit spread on their training
+        rows, so a noise level carries over. None when nothing can be held out.
         """
         held_out = _holdout_rows(X, y_index, weights, n_classes)
         if held_out is None:

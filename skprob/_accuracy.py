@@ -1079,8 +1079,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probabilities in the order of ``classes_``; rows sum to 1.
+            Probabilities in the order of ``classes_``; rows sum to 1 (a lazy
+            dask array for a dask array ``X``).
         """
+        lazy = self._lazy("predict_proba", X)
+        if lazy is not None:
+            return lazy
         return self._predict_proba(X, "predict_proba")
 
     def _predict_proba(self, X, method):
@@ -1100,8 +1104,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         log_proba : ndarray of shape (n_samples, n_classes)
             Log-probabilities in the order of ``classes_``; a probability that
             underflows to 0 counts as the smallest normal number of its dtype,
-            as in :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`.
+            as in :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`
+            (a lazy dask array for a dask array ``X``).
         """
+        lazy = self._lazy("predict_log_proba", X)
+        if lazy is not None:
+            return lazy
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
         return xp.log(xp.clip(proba, xp.finfo(proba.dtype).smallest_normal, None))

@@ -16,7 +16,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 
-from skprob import AnalyticLogisticRegression
+from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -317,7 +317,14 @@ def test_linear_classifier_methods_are_lazy_on_dask(client, n_classes):
         random_state=0,
     )
     labels = np.array(["cat", "dog", "eel"])[y]
-    model = AnalyticLogisticRegression().fit(X, labels)
+    for model in (
+        AnalyticLogisticRegression().fit(X, labels),
+        AccuracyOptimizedLinear().fit(X, labels),
+    ):
+        _check_lazy_methods(model, X)
+
+
+def _check_lazy_methods(model, X):
     X_dask = da.from_array(X, chunks=(250, 3))
     for method in (
         "decision_function",

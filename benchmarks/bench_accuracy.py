@@ -109,9 +109,9 @@ class CountingObjective:
     def __enter__(self):
         counter = self
 
-        def counted(objective, theta, sigma):
+        def counted(objective, theta, sigma, **kwargs):
             counter.calls += 1
-            return counter.original(objective, theta, sigma)
+            return counter.original(objective, theta, sigma, **kwargs)
 
         accuracy_module._Objective.__call__ = counted
         return self

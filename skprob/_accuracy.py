@@ -20,7 +20,7 @@ import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize, minimize_scalar
 from scipy.sparse import csr_array
-from scipy.special import erfc, ndtr
+from scipy.special import log_ndtr, ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -38,9 +38,11 @@ __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT2 = math.sqrt(2.0)
-_INV_SQRT2 = 1.0 / _SQRT2
-_LOG2 = math.log(2.0)
-_TINY = np.finfo(np.float64).tiny
+# Table of log Phi for the quadrature (see _log_phi_table): cells per unit and
+# range of u + e; per entry it replaces erfc, log, exp and a division.
+_LOG_PHI_CELLS = 2048
+_LOG_PHI_LO = -30.0
+_LOG_PHI_HI = 9.0
 # Entries of the (pairs, nodes) temporaries per block: 1 MiB per float64 array,
 # so memory stays bounded whatever the number of samples; measured 10% faster
 # than 16 MiB blocks (cache), with no gain from smaller ones.
@@ -125,6 +127,32 @@ def _gauss_hermite(n_nodes):
     return nodes, weights
 
 
+@lru_cache(maxsize=1)
+def _log_phi_table():
+    """Cubic Hermite pieces of ``log Phi`` on a grid of ``1 / _LOG_PHI_CELLS``.
+
+    Row ``k`` of the (4, n_cells) result holds the coefficient of ``t^k`` on each
+    cell, ``t`` in [0, 1), from ``log Phi`` and its derivative ``phi / Phi``
+    (SciPy's ``log_ndtr``) at the cell's ends. Measured against ``log_ndtr``
+    on 6 million points from -21 to 9: absolute error below 9e-14 (what a
+    product of CDFs needs, as its relative error); the cubic's derivative is
+    within 1.1e-11 of ``phi / Phi`` relative below 0 and 1.1e-12 absolute
+    above. Beyond its ends ``t`` is clamped: above
+    ``_LOG_PHI_HI`` (9), ``log Phi > -1.2e-19``; ``u + e`` stays above -21
+    (margins below -12 skip the row, no node lies below -8.3).
+    """
+    n_cells = int(round((_LOG_PHI_HI - _LOG_PHI_LO) * _LOG_PHI_CELLS))
+    x = _LOG_PHI_LO + np.arange(n_cells + 1) / _LOG_PHI_CELLS
+    f = log_ndtr(x)
+    slope = np.exp(-0.5 * x * x - f) * _INV_SQRT_2PI / _LOG_PHI_CELLS
+    f0, f1, s0, s1 = f[:-1], f[1:], slope[:-1], slope[1:]
+    table = np.stack(
+        [f0, s0, 3.0 * (f1 - f0) - 2.0 * s0 - s1, 2.0 * (f0 - f1) + s0 + s1]
+    )
+    table.flags.writeable = False
+    return table
+
+
 def _quadrature(
     margins, nodes, weights, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN
 ):
@@ -139,7 +167,10 @@ def _quadrature(
     Rows with a margin below ``-saturation`` are skipped whole:
     ``A <= Phi(u / sqrt(2)) < 1e-17`` and every ``dA / du`` is below
     ``phi(u / sqrt(2)) < 1e-16``, so they are 0 (one test per row, unlike
-    per-entry skipping, which cost more than it saved).
+    per-entry skipping, which cost more than it saved). ``log Phi`` and its
+    derivative come from a table (``_log_phi_table``): on 50 000 rows with 10
+    classes and 16 nodes, 20% less time than SciPy's ``erfc`` with ``log``,
+    ``exp`` and a division per entry, for the same ``A`` to 2e-15.
     """
     n_rows, n_terms = margins.shape
     n_nodes = nodes.shape[0]
@@ -148,8 +179,12 @@ def _quadrature(
     lost = np.min(margins, axis=1) < -saturation
     value[lost] = 0.0
     pair_rows, pair_cols = np.nonzero((margins < saturation) & ~lost[:, None])
-    scaled = margins[pair_rows, pair_cols] * -_INV_SQRT2
-    scaled_nodes = nodes * -_INV_SQRT2
+    # Cell coordinates of u + e on the log Phi table, split as (u, e) terms so
+    # that the per-entry work is one addition.
+    cell_pairs = (margins[pair_rows, pair_cols] - _LOG_PHI_LO) * _LOG_PHI_CELLS
+    cell_nodes = nodes * _LOG_PHI_CELLS
+    table = _log_phi_table()
+    last_cell = table.shape[1] - 1
     counts = np.bincount(pair_rows, minlength=n_rows)
     # offsets[r] = first pair of row r (pairs come out of nonzero row-major)
     offsets = np.concatenate([[0], np.cumsum(counts)])
@@ -162,10 +197,20 @@ def _quadrature(
         starts = offsets[row_start:row_stop]
         has_pairs = starts < offsets[row_start + 1 : row_stop + 1]
         block_rows = np.arange(row_start, row_stop)[has_pairs]
-        # z = -(u + e) / sqrt(2): Phi(u + e) = erfc(z) / 2 and
-        # phi(u + e) = exp(-z^2) / sqrt(2 pi); erfc is cheaper than ndtr.
-        z = scaled[first:last, None] + scaled_nodes
-        erfc_z = erfc(z)
+        # t = position of u + e in table cells; beyond the table's ends log Phi
+        # is clamped to its end values (see _log_phi_table).
+        t = cell_pairs[first:last, None] + cell_nodes
+        np.clip(t, 0.0, last_cell, out=t)
+        cell = t.astype(np.intp)
+        t -= cell
+        a, b, c, d = table.take(cell, axis=1)
+        # log Phi(u + e) by the cubic in t, Horner's rule in place on d.
+        log_phi = d * t
+        log_phi += c
+        log_phi *= t
+        log_phi += b
+        log_phi *= t
+        log_phi += a
         # Sums over each row's pairs as a product with a 0/1 CSR matrix: several
         # times faster than np.add.reduceat over such short segments.
         n_pairs = last - first
@@ -174,26 +219,21 @@ def _quadrature(
             (np.ones(n_pairs), np.arange(n_pairs), row_pointers),
             shape=(row_stop - row_start, n_pairs),
         )
-        with np.errstate(divide="ignore"):
-            # log(erfc) is accurate to ~1e-16 in absolute terms everywhere,
-            # which is what the sum needs; exp(-inf) = 0 where Phi underflows.
-            log_product = (row_sums @ np.log(erfc_z))[has_pairs]
-        log_product -= (_LOG2 * counts[block_rows])[:, None]
+        log_product = (row_sums @ log_phi)[has_pairs]
         mass = np.exp(log_product) * weights
         value[block_rows] = np.sum(mass, axis=1)
         if gradient:
-            # phi / Phi = 2 exp(-z^2) / (sqrt(2 pi) erfc(z)), in place; where
-            # erfc(z) < tiny the node's mass is below tiny too, so the floor
-            # only avoids 0/0.
-            z *= z
-            np.negative(z, out=z)
-            np.exp(z, out=z)
-            np.maximum(erfc_z, _TINY, out=erfc_z)
-            z /= erfc_z
-            mass *= 2.0 * _INV_SQRT_2PI
+            # phi / Phi = d log Phi / dx, the derivative of the same cubic.
+            d *= 3.0
+            d *= t
+            c *= 2.0
+            d += c
+            d *= t
+            d += b
+            mass *= _LOG_PHI_CELLS
             local = pair_rows[first:last] - row_start
             row_of_pair = np.cumsum(has_pairs)[local] - 1
-            block = np.einsum("pq,pq->p", z, mass[row_of_pair])
+            block = np.einsum("pq,pq->p", d, mass[row_of_pair])
             grad[pair_rows[first:last], pair_cols[first:last]] = block
     return value, grad
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy import integrate, stats
+from scipy import integrate, special, stats
 from scipy.optimize import minimize_scalar
 from sklearn.datasets import (
     load_breast_cancer,
@@ -154,6 +154,28 @@ def test_binary_quadrature_matches_closed_form():
         rtol=0,
         atol=1e-12,
     )
+
+
+@pytest.mark.parametrize("n_nodes", [10, 16, 32, 256])
+def test_quadrature_table_matches_scipy_log_ndtr(n_nodes):
+    # The quadrature reads log Phi and phi / Phi from a table; the reference
+    # sums SciPy's log_ndtr over the same nodes, margins over the whole range
+    # where rows are not skipped (u + e from -20.5 to 20.5).
+    rng = np.random.default_rng(0)
+    u = rng.uniform(-_NEGLIGIBLE_MARGIN, _NEGLIGIBLE_MARGIN, size=(4000, 3))
+    u[:1000] = rng.normal(2.0, 1.0, size=(1000, 3))
+    nodes, weights = _gauss_hermite(n_nodes)
+    x = u[:, :, None] + nodes
+    log_phi = special.log_ndtr(x)
+    mass = np.exp(np.sum(log_phi, axis=1)) * weights
+    ratio = np.exp(stats.norm.logpdf(x) - log_phi)
+    value, grad = _quadrature(u, nodes, weights)
+    assert_allclose(value, np.sum(mass, axis=1), rtol=1e-11, atol=1e-16)
+    assert_allclose(
+        grad, np.sum(ratio * mass[:, None, :], axis=2), rtol=1e-9, atol=1e-15
+    )
+    kept = np.all(u < _NEGLIGIBLE_MARGIN, axis=1) & (value > 1e-3)
+    assert kept.sum() > 500
 
 
 def test_expected_accuracy_binary_closed_form():

@@ -567,6 +567,8 @@ def expected_accuracy(scores, y, sigma, *, sample_weight=None, n_nodes=None):
     ``Phi((s_y - s_other) / (sigma sqrt(2)))``). As ``sigma -> 0`` it tends to
     the plain accuracy of ``argmax(scores)``.
 
+    Read more in the :ref:`User Guide <accuracy_optimized_linear>`.
+
     Parameters
     ----------
     scores : array-like of shape (n_samples, n_classes) or (n_samples,)

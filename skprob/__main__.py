@@ -44,7 +44,7 @@ def section_analytic():
     models = {
         "AnalyticLogisticRegression": AnalyticLogisticRegression(),
         "  (temperature='auto')": AnalyticLogisticRegression(temperature="auto"),
-        "  (refine_iter=10)": AnalyticLogisticRegression(refine_iter=10),
+        "  (refine_iter=100)": AnalyticLogisticRegression(refine_iter=100),
         "LogisticRegression": LogisticRegression(max_iter=1000),
         "LinearDiscriminantAnalysis": LinearDiscriminantAnalysis(),
     }

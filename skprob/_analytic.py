@@ -21,6 +21,7 @@ from ._backend import (
     expit,
     get_namespace_and_device,
     is_dask_collection,
+    log_or_minus_inf,
     softmax,
     to_numpy,
 )
@@ -1226,10 +1227,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             return lazy
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
-        positive = proba > 0
-        return xp.where(
-            positive, xp.log(xp.where(positive, proba, xp.ones_like(proba))), -xp.inf
-        )
+        return log_or_minus_inf(proba, xp=xp)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -33,6 +33,7 @@ __all__ = [
     "check_same_namespace",
     "is_dask_collection",
     "xlogx",
+    "log_or_minus_inf",
 ]
 
 
@@ -234,6 +235,12 @@ def is_dask_collection(obj):
     from dask import is_dask_collection as _is_dask_collection
 
     return _is_dask_collection(obj)
+
+
+def log_or_minus_inf(p, *, xp):
+    """Elementwise ``log(p)`` for ``p >= 0``: ``-inf`` at 0, with no warning."""
+    positive = p > 0
+    return xp.where(positive, xp.log(xp.where(positive, p, xp.ones_like(p))), -xp.inf)
 
 
 def xlogx(p, *, xp):

@@ -18,7 +18,11 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._backend import check_same_namespace, get_namespace_and_device
+from ._backend import (
+    check_same_namespace,
+    get_namespace_and_device,
+    log_or_minus_inf,
+)
 from ._validation import check_probability_rows, decode_labels
 
 __all__ = ["TransformedProbaClassifier"]
@@ -300,10 +304,7 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         """
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
-        positive = proba > 0
-        return xp.where(
-            positive, xp.log(xp.where(positive, proba, xp.ones_like(proba))), -xp.inf
-        )
+        return log_or_minus_inf(proba, xp=xp)
 
     def predict(self, X):
         """Class of highest transformed probability.

@@ -17,6 +17,7 @@ from skprob._backend import (
     is_numpy_namespace,
     log_expit,
     log_ndtr,
+    log_or_minus_inf,
     logsumexp,
     namespace_name,
     softmax,
@@ -105,3 +106,12 @@ def test_namespace_helpers():
     assert is_non_numpy_array(xp.asarray([1.0]))
     assert not is_non_numpy_array(np.array([1.0]))
     assert not is_non_numpy_array([1.0])
+
+
+def test_log_or_minus_inf_matches_numpy_log_without_warning():
+    p = np.array([0.0, 1e-320, 0.25, 1.0])
+    with np.errstate(divide="ignore"):
+        expected = np.log(p)
+    with np.errstate(all="raise"):
+        out = log_or_minus_inf(p, xp=np)
+    assert_array_equal(out, expected)

@@ -10,6 +10,7 @@
 # Gauss-Hermite quadrature together with its exact gradient, and the fit is a
 # short sequence of L-BFGS solves with the noise annealed from large to small.
 
+import functools
 import math
 import warnings
 from functools import lru_cache
@@ -32,6 +33,7 @@ from ._analytic import AnalyticLogisticRegression
 from ._argmax import argmax_probabilities
 from ._backend import asarray, get_namespace_and_device, to_numpy
 from ._linear import LinearScoresMixin
+from ._moments import ClassMoments, chunk_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
 
 __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
@@ -454,6 +456,20 @@ def _holdout_rows(X, y_index, weights, n_classes):
     return held_out
 
 
+def _kept_rows(held_out, y_index, weights, n_classes):
+    """Indices of the rows the second start is fitted on.
+
+    The rows not held out, or an evenly spaced subset of at most about
+    ``_COARSE_ROWS`` of them when that subset still has every class: the
+    second start and the noise level need no more, and this bounds their cost.
+    """
+    kept = np.flatnonzero(~held_out)
+    subset = kept[:: -(-kept.shape[0] // _COARSE_ROWS)]
+    if np.unique(y_index[subset[weights[subset] > 0]]).shape[0] == n_classes:
+        return subset
+    return kept
+
+
 class _HeldOut(NamedTuple):
     """The model of the kept rows and its scores on the held-out ``rows``."""
 
@@ -858,7 +874,16 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         n_classes = self.classes_.shape[0]
 
         sigma = float(self.sigma_final)
-        held_out = self._held_out_model(X_host, y_host, w_host, n_classes, sigma)
+        split = _holdout_rows(X_host, y_host, w_host, n_classes)
+        kept = None if split is None else _kept_rows(split, y_host, w_host, n_classes)
+        kept_start, start = self._analytic_starts(
+            X_host, y_host, w_host, n_classes, split, kept
+        )
+        held_out = None
+        if split is not None:
+            held_out = self._held_out_model(
+                X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
+            )
         theta, n_iter = self._optimise(
             X_host,
             y_host,
@@ -867,6 +892,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             sigma,
             warm_start=None if held_out is None else held_out.theta,
             train=held_out is None or held_out.train,
+            analytic=start,
         )
         coef, intercept = self._objective(X_host, y_host, w_host, n_classes).unpack(
             theta
@@ -914,10 +940,50 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             to_numpy(sample_weight).astype(np.float64),
         )
 
-    def _held_out_model(self, X, y_index, weights, n_classes, sigma):
-        """The fit made on the rows kept by ``_holdout_rows``, judged on the rest.
+    def _analytic_starts(self, X, y_index, weights, n_classes, split, kept):
+        """Closed-form starts of the fits on the kept rows and on all rows.
 
-        The model is fitted, from its own start, on the kept rows (at most
+        Both come from one pass over ``X``: the class moments of the kept rows
+        and of the others are computed together and merged (moments add up
+        exactly), instead of two fits of AnalyticLogisticRegression that
+        would each validate and read the data again. ``(None, None)`` unless
+        ``init="analytic"``.
+        """
+        if self.init != "analytic":
+            return None, None
+        group = np.zeros(X.shape[0], dtype=np.intp)
+        if split is not None:
+            group[split] = 1
+            group[kept] = 2
+        joint = chunk_moments(
+            X, group * n_classes + y_index, weights, 3 * n_classes, np
+        )
+        parts = [
+            ClassMoments(
+                *(
+                    None if a is None else a[g * n_classes : (g + 1) * n_classes]
+                    for a in joint
+                )
+            )
+            for g in range(3)
+        ]
+        total = functools.reduce(lambda a, b: merge_moments(a, b, np), parts)
+        classes = np.arange(n_classes)
+
+        def start(moments):
+            return AnalyticLogisticRegression(
+                fit_intercept=self.fit_intercept
+            )._fit_moments(classes, moments)
+
+        return (None if split is None else start(parts[2])), start(total)
+
+    def _held_out_model(
+        self, X, y_index, weights, n_classes, sigma, held_out, kept, analytic
+    ):
+        """The fit made on the ``kept`` rows, judged on the ``held_out`` rows.
+
+        The model is fitted, from its own start (``analytic``, the closed form
+        of the kept rows, with ``init="analytic"``), on the kept rows (at most
         ``_COARSE_ROWS`` of them). With ``selection="holdout"`` its held-out
         rows then decide whether training is worth it at all: unless the
         trained model classifies more of them right (by weight) than its start
@@ -927,17 +993,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         the held-out rows calibrate :meth:`predict_proba` (scores on the rows
         a model was trained on understate its errors; on separable data the
         best level would be 0). Both models have unit spread on their training
-        rows, so a noise level carries over. None when nothing can be held out.
+        rows, so a noise level carries over.
         """
-        held_out = _holdout_rows(X, y_index, weights, n_classes)
-        if held_out is None:
-            return None
-        kept = np.flatnonzero(~held_out)
-        # The second start and the noise level need no more than an evenly
-        # spaced subset of the kept rows; this bounds the extra cost.
-        subset = kept[:: -(-kept.shape[0] // _COARSE_ROWS)]
-        if np.unique(y_index[subset[weights[subset] > 0]]).shape[0] == n_classes:
-            kept = subset
         with warnings.catch_warnings():
             # only the fit on all rows warns about its convergence
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -948,6 +1005,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 n_classes,
                 sigma,
                 start=True,
+                analytic=analytic,
             )
         rows = np.flatnonzero(held_out)
         objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
@@ -986,11 +1044,13 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         warm_start=None,
         train=True,
         start=False,
+        analytic=None,
     ):
         """Parameters at unit spread and L-BFGS iterations per stage (host).
 
         ``train=False`` returns the initial model (no iterations); ``start=True``
-        appends the initial model, at unit spread, to the result.
+        appends the initial model, at unit spread, to the result. ``analytic``
+        is the closed-form model of these rows when ``init="analytic"``.
 
         The last stage starts from whichever is best at ``sigma_final``: the
         initial model, the result of the earlier stages or ``warm_start``. As
@@ -999,7 +1059,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         training data.
         """
         objective = self._objective(X, y_index, weights, n_classes)
-        theta = self._initial_theta(objective, X, y_index, weights, n_classes)
+        theta = self._initial_theta(objective, X, y_index, weights, n_classes, analytic)
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
         n_iter = np.zeros(len(schedule), dtype=np.int64)
@@ -1052,21 +1112,20 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # a subset on which every score ties could not be normalised
         return candidate if candidate.varies(theta) else objective
 
-    def _initial_theta(self, objective, X, y_index, weights, n_classes):
+    def _initial_theta(self, objective, X, y_index, weights, n_classes, analytic):
         """Starting parameters on the host, laid out as ``_Objective`` expects."""
         if self.init == "zeros":
             theta = self._ascent_direction(X, y_index, weights, n_classes)
         else:
-            if self.init == "analytic":
-                model = AnalyticLogisticRegression(fit_intercept=self.fit_intercept)
-            else:
+            model = analytic
+            if self.init == "logistic":
                 model = LogisticRegression(
                     fit_intercept=self.fit_intercept, max_iter=1000
                 )
-            with warnings.catch_warnings():
-                # only a starting point: an unconverged LogisticRegression is fine
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(X, y_index, sample_weight=weights)
+                with warnings.catch_warnings():
+                    # only a starting point: an unconverged fit is fine
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                    model.fit(X, y_index, sample_weight=weights)
             coef = np.asarray(model.coef_, dtype=np.float64)
             intercept = np.asarray(model.intercept_, dtype=np.float64)
             intercept = intercept if self.fit_intercept else intercept[:0]

@@ -37,6 +37,7 @@ from skprob._accuracy import (
     _fit_n_nodes,
     _gauss_hermite,
     _holdout_rows,
+    _kept_rows,
     _Objective,
     _quadrature,
 )
@@ -759,8 +760,11 @@ def test_calibrated_level_minimises_held_out_log_loss():
     X, y = noisy_outliers(distance=0.0)
     X = StandardScaler().fit_transform(X)
     clf = AccuracyOptimizedLinear().fit(X, y)
-    held_out = _holdout_rows(X, y, np.ones(len(y)), 3)
-    model = clf._held_out_model(X, y, np.ones(len(y)), 3, clf.sigma_)
+    weights = np.ones(len(y))
+    held_out = _holdout_rows(X, y, weights, 3)
+    kept = _kept_rows(held_out, y, weights, 3)
+    start, _ = clf._analytic_starts(X, y, weights, 3, held_out, kept)
+    model = clf._held_out_model(X, y, weights, 3, clf.sigma_, held_out, kept, start)
     scores, rows = model.scores, model.rows
     assert_array_equal(rows, np.flatnonzero(held_out))
     grid = np.geomspace(0.2, 5.0, 400)

@@ -10,8 +10,9 @@ likelihood with L-BFGS, reading the data once per iteration.
 
 This example fits both on growing samples of the same four-class problem and plots the
 fit time and the test accuracy against the number of training samples. A third model,
-``AnalyticLogisticRegression(refine_iter=2)``, starts from the closed form and takes two
-Newton steps towards the maximum-likelihood fit.
+``AnalyticLogisticRegression(refine_iter=100)``, starts from the closed form and takes
+Newton steps until it reaches LogisticRegression's own maximum-likelihood fit (same
+penalty ``C``; it stops at ``refine_tol``, well before 100 steps).
 """
 
 # %%
@@ -51,8 +52,8 @@ X_pool, X_test, y_pool, y_test = train_test_split(
 sizes = [1_000, 3_000, 10_000, 30_000, 100_000]
 models = {
     "AnalyticLogisticRegression": lambda: AnalyticLogisticRegression(),
-    "AnalyticLogisticRegression(refine_iter=2)": lambda: AnalyticLogisticRegression(
-        refine_iter=2
+    "AnalyticLogisticRegression(refine_iter=100)": lambda: AnalyticLogisticRegression(
+        refine_iter=100
     ),
     "LogisticRegression (lbfgs)": lambda: LogisticRegression(max_iter=1000),
 }
@@ -92,8 +93,9 @@ for i, n in enumerate(sizes):
 # Left: fit time on log-log axes. Right: accuracy on the held-out set.
 # :func:`~sklearn.datasets.make_classification` gives every class its own covariance,
 # so the closed form's shared-covariance model is only an approximation here: its
-# accuracy sits a little below the maximum-likelihood fit, and two Newton steps
-# (``refine_iter=2``) close most of that gap for a fraction of the L-BFGS time.
+# accuracy sits a little below the maximum-likelihood fit. The Newton refinement
+# (``refine_iter=100``) lands on that fit, with the accuracy of L-BFGS; the table above
+# gives its time.
 fig, (ax_time, ax_acc) = plt.subplots(1, 2, figsize=(11, 4.2))
 for name, marker in zip(models, ["o", "^", "s"]):
     ax_time.loglog(sizes, fit_time[name], marker=marker, label=name)

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import argmax_probabilities
-from ._backend import asarray, get_namespace_and_device, to_numpy
+from ._backend import asarray, get_namespace_and_device, log_zero_as_tiny, to_numpy
 from ._linear import LinearScoresMixin
 from ._moments import ClassMoments, chunk_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
@@ -1237,7 +1237,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             return lazy
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
-        return xp.log(xp.clip(proba, xp.finfo(proba.dtype).smallest_normal, None))
+        return log_zero_as_tiny(proba, xp=xp)
 
     def expected_accuracy(self, X, y, sample_weight=None):
         """Mean expected accuracy on ``(X, y)`` under the fitted noise level.

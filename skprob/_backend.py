@@ -34,6 +34,7 @@ __all__ = [
     "is_dask_collection",
     "xlogx",
     "log_or_minus_inf",
+    "log_zero_as_tiny",
 ]
 
 
@@ -241,6 +242,17 @@ def log_or_minus_inf(p, *, xp):
     """Elementwise ``log(p)`` for ``p >= 0``: ``-inf`` at 0, with no warning."""
     positive = p > 0
     return xp.where(positive, xp.log(xp.where(positive, p, xp.ones_like(p))), -xp.inf)
+
+
+def log_zero_as_tiny(p, *, xp):
+    """Elementwise ``log(p)`` for ``p >= 0``, a 0 counted as the smallest normal.
+
+    The convention of scikit-learn's
+    ``LinearDiscriminantAnalysis.predict_log_proba``: finite everywhere, and
+    exactly ``log(p)`` wherever ``p > 0``.
+    """
+    tiny = xp.finfo(p.dtype).smallest_normal
+    return xp.log(xp.where(p > 0, p, xp.full_like(p, tiny)))
 
 
 def xlogx(p, *, xp):

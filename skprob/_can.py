@@ -38,6 +38,7 @@ from ._backend import (
     get_namespace_and_device,
     is_dask_collection,
     is_numpy_namespace,
+    log_zero_as_tiny,
     to_numpy,
     xlogx,
 )
@@ -868,8 +869,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
-        tiny = xp.finfo(proba.dtype).smallest_normal
-        return xp.log(xp.where(proba > 0, proba, tiny))
+        return log_zero_as_tiny(proba, xp=xp)
 
     def _predict_proba(self, X, method):
         check_is_fitted(self)

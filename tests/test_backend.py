@@ -18,6 +18,7 @@ from skprob._backend import (
     log_expit,
     log_ndtr,
     log_or_minus_inf,
+    log_zero_as_tiny,
     logsumexp,
     namespace_name,
     softmax,
@@ -115,3 +116,26 @@ def test_log_or_minus_inf_matches_numpy_log_without_warning():
     with np.errstate(all="raise"):
         out = log_or_minus_inf(p, xp=np)
     assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_log_zero_as_tiny_follows_linear_discriminant_analysis(dtype):
+    # LinearDiscriminantAnalysis.predict_log_proba adds the smallest normal
+    # number to exact zeros and takes the log; subnormals keep their own log.
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    info = np.finfo(dtype)
+    subnormal = info.smallest_normal / 4
+    p = np.array([0.0, subnormal, 0.25, 1.0], dtype=dtype)
+    expected = np.log(p + (p == 0) * info.smallest_normal)
+    with np.errstate(all="raise"):
+        out = log_zero_as_tiny(p, xp=np)
+    assert out.dtype == dtype
+    assert_array_equal(out, expected)
+    assert out[1] < np.log(info.smallest_normal)
+
+    class FixedProba(LinearDiscriminantAnalysis):
+        def predict_proba(self, X):
+            return p[None, :].repeat(len(X), axis=0)
+
+    assert_array_equal(FixedProba().predict_log_proba(np.zeros((2, 1))), [out, out])

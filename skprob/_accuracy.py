@@ -10,10 +10,9 @@
 # Gauss-Hermite quadrature together with its exact gradient, and the fit is a
 # short sequence of L-BFGS solves with the noise annealed from large to small.
 
-import functools
 import math
 import warnings
-from functools import lru_cache
+from functools import lru_cache, reduce
 from numbers import Integral, Real
 from typing import NamedTuple
 
@@ -296,7 +295,6 @@ class _Objective:
         saturation=_FIT_NEGLIGIBLE_MARGIN,
     ):
         self.X = X
-        self.y = y_index
         self.w = weights / np.sum(weights)
         self.n_classes = n_classes
         self.n_rows = 1 if n_classes == 2 else n_classes
@@ -975,6 +973,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """
         if self.init != "analytic":
             return None, None
+        # group 0: kept rows left out of the kept subset, 1: held out, 2: kept
         group = np.zeros(X.shape[0], dtype=np.intp)
         if split is not None:
             group[split] = 1
@@ -991,7 +990,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             )
             for g in range(3)
         ]
-        total = functools.reduce(lambda a, b: merge_moments(a, b, np), parts)
+        total = reduce(lambda a, b: merge_moments(a, b, np), parts)
         classes = np.arange(n_classes)
 
         def start(moments):

@@ -446,6 +446,61 @@ def test_spread_is_the_interquartile_mean_of_the_row_spreads():
     ).spread(theta) == pytest.approx(objective.spread(theta), rel=1e-12)
 
 
+@pytest.mark.parametrize("n_samples", [40, 41, 42, 43])
+@pytest.mark.parametrize("weight", [1.0, 2.5])
+def test_spread_with_equal_weights_is_the_interquartile_mean(n_samples, weight):
+    # Equal weights take the partition path: every row repeated 4 times makes
+    # the middle half whole rows for the reference, with the same band; the
+    # gradient weights of the rows match those of the sorting path.
+    rng = np.random.default_rng(n_samples)
+    X = rng.normal(size=(n_samples, 3))
+    y = rng.integers(0, 4, size=n_samples)
+    objective = _Objective(
+        X,
+        y,
+        np.full(n_samples, weight),
+        4,
+        fit_intercept=True,
+        alpha=0.0,
+        margin=None,
+        n_nodes=16,
+    )
+    assert objective.equal_weights
+    theta = rng.normal(size=16)
+    coef, intercept = theta[:12].reshape(4, 3), theta[12:]
+    scores = X @ coef.T + intercept
+    assert objective.spread(theta) == pytest.approx(
+        _interquartile_spread(np.repeat(scores, 4, axis=0)), rel=1e-12
+    )
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    spread, row_weights = objective._spread(centred)
+    objective.equal_weights = False
+    sorted_spread, sorted_row_weights = objective._spread(centred)
+    assert spread == pytest.approx(sorted_spread, rel=1e-14)
+    assert_allclose(row_weights, sorted_row_weights, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_analytic_starts_match_analytic_fits_on_the_same_rows(n_classes):
+    # One moments pass split into groups and merged gives the closed forms
+    # that AnalyticLogisticRegression fits on the kept rows and on all rows.
+    X, y = make_classification(
+        600, 6, n_informative=4, n_classes=n_classes, random_state=n_classes
+    )
+    weights = np.random.default_rng(0).uniform(0.5, 2.0, size=600)
+    held_out = _holdout_rows(X, y, weights, n_classes)
+    kept = _kept_rows(held_out, y, weights, n_classes)
+    kept_start, start = AccuracyOptimizedLinear()._analytic_starts(
+        X, y, weights, n_classes, held_out, kept
+    )
+    for model, rows in [(kept_start, kept), (start, slice(None))]:
+        reference = AnalyticLogisticRegression().fit(
+            X[rows], y[rows], sample_weight=weights[rows]
+        )
+        assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+        assert_allclose(model.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)
+
+
 def size_confounded(n_samples=200, n_features=5, seed=0):
     """Two classes apart only along a low-variance direction (like MASS/crabs).
 

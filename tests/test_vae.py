@@ -47,15 +47,16 @@ def _decoder_mean(model, Z):
     return model.mean_ + model.scale_ * out
 
 
-def _quadrature_log_density(model, X, step, half_width=7.0):
-    """log p(x) = log int N(x; mu(z), diag noise_variance_) N(z; 0, I) dz on a grid.
+def _quadrature_log_density(model, X, step, half_width=7.0, noise_factor=1.0):
+    """log p(x) = log int N(x; mu(z), diag noise_variance_) N(z; 0, I) dz on a grid
+    (with the noise sd multiplied by ``noise_factor``).
 
     The trapezoid rule on a smooth integrand that vanishes at the edges
     converges exponentially in 1 / step.
     """
     grid = np.arange(-half_width, half_width + step / 2, step)
     Z = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)
-    sd = np.sqrt(model.noise_variance_)
+    sd = noise_factor * np.sqrt(model.noise_variance_)
     M = _decoder_mean(model, Z) / sd
     Xs = X / sd
     sq = (Xs**2).sum(1)[:, None] - 2 * Xs @ M.T + (M**2).sum(1)[None, :]
@@ -165,7 +166,25 @@ def test_gradients_match_finite_differences(decoder, activation, n_draws):
 
 @pytest.mark.parametrize("proposal", ["encoder", "defensive"])
 def test_importance_sampling_matches_quadrature(quadrature_case, proposal):
-    model, X_eval, reference = quadrature_case
+    model, X_eval, vae_reference = quadrature_case
+    # the model is the VAE mixed with the wide component (the same VAE, noise
+    # sd times wide_noise_factor_) and the background Gaussian
+    wide = vae_reference
+    if model.wide_noise_factor_ is not None:
+        wide = _quadrature_log_density(
+            model, X_eval, 0.05, noise_factor=model.wide_noise_factor_
+        )
+    background = multivariate_normal(
+        model.background_mean_, model.background_covariance_
+    ).logpdf(X_eval)
+    weights = [
+        1 - model.background_weight_ - model.wide_weight_,
+        model.wide_weight_,
+        model.background_weight_,
+    ]
+    reference = logsumexp(
+        [vae_reference, wide, background], b=np.array(weights)[:, None], axis=0
+    )
     model.set_params(n_importance_samples=5000, proposal=proposal)
     try:
         error = np.abs(model.score_samples(X_eval) - reference)
@@ -232,35 +251,50 @@ def test_linear_decoder_is_factor_analysis():
         n_importance_samples_fit=1,
         random_state=0,
     ).fit(X)
-    # Without hidden layers the decoder is linear: p(x) = N(m, W^T W + Psi)
-    # in closed form from the fitted attributes.
-    # The model is that Gaussian mixed with the background Gaussian.
-    W_fit = vae.decoder_coefs_[0] * vae.scale_
-    cov = W_fit.T @ W_fit + np.diag(vae.noise_variance_)
-    mean = vae.mean_ + vae.scale_ * vae.decoder_intercepts_[0]
-    weight, mean_b, cov_b = (
-        vae.background_weight_,
-        vae.background_mean_,
-        vae.background_covariance_,
-    )
-    exact = np.logaddexp(
-        np.log1p(-weight) + multivariate_normal(mean, cov).logpdf(X_test),
-        np.log(weight) + multivariate_normal(mean_b, cov_b).logpdf(X_test),
-    )
-    vae.set_params(n_importance_samples=2000)
-    assert np.max(np.abs(vae.score_samples(X_test) - exact)) < 0.01
-    # ... and the fit reaches factor analysis' maximum likelihood
+    # The wide component's posterior is wider than q(z | x): the defensive
+    # proposal keeps the importance-sampling error of its density small.
+    vae.set_params(n_importance_samples=2000, proposal="defensive")
+    # ... the fit reaches factor analysis' maximum likelihood
     assert (
         abs(vae.score(X_test) - FactorAnalysis(n_components=2).fit(X).score(X_test))
         < 0.02
     )
+    # score_samples and sample follow the fitted mixture, and any other weights
+    # and noise factor of the wide component
+    _check_linear_mixture(vae, X_test)
+    # (with c = 3 single rows were up to 0.1 nats below the exact value: the
+    # wider the component, the further its posterior from the proposal)
+    vae.background_weight_, vae.wide_weight_, vae.wide_noise_factor_ = 0.1, 0.2, 1.5
+    _check_linear_mixture(vae, X_test)
+
+
+def _check_linear_mixture(vae, X_test):
+    # Without hidden layers the decoder is linear: p(x) = N(m, W^T W + Psi) in
+    # closed form from the fitted attributes, and the wide component
+    # N(m, W^T W + c^2 Psi). The model mixes them with the background Gaussian.
+    W_fit = vae.decoder_coefs_[0] * vae.scale_
+    mean = vae.mean_ + vae.scale_ * vae.decoder_intercepts_[0]
+    factor = vae.wide_noise_factor_ or 1.0
+    means = [mean, mean, vae.background_mean_]
+    covs = [
+        W_fit.T @ W_fit + np.diag(vae.noise_variance_),
+        W_fit.T @ W_fit + factor**2 * np.diag(vae.noise_variance_),
+        vae.background_covariance_,
+    ]
+    weights = np.array(
+        [1 - vae.background_weight_ - vae.wide_weight_, vae.wide_weight_]
+        + [vae.background_weight_]
+    )
+    log_densities = [
+        multivariate_normal(m, c).logpdf(X_test) for m, c in zip(means, covs)
+    ]
+    exact = logsumexp(log_densities, b=weights[:, None], axis=0)
+    assert np.max(np.abs(vae.score_samples(X_test) - exact)) < 0.01
     # samples follow the same mixture: moments within 4 standard errors
     n = 20000
     S = vae.sample(n, random_state=1)
-    mixture_mean = (1 - weight) * mean + weight * mean_b
-    second = (1 - weight) * (cov + np.outer(mean, mean)) + weight * (
-        cov_b + np.outer(mean_b, mean_b)
-    )
+    mixture_mean = sum(w * m for w, m in zip(weights, means))
+    second = sum(w * (c + np.outer(m, m)) for w, m, c in zip(weights, means, covs))
     mean, cov = mixture_mean, second - np.outer(mixture_mean, mixture_mean)
     var = np.diag(cov)
     assert np.all(np.abs(S.mean(0) - mean) < 4 * np.sqrt(var / n))

@@ -318,17 +318,17 @@ class VAEDensity(DensityMixin, BaseEstimator):
         (pixel values below 0, say), and :meth:`score_samples` scores them with
         it; :meth:`sample` moves that mass to the nearest end of the range.
         Only with ``decoder="gaussian"``.
-    alpha : float, default=10.0
+    alpha : float, default=1e-4
         L2 penalty on the weights (not the intercepts), as the log of a Gaussian
         prior on them: the minibatch loss is
         ``mean(-bound) + alpha / (2 n_train) * sum ||W||^2``, ``n_train`` the
-        number of training rows. On the manifolds of ``benchmarks/bench_vae.py``
-        with noise 0.05 or more, whose 2 700 training rows the network overfits
-        (held-out rows 0.6 to 1 nat/row further from the true density than
-        training rows), 10 brought the held-out log-likelihood 0.2 to 0.27
-        nats/row closer to it on two of three members and cost 0.08 on the
-        third; 1e-4, the former default, was as no penalty
-        (``benchmarks/RESULTS.md``).
+        number of training rows. The default is close to no penalty. Larger
+        values regularise the decoder where the training rows are few for the
+        manifold (10 brought the held-out log-likelihood of two members of
+        ``benchmarks/bench_vae.py`` 0.2 to 0.3 nats/row closer to the true
+        density), but from 1 upwards they kept the decoder from using the
+        latent variable on two half moons (the gallery example: held-out -1.78
+        nats/row, against -0.61): ``benchmarks/RESULTS.md``.
     reg_variance : float, default=1e-6
         Added to the decoder variance (in units of the standardised features), as
         :class:`~sklearn.mixture.GaussianMixture`'s ``reg_covar`` is added to its
@@ -518,7 +518,7 @@ class VAEDensity(DensityMixin, BaseEstimator):
         activation="relu",
         decoder="gaussian",
         dequantize=False,
-        alpha=10.0,
+        alpha=1e-4,
         reg_variance=1e-6,
         batch_size=100,
         learning_rate_init=3e-3,

@@ -644,12 +644,13 @@ class VAEDensity(DensityMixin, BaseEstimator):
                 joint = [math.log(w) + c for w, c in zip(weights, components)]
                 total = functools.reduce(xp.logaddexp, joint)
                 extra = [
-                    min(
-                        max(float(xp.mean(xp.exp(j - total))), _MIN_BACKGROUND_WEIGHT),
-                        0.5,
-                    )
+                    max(float(xp.mean(xp.exp(j - total))), _MIN_BACKGROUND_WEIGHT)
                     for j in joint[1:]
                 ]
+                # the VAE keeps at least half of the mass (and a weight whose
+                # log exists) however badly it fits these rows
+                excess = max(sum(extra) / 0.5, 1.0)
+                extra = [e / excess for e in extra]
                 weights = [1.0 - sum(extra)] + extra
             joint = [math.log(w) + c for w, c in zip(weights, components)]
             log_likelihood = float(xp.mean(functools.reduce(xp.logaddexp, joint)))

@@ -2,6 +2,8 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import copy
+
 import numpy as np
 import pytest
 from array_api_helpers import (
@@ -331,6 +333,29 @@ def test_background_is_the_data_gaussian_and_bounds_tail_scores(nonlinear_vae):
     scores = vae.score_samples(far)
     assert np.all(scores >= np.log(vae.background_weight_) + background - 1e-9)
     assert np.all(np.isfinite(scores))
+
+
+def test_mixture_weights_keep_the_vae_the_main_component(nonlinear_vae, monkeypatch):
+    # Rows the VAE fits far worse than both the background and the wide copy:
+    # EM alone would hand them all the mass (and a log of 0 to the VAE); the
+    # VAE keeps half of it, the weights sum to 1 and the scores stay finite.
+    vae = copy.deepcopy(nonlinear_vae)
+    X = _latent_data(200, 3)
+    rows = X.shape[0]
+
+    def parts(X_fit, xp, variance_factors=(1.0,)):
+        vae_parts = [np.full(rows, -1000.0)] + [
+            np.zeros(rows) for _ in variance_factors[1:]
+        ]
+        return vae_parts, np.zeros(rows)
+
+    monkeypatch.setattr(vae, "_log_density_parts", parts)
+    vae._fit_mixture_weights(X, np)
+    monkeypatch.undo()
+    # (the wide copy and the background tie here: either may take the half)
+    assert vae.background_weight_ + vae.wide_weight_ == pytest.approx(0.5)
+    assert 0 < vae.background_weight_ <= 0.5
+    assert np.all(np.isfinite(vae.score_samples(X)))
 
 
 def test_gaussian_density_integrates_to_one():

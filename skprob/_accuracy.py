@@ -21,7 +21,7 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize, minimize_scalar
 from scipy.sparse import csr_array
 from scipy.special import log_ndtr, ndtr
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
@@ -407,8 +407,8 @@ class _Objective:
         g = d_value * (self.w / sigma)[:, None]
         if self.margin is not None:
             g = np.where(delta < self.margin, g, 0.0)
-        d_scores = np.zeros_like(centred)
-        d_flat = d_scores.ravel()
+        d_scores = np.zeros(centred.shape)
+        d_flat = d_scores.ravel()  # a view: d_scores is C-contiguous
         d_flat[self.others_at] = -g / c
         d_flat[self.true_at] = np.sum(g, axis=1) / c
         # delta scales like 1 / c
@@ -978,8 +978,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         if split is not None:
             group[split] = 1
             group[kept] = 2
+        model = AnalyticLogisticRegression(fit_intercept=self.fit_intercept)
         joint = chunk_moments(
-            X, group * n_classes + y_index, weights, 3 * n_classes, np
+            X,
+            group * n_classes + y_index,
+            weights,
+            3 * n_classes,
+            np,
+            higher=model._needs_higher(),
         )
         parts = [
             ClassMoments(
@@ -994,16 +1000,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         classes = np.arange(n_classes)
 
         def start(moments):
-            return AnalyticLogisticRegression(
-                fit_intercept=self.fit_intercept
-            )._fit_moments(classes, moments)
+            return clone(model)._fit_moments(classes, moments)
 
         return (None if split is None else start(parts[2])), start(total)
 
     def _held_out_model(
-        self, X, y_index, weights, n_classes, sigma, held_out, kept, analytic
+        self, X, y_index, weights, n_classes, sigma, split, kept, analytic
     ):
-        """The fit made on the ``kept`` rows, judged on the ``held_out`` rows.
+        """The fit made on the ``kept`` rows, judged on the rows ``split`` holds out.
 
         The model is fitted, from its own start (``analytic``, the closed form
         of the kept rows, with ``init="analytic"``), on the kept rows (at most
@@ -1030,7 +1034,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 start=True,
                 analytic=analytic,
             )
-        rows = np.flatnonzero(held_out)
+        rows = np.flatnonzero(split)
         objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
         scores = objective.scores(theta)[0]
         start_scores = objective.scores(start)[0]
@@ -1067,13 +1071,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         warm_start=None,
         train=True,
         start=False,
-        analytic=None,
+        analytic,
     ):
         """Parameters at unit spread and L-BFGS iterations per stage (host).
 
         ``train=False`` returns the initial model (no iterations); ``start=True``
         appends the initial model, at unit spread, to the result. ``analytic``
-        is the closed-form model of these rows when ``init="analytic"``.
+        is the closed-form model of these rows when ``init="analytic"`` (None
+        otherwise).
 
         The last stage starts from whichever is best at ``sigma_final``: the
         initial model, the result of the earlier stages or ``warm_start``. As

@@ -248,11 +248,11 @@ def log_zero_as_tiny(p, *, xp):
     """Elementwise ``log(p)`` for ``p >= 0``, a 0 counted as the smallest normal.
 
     The convention of scikit-learn's
-    ``LinearDiscriminantAnalysis.predict_log_proba``: finite everywhere, and
-    exactly ``log(p)`` wherever ``p > 0``.
+    ``LinearDiscriminantAnalysis.predict_log_proba``: exactly ``log(p)``
+    wherever ``p > 0``, finite at 0, and NaN stays NaN.
     """
     tiny = xp.finfo(p.dtype).smallest_normal
-    return xp.log(xp.where(p > 0, p, xp.full_like(p, tiny)))
+    return xp.log(xp.where(p == 0, xp.full_like(p, tiny), p))
 
 
 def xlogx(p, *, xp):

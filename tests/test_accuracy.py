@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from sklearn.utils import shuffle
 
+import skprob._accuracy as accuracy_module
 from skprob import (
     AccuracyOptimizedLinear,
     AnalyticLogisticRegression,
@@ -289,11 +290,15 @@ def _five_point(f, step=1e-3):
 @pytest.mark.parametrize("n_classes", [2, 3, 5])
 @pytest.mark.parametrize("margin", [None, 1.0])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_gradient_matches_finite_differences(n_classes, margin, fit_intercept):
+@pytest.mark.parametrize("equal_weights", [False, True])
+def test_gradient_matches_finite_differences(
+    n_classes, margin, fit_intercept, equal_weights
+):
     rng = np.random.default_rng(n_classes)
     X = rng.normal(size=(60, 4))
     y = rng.integers(0, n_classes, size=60)
-    weights = rng.uniform(0.5, 2.0, size=60)
+    # equal weights take the partition path of the spread
+    weights = np.ones(60) if equal_weights else rng.uniform(0.5, 2.0, size=60)
     objective = _Objective(
         X,
         y,
@@ -446,7 +451,7 @@ def test_spread_is_the_interquartile_mean_of_the_row_spreads():
     ).spread(theta) == pytest.approx(objective.spread(theta), rel=1e-12)
 
 
-@pytest.mark.parametrize("n_samples", [40, 41, 42, 43])
+@pytest.mark.parametrize("n_samples", [1, 2, 3, 40, 41, 42, 43])
 @pytest.mark.parametrize("weight", [1.0, 2.5])
 def test_spread_with_equal_weights_is_the_interquartile_mean(n_samples, weight):
     # Equal weights take the partition path: every row repeated 4 times makes
@@ -481,20 +486,26 @@ def test_spread_with_equal_weights_is_the_interquartile_mean(n_samples, weight):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_analytic_starts_match_analytic_fits_on_the_same_rows(n_classes):
-    # One moments pass split into groups and merged gives the closed forms
-    # that AnalyticLogisticRegression fits on the kept rows and on all rows.
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_analytic_starts_match_analytic_fits_on_the_same_rows(
+    n_classes, fit_intercept, monkeypatch
+):
+    # One moments pass split into three groups (held out, the kept subset, the
+    # other kept rows) and merged gives the closed forms that
+    # AnalyticLogisticRegression fits on the kept subset and on all rows.
+    monkeypatch.setattr(accuracy_module, "_COARSE_ROWS", 100)
     X, y = make_classification(
         600, 6, n_informative=4, n_classes=n_classes, random_state=n_classes
     )
     weights = np.random.default_rng(0).uniform(0.5, 2.0, size=600)
     held_out = _holdout_rows(X, y, weights, n_classes)
     kept = _kept_rows(held_out, y, weights, n_classes)
-    kept_start, start = AccuracyOptimizedLinear()._analytic_starts(
-        X, y, weights, n_classes, held_out, kept
-    )
+    assert 50 < kept.shape[0] < np.count_nonzero(~held_out)
+    kept_start, start = AccuracyOptimizedLinear(
+        fit_intercept=fit_intercept
+    )._analytic_starts(X, y, weights, n_classes, held_out, kept)
     for model, rows in [(kept_start, kept), (start, slice(None))]:
-        reference = AnalyticLogisticRegression().fit(
+        reference = AnalyticLogisticRegression(fit_intercept=fit_intercept).fit(
             X[rows], y[rows], sample_weight=weights[rows]
         )
         assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)

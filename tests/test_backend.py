@@ -126,12 +126,13 @@ def test_log_zero_as_tiny_follows_linear_discriminant_analysis(dtype):
 
     info = np.finfo(dtype)
     subnormal = info.smallest_normal / 4
-    p = np.array([0.0, subnormal, 0.25, 1.0], dtype=dtype)
+    p = np.array([0.0, subnormal, 0.25, 1.0, np.nan], dtype=dtype)
     expected = np.log(p + (p == 0) * info.smallest_normal)
-    with np.errstate(all="raise"):
+    with np.errstate(divide="raise", over="raise", under="raise"):
         out = log_zero_as_tiny(p, xp=np)
     assert out.dtype == dtype
     assert_array_equal(out, expected)
+    assert np.isnan(out[-1])
     assert out[1] < np.log(info.smallest_normal)
 
     class FixedProba(LinearDiscriminantAnalysis):

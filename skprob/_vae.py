@@ -279,9 +279,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
     VAE with the decoder's noise standard deviation multiplied by ``c``, ``p_0``
     the maximum-likelihood Gaussian of the training data (independent Bernoulli
     features for the Bernoulli decoder, which has no wide component), and ``v``,
-    ``w`` maximise the likelihood of the validation rows, by EM, with ``c`` the
-    best of 1.5, 2, 3, 5 and 10. Where the decoder was fitted from few training rows
-    (the tails of the latent distribution) the fitted surface is off, and its
+    ``w`` (together at most 1/2) maximise the likelihood of the validation rows,
+    by EM, with ``c`` the best of 1.5, 2, 3, 5 and 10. Where the decoder was
+    fitted from few training rows (the tails of the latent distribution) the
+    fitted surface is off, and its
     small noise variance makes ``p_VAE`` vanish quadratically fast in the
     distance; the wide component and the background bound that loss (the gains
     on held-out data are measured in ``benchmarks/RESULTS.md``).
@@ -291,7 +292,9 @@ class VAEDensity(DensityMixin, BaseEstimator):
     ``log p(x) ~ log (1/S) sum_s p(x | z_s) p(z_s) / q(z_s | x)``,
     ``z_s ~ q(z | x)``, computed with a log-sum-exp. By Jensen's inequality
     the estimate is a lower bound in expectation; the bound tightens as
-    ``n_importance_samples`` grows (``S = 1`` gives the ELBO) [2]_.
+    ``n_importance_samples`` grows (``S = 1`` gives the ELBO) [2]_. The wide
+    component's posterior is wider than ``q``: its draws spread ``c`` times
+    as far around the encoder's mean (at most as far as the prior's).
 
     Read more in the :ref:`User Guide <vae_density>`.
 
@@ -342,9 +345,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
         values regularise the decoder where the training rows are few for the
         manifold (10 brought the held-out log-likelihood of two members of
         ``benchmarks/bench_vae.py`` 0.2 to 0.3 nats/row closer to the true
-        density), but from 1 upwards they kept the decoder from using the
-        latent variable on two half moons (the gallery example: held-out -1.78
-        nats/row, against -0.61): ``benchmarks/RESULTS.md``.
+        density and a third about 0.1 further), but from 1 upwards they kept
+        the decoder from using the latent variable on two half moons (the
+        gallery example: held-out -1.78 nats/row, against -0.61):
+        ``benchmarks/RESULTS.md``.
     reg_variance : float, default=1e-6
         Added to the decoder variance (in units of the standardised features), as
         :class:`~sklearn.mixture.GaussianMixture`'s ``reg_covar`` is added to its
@@ -707,9 +711,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
         """Function of the weights: the mean validation bound of the mixture.
 
         Per row, ``log((1 - w) exp(b(x)) + w p_0(x))`` with ``b`` the training
-        bound and ``w`` the background's initial weight: the quantity scored,
-        up to the bound. The plain mean bound is dominated by the few rows the
-        decoder fits worst, and its epoch-to-epoch swings stopped training early.
+        bound and ``w`` the background's initial weight: the scored mixture
+        without its wide component, up to the bound. The plain mean bound is
+        dominated by the few rows the decoder fits worst, and its
+        epoch-to-epoch swings stopped training early.
         """
         xp, _, dev = get_namespace_and_device(X_val)
         # Fixed draws make the validation bound a deterministic function of

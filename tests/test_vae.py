@@ -380,6 +380,59 @@ def test_mixture_weights_keep_the_vae_the_main_component(nonlinear_vae, monkeypa
     assert np.all(np.isfinite(vae.score_samples(X)))
 
 
+def test_mixture_weights_maximise_the_validation_likelihood(nonlinear_vae, monkeypatch):
+    # Against SciPy's SLSQP on the same component log-densities: for every
+    # candidate factor the likelihood of the EM weights is the constrained
+    # maximum (v + w <= 1/2), and the factor chosen is the best candidate.
+    from scipy.optimize import minimize
+
+    from skprob import _vae
+
+    vae = copy.deepcopy(nonlinear_vae)
+    rng = np.random.default_rng(4)
+    rows = 300
+    main = rng.normal(0.0, 1.0, rows) - 4.0 * (rng.random(rows) < 0.05)
+    background = rng.normal(-3.0, 1.0, rows)
+    wides = [rng.normal(-1.0 - 0.1 * k, 1.0, rows) for k in range(5)]
+    wides = [np.maximum(w, main - 1.0) for w in wides]
+
+    def parts(X_fit, xp, noise_factors=(1.0,)):
+        return [main] + wides[: len(noise_factors) - 1], background
+
+    monkeypatch.setattr(vae, "_log_density_parts", parts)
+    vae._fit_mixture_weights(np.zeros((rows, 2)), np)
+
+    def best_likelihood(components):
+        def negative(extra):
+            weights = np.concatenate([[1.0 - np.sum(extra)], extra])
+            return -np.mean(logsumexp(components, b=weights[:, None], axis=0))
+
+        k = len(components) - 1
+        result = minimize(
+            negative,
+            np.full(k, 0.05),
+            method="SLSQP",
+            bounds=[(1e-8, 0.5)] * k,
+            constraints=[{"type": "ineq", "fun": lambda e: 0.5 - np.sum(e)}],
+            options={"ftol": 1e-12},
+        )
+        return -result.fun
+
+    candidates = [best_likelihood(np.array([main, background]))] + [
+        best_likelihood(np.array([main, background, wide])) for wide in wides
+    ]
+    factor = vae.wide_noise_factor_
+    chosen = 0 if factor is None else 1 + _vae._WIDE_NOISE_FACTORS.index(factor)
+    assert chosen == int(np.argmax(candidates))
+    weights = [1 - vae.background_weight_ - vae.wide_weight_, vae.background_weight_]
+    components = [main, background]
+    if factor is not None:
+        weights.append(vae.wide_weight_)
+        components.append(wides[chosen - 1])
+    ours = np.mean(logsumexp(components, b=np.array(weights)[:, None], axis=0))
+    assert ours == pytest.approx(candidates[chosen], abs=1e-4)
+
+
 def test_gaussian_density_integrates_to_one():
     rng = np.random.default_rng(0)
     t = rng.standard_normal(600)

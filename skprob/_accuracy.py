@@ -363,30 +363,33 @@ class _Objective:
 
     def varies(self, theta):
         """Whether the row-centred scores differ between weighted rows."""
-        centred = self.scores(theta)[1][self.w > 0]
+        centred = self.centred_scores(theta)[self.w > 0]
         return bool(np.any(centred != centred[:1]))
 
-    def scores(self, theta):
-        """Training scores ``S`` and their row-centred version ``T``."""
+    def centred_scores(self, theta):
+        """Row-centred training scores ``T = S - mean_k S``.
+
+        Straight from centred coefficients: only score differences matter
+        (the same argmax, the same margins as ``S``).
+        """
         coef, intercept = self.unpack(theta)
-        scores = self.X @ coef.T + intercept
-        return scores, scores - np.mean(scores, axis=1, keepdims=True)
+        centred = self.X @ (coef - np.mean(coef, axis=0)).T
+        centred += intercept - np.mean(intercept)
+        return centred
 
     def spread(self, theta):
         """Spread ``c`` of the training scores (0 when every score ties)."""
-        return self._spread(self.scores(theta)[1])[0]
+        return self._spread(self.centred_scores(theta))[0]
 
     def __call__(self, theta, sigma, gradient=True):
         """``(-objective, -gradient)`` at ``theta`` for noise level ``sigma``.
 
         With ``gradient=False``, ``-objective`` alone (at about half the cost).
         """
-        coef, intercept = self.unpack(theta)
-        # Only score differences matter: the row-centred scores T come straight
-        # from centred coefficients, and every gradient below is one w.r.t. T
-        # whose rows sum to zero, hence also the gradient w.r.t. S.
-        centred = self.X @ (coef - np.mean(coef, axis=0)).T
-        centred += intercept - np.mean(intercept)
+        coef, _ = self.unpack(theta)
+        # Every gradient below is one w.r.t. T whose rows sum to zero, hence
+        # also the gradient w.r.t. the scores S.
+        centred = self.centred_scores(theta)
         c, u = self._spread(centred)
         flat = centred.ravel()
         true = flat[self.true_at]
@@ -1036,8 +1039,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             )
         rows = np.flatnonzero(split)
         objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
-        scores = objective.scores(theta)[0]
-        start_scores = objective.scores(start)[0]
+        scores = objective.centred_scores(theta)
+        start_scores = objective.centred_scores(start)
         w = weights[rows]
         train = self.selection is None or bool(
             w @ (np.argmax(scores, axis=1) == y_index[rows])
@@ -1163,7 +1166,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 # ascent direction is non-zero whenever the classes differ.
                 theta = self._ascent_direction(X, y_index, weights, n_classes)
         with np.errstate(over="ignore", invalid="ignore"):
-            scores = objective.scores(theta)[1]
+            scores = objective.centred_scores(theta)
             overflow = not np.all(np.isfinite(np.sum(scores * scores, axis=1)))
         if overflow:
             raise ValueError(

@@ -112,26 +112,39 @@ def _proposal_sd(log_var, spread, xp):
     return xp.maximum(sd, xp.minimum(spread * sd, xp.ones_like(sd)))
 
 
-def _encode_decode(encoder, decoder, X_std, eps, activation, xp, spread=1.0):
-    """Posterior parameters, reparameterised latents and decoder outputs.
-
-    ``X_std`` has shape (..., n_rows, n_features) and ``eps`` (..., n_rows,
-    n_latent), broadcasting against each other: ``z = m(x) + sd * eps`` with
-    ``sd`` from :func:`_proposal_sd` (the encoder's ``s(x)`` by default).
-    Returns ``(mean, log_var, z, output, encoder_inputs, decoder_inputs)``, the
-    last two for the backward pass.
-    """
-    n_features, n_latent = X_std.shape[-1], eps.shape[-1]
+def _encode(encoder, X_std, n_latent, activation, xp):
+    """Posterior mean and log-variance of ``X_std`` (..., n_rows, n_features),
+    and the encoder's layer inputs for the backward pass."""
+    n_features = X_std.shape[-1]
     encoded, encoder_inputs = _mlp_forward(
         encoder, xp.reshape(X_std, (-1, n_features)), activation, xp
     )
     encoded = xp.reshape(encoded, X_std.shape[:-1] + (2 * n_latent,))
-    mean, log_var = encoded[..., :n_latent], encoded[..., n_latent:]
-    z = mean + _proposal_sd(log_var, spread, xp) * eps
+    return encoded[..., :n_latent], encoded[..., n_latent:], encoder_inputs
+
+
+def _decode(decoder, z, n_features, activation, xp):
+    """Decoder output for latents ``z`` (..., n_rows, n_latent), and the
+    decoder's layer inputs for the backward pass."""
     output, decoder_inputs = _mlp_forward(
-        decoder, xp.reshape(z, (-1, n_latent)), activation, xp
+        decoder, xp.reshape(z, (-1, z.shape[-1])), activation, xp
     )
-    output = xp.reshape(output, z.shape[:-1] + (n_features,))
+    return xp.reshape(output, z.shape[:-1] + (n_features,)), decoder_inputs
+
+
+def _encode_decode(encoder, decoder, X_std, eps, activation, xp):
+    """Posterior parameters, reparameterised latents and decoder outputs.
+
+    ``X_std`` has shape (..., n_rows, n_features) and ``eps`` (..., n_rows,
+    n_latent), broadcasting against each other: ``z = m(x) + s(x) * eps``.
+    Returns ``(mean, log_var, z, output, encoder_inputs, decoder_inputs)``, the
+    last two for the backward pass.
+    """
+    mean, log_var, encoder_inputs = _encode(
+        encoder, X_std, eps.shape[-1], activation, xp
+    )
+    z = mean + xp.exp(0.5 * log_var) * eps
+    output, decoder_inputs = _decode(decoder, z, X_std.shape[-1], activation, xp)
     return mean, log_var, z, output, encoder_inputs, decoder_inputs
 
 
@@ -916,21 +929,23 @@ class VAEDensity(DensityMixin, BaseEstimator):
         self._check_values(X, xp)
         return X, xp
 
-    def _log_weights(self, X, draws, noise=None, noise_factor=1.0):
+    def _log_weights(self, X, draws, noise=None, noise_factors=(1.0,)):
         """Log importance weights ``log p(x, z) - log q(z | x)``, shape (S, n).
 
         ``draws`` has shape (S, n, n_components) or (S, 1, n_components): the
-        proposal draws in units of the encoder's standard deviation,
-        ``z = m(x) + s(x) * draws`` (standard normal for ``proposal="encoder"``).
+        proposal draws in units of the proposal's standard deviation,
+        ``z = m(x) + sd(x) * draws`` (standard normal for ``proposal="encoder"``).
         ``noise`` (S, 1, n_features) or (S, n, n_features) holds the
         dequantisation draws ``u``, used with ``dequantize=True``. The
         log-Jacobian of the standardisation is included, so the weights are for
-        ``X`` in its own units. ``noise_factor`` ``c`` (Gaussian decoder) gives
-        the weights of the VAE whose decoder noise sd is multiplied by ``c``,
-        with the proposal widened as :func:`_proposal_sd` says: that VAE's
-        posterior is wider, and the encoder's own proposal underestimated its
-        density (by 0.31 nats/row at ``c = 5`` and 0.44 at ``c = 10`` on the
-        2-D model of tests/test_vae.py, against quadrature).
+        ``X`` in its own units. One array per factor ``c`` of ``noise_factors``
+        (Gaussian decoder): the weights of the VAE whose decoder noise sd is
+        multiplied by ``c``, with ``sd`` widened as :func:`_proposal_sd` says
+        (the encoder's ``s(x)`` at ``c = 1``): that VAE's posterior is wider,
+        and the encoder's own proposal underestimated its density (by 0.31
+        nats/row at ``c = 5`` and 0.44 at ``c = 10`` on the 2-D model of
+        tests/test_vae.py, against quadrature). The encoder runs once for all
+        factors, the decoder once per factor.
         """
         xp, _, _ = get_namespace_and_device(X)
         dtype = X.dtype
@@ -944,19 +959,10 @@ class VAEDensity(DensityMixin, BaseEstimator):
             X_std = ((X - mean) / scale)[None, :, :]
         else:
             X_std = (X[None, :, :] + noise - mean) / scale
-        _, post_log_var, z, output, _, _ = _encode_decode(
-            encoder, decoder, X_std, draws, self.activation, xp, spread=noise_factor
+        post_mean, post_log_var, _ = _encode(
+            encoder, X_std, n_latent, self.activation, xp
         )
-        log_likelihood, _, _ = _log_likelihood(
-            X_std,
-            output,
-            log_variance,
-            decoder=self.decoder,
-            reg_variance=self.reg_variance,
-            xp=xp,
-            variance_factor=noise_factor**2,
-        )
-        # log p(z) - log q(z | x) with (z - m) / sd = draws; the 2 pi terms cancel
+        # log q(z | x) in units of sd, up to -sum log sd; the 2 pi terms cancel
         squared = xp.sum(draws * draws, axis=2)
         if self.proposal == "encoder":
             log_kernel = -0.5 * squared
@@ -968,9 +974,24 @@ class VAEDensity(DensityMixin, BaseEstimator):
                 - n_latent * math.log(wide)
                 - 0.5 * squared / wide**2,
             )
-        log_sd = xp.log(_proposal_sd(post_log_var, noise_factor, xp))
-        log_ratio = xp.sum(log_sd - 0.5 * z * z, axis=2) - log_kernel
-        return log_likelihood + log_ratio - float(xp.sum(xp.log(scale)))
+        log_jacobian = float(xp.sum(xp.log(scale)))
+        log_weights = []
+        for factor in noise_factors:
+            sd = _proposal_sd(post_log_var, factor, xp)
+            z = post_mean + sd * draws
+            output, _ = _decode(decoder, z, X_std.shape[-1], self.activation, xp)
+            log_likelihood, _, _ = _log_likelihood(
+                X_std,
+                output,
+                log_variance,
+                decoder=self.decoder,
+                reg_variance=self.reg_variance,
+                xp=xp,
+                variance_factor=factor**2,
+            )
+            log_prior_ratio = xp.sum(xp.log(sd) - 0.5 * z * z, axis=2) - log_kernel
+            log_weights.append(log_likelihood + log_prior_ratio - log_jacobian)
+        return log_weights
 
     def _score_draws(self, xp, dev, dtype):
         # The same draws serve every row: a row's estimate then depends on that
@@ -1029,8 +1050,8 @@ class VAEDensity(DensityMixin, BaseEstimator):
         n_samples = X.shape[0]
         for begin in range(0, n_samples, rows):
             block = X[begin : min(begin + rows, n_samples), :]
-            for blocks, factor in zip(vae, noise_factors):
-                log_w = self._log_weights(block, draws, noise, factor)
+            log_weights = self._log_weights(block, draws, noise, noise_factors)
+            for blocks, log_w in zip(vae, log_weights):
                 blocks.append(logsumexp(log_w, axis=0, xp=xp) - log_draws)
             background.append(self._background_log_density(block, noise, xp))
         if len(background) == 1:

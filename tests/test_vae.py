@@ -228,7 +228,7 @@ def test_estimate_increases_with_samples_towards_quadrature(quadrature_case):
     means, errors = [], []
     for n_draws in (1, 4, 16, 64, 256):
         eps = rng.standard_normal((total, X_eval.shape[0], 2))
-        log_w = model._log_weights(X_eval, eps)
+        (log_w,) = model._log_weights(X_eval, eps)
         estimates = logsumexp(log_w.reshape(total // n_draws, n_draws, -1), axis=1)
         estimates -= np.log(n_draws)
         means.append(estimates.mean())

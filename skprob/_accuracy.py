@@ -30,7 +30,13 @@ from sklearn.utils.validation import check_array, validate_data
 
 from ._analytic import AnalyticLogisticRegression
 from ._argmax import argmax_probabilities
-from ._backend import asarray, get_namespace_and_device, log_zero_as_tiny, to_numpy
+from ._backend import (
+    asarray,
+    get_namespace_and_device,
+    lazy_blockwise,
+    log_zero_as_tiny,
+    to_numpy,
+)
 from ._linear import LinearScoresMixin
 from ._moments import ClassMoments, chunk_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
@@ -1214,7 +1220,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             Probabilities in the order of ``classes_``; rows sum to 1 (a lazy
             dask array for a dask array ``X``).
         """
-        lazy = self._lazy("predict_proba", X)
+        lazy = lazy_blockwise(self, "predict_proba", X)
         if lazy is not None:
             return lazy
         return self._predict_proba(X, "predict_proba")
@@ -1239,7 +1245,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             as in :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`
             (a lazy dask array for a dask array ``X``).
         """
-        lazy = self._lazy("predict_log_proba", X)
+        lazy = lazy_blockwise(self, "predict_log_proba", X)
         if lazy is not None:
             return lazy
         proba = self._predict_proba(X, "predict_log_proba")

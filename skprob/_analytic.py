@@ -21,6 +21,7 @@ from ._backend import (
     expit,
     get_namespace_and_device,
     is_dask_collection,
+    lazy_blockwise,
     log_or_minus_inf,
     softmax,
     to_numpy,
@@ -1194,7 +1195,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             Probabilities in the order of ``classes_``; rows sum to 1 (a lazy
             dask array for a dask array ``X``).
         """
-        lazy = self._lazy("predict_proba", X)
+        lazy = lazy_blockwise(self, "predict_proba", X)
         if lazy is not None:
             return lazy
         return self._predict_proba(X, "predict_proba")
@@ -1222,7 +1223,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             Log-probabilities in the order of ``classes_`` (a lazy dask array
             for a dask array ``X``).
         """
-        lazy = self._lazy("predict_log_proba", X)
+        lazy = lazy_blockwise(self, "predict_log_proba", X)
         if lazy is not None:
             return lazy
         proba = self._predict_proba(X, "predict_log_proba")

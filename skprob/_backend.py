@@ -13,6 +13,7 @@ import numpy as np
 from sklearn import get_config
 from sklearn.utils._array_api import device as _sk_device
 from sklearn.utils._array_api import get_namespace as _sk_get_namespace
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "get_namespace",
@@ -32,6 +33,7 @@ __all__ = [
     "namespace_name",
     "check_same_namespace",
     "is_dask_collection",
+    "lazy_blockwise",
     "xlogx",
     "log_or_minus_inf",
     "log_zero_as_tiny",
@@ -236,6 +238,41 @@ def is_dask_collection(obj):
     from dask import is_dask_collection as _is_dask_collection
 
     return _is_dask_collection(obj)
+
+
+def _blockwise_output(estimator, method, X):
+    """Columns (None for 1-D) and dtype of ``estimator.<method>`` on rows of X."""
+    if method == "predict":
+        return None, estimator.classes_.dtype
+    if method in ("predict_proba", "predict_log_proba"):
+        return estimator.classes_.shape[0], None
+    if method == "decision_function":
+        n_rows = estimator.coef_.shape[0]
+        return (None if n_rows == 1 else n_rows), None
+    if method == "transform":
+        return X.shape[1], None
+    # per-row scalars: score_samples, row_exponents
+    return None, None
+
+
+def lazy_blockwise(estimator, method, X):
+    """Lazy ``estimator.<method>(X)`` for a dask collection ``X``, else None.
+
+    The one rule of every skprob estimator: a dask array in gives a lazy dask
+    array out, computed one row block at a time (see
+    ``skprob._dask.map_blocks_method``). Callers return the result when it is
+    not None and run their in-memory path otherwise. The output's shape
+    follows from the method: labels for ``predict``, one column per class for
+    probabilities, the input's columns for ``transform``, one value per row
+    for the rest.
+    """
+    if not is_dask_collection(X):
+        return None
+    from ._dask import map_blocks_method
+
+    check_is_fitted(estimator)
+    n_out_columns, dtype = _blockwise_output(estimator, method, X)
+    return map_blocks_method(estimator, method, X, n_out_columns, dtype)
 
 
 def log_or_minus_inf(p, *, xp):

@@ -36,8 +36,8 @@ from ._backend import (
     asarray,
     check_same_namespace,
     get_namespace_and_device,
-    is_dask_collection,
     is_numpy_namespace,
+    lazy_blockwise,
     log_zero_as_tiny,
     to_numpy,
     xlogx,
@@ -837,11 +837,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             dask array ``X`` (``reference="fit"``), a dask array computed
             block by block.
         """
-        if is_dask_collection(X):
-            from ._dask import map_blocks_method
-
-            check_is_fitted(self)
-            return map_blocks_method(self, "predict_proba", X, self.classes_.shape[0])
+        lazy = lazy_blockwise(self, "predict_proba", X)
+        if lazy is not None:
+            return lazy
         return self._predict_proba(X, "predict_proba")
 
     def predict_log_proba(self, X):
@@ -860,13 +858,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             (finite), as in
             :meth:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis.predict_log_proba`.
         """
-        if is_dask_collection(X):
-            from ._dask import map_blocks_method
-
-            check_is_fitted(self)
-            return map_blocks_method(
-                self, "predict_log_proba", X, self.classes_.shape[0]
-            )
+        lazy = lazy_blockwise(self, "predict_log_proba", X)
+        if lazy is not None:
+            return lazy
         proba = self._predict_proba(X, "predict_log_proba")
         xp, _, _ = get_namespace_and_device(proba)
         return log_zero_as_tiny(proba, xp=xp)
@@ -912,11 +906,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels (a dask array for a dask array ``X``).
         """
-        if is_dask_collection(X):
-            from ._dask import map_blocks_method
-
-            check_is_fitted(self)
-            return map_blocks_method(self, "predict", X, None, self.classes_.dtype)
+        lazy = lazy_blockwise(self, "predict", X)
+        if lazy is not None:
+            return lazy
         proba = self._predict_proba(X, "predict")
         xp, _, _ = get_namespace_and_device(proba)
         return decode_labels(xp.argmax(proba, axis=1), self.classes_, xp=xp)

@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._backend import (
     entropy,
     get_namespace_and_device,
-    is_dask_collection,
+    lazy_blockwise,
     logsumexp,
 )
 from ._validation import check_probability_rows
@@ -626,10 +626,9 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Probability rows with entropy ``target_entropy_``. For a dask
             array ``X``, a dask array computed block by block.
         """
-        if is_dask_collection(X):
-            from ._dask import map_blocks_method
-
-            return map_blocks_method(self, "transform", X, X.shape[1])
+        lazy = lazy_blockwise(self, "transform", X)
+        if lazy is not None:
+            return lazy
         return self._solve(X, "transform")[0]
 
     def row_exponents(self, X):
@@ -647,10 +646,9 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             its tied maxima, 0 where it is clipped to uniform. For a dask
             array ``X``, a dask array computed block by block.
         """
-        if is_dask_collection(X):
-            from ._dask import map_blocks_method
-
-            return map_blocks_method(self, "row_exponents", X, None)
+        lazy = lazy_blockwise(self, "row_exponents", X)
+        if lazy is not None:
+            return lazy
         return self._solve(X, "row_exponents")[1]
 
     def __sklearn_tags__(self):

@@ -7,7 +7,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._backend import (
     check_same_namespace,
     get_namespace_and_device,
-    is_dask_collection,
+    lazy_blockwise,
 )
 from ._validation import decode_labels
 
@@ -21,24 +21,6 @@ class LinearScoresMixin:
     :class:`~sklearn.linear_model.LogisticRegression`, and score ``classes_[1]``
     against ``classes_[0]``.
     """
-
-    def _lazy(self, method, X):
-        """Blockwise ``method`` on a dask array ``X``, or None for other input.
-
-        Every skprob estimator follows one rule: a dask array in gives a lazy
-        dask array out, computed block by block (the rows are independent).
-        """
-        if not is_dask_collection(X):
-            return None
-        from ._dask import map_blocks_method
-
-        check_is_fitted(self)
-        if method == "predict":
-            return map_blocks_method(self, method, X, None, self.classes_.dtype)
-        n_columns = self.classes_.shape[0]
-        if method == "decision_function":
-            n_columns = None if self.coef_.shape[0] == 1 else self.coef_.shape[0]
-        return map_blocks_method(self, method, X, n_columns)
 
     def _scores(self, X, method):
         check_is_fitted(self)
@@ -68,7 +50,7 @@ class LinearScoresMixin:
             For two classes, the score of ``classes_[1]`` against
             ``classes_[0]``, as in :class:`~sklearn.linear_model.LogisticRegression`.
         """
-        lazy = self._lazy("decision_function", X)
+        lazy = lazy_blockwise(self, "decision_function", X)
         if lazy is not None:
             return lazy
         return self._scores(X, "decision_function")
@@ -87,7 +69,7 @@ class LinearScoresMixin:
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        lazy = self._lazy("predict", X)
+        lazy = lazy_blockwise(self, "predict", X)
         if lazy is not None:
             return lazy
         scores = self._scores(X, "predict")

@@ -20,6 +20,7 @@ __all__ = [
     "SHRINKAGE_RULES",
     "ClosedForm",
     "check_moments_finite",
+    "check_moments_resolvable",
     "closed_form",
     "class_priors",
     "log_priors",
@@ -99,6 +100,43 @@ def check_moments_finite(moments, feature_names=None):
     )
 
 
+def check_moments_resolvable(moments, feature_names=None):
+    """ValueError naming the features too small for their squares.
+
+    Squares of values below about ``sqrt(smallest normal)`` (1e-154 in
+    float64) underflow: the spread of such a feature is lost and it would
+    look constant, giving it a zero coefficient. A feature whose values are
+    that small and whose variance is below the smallest normal number is
+    refused (rescaling it gives the model of the rescaled data, with the
+    same predictions).
+    """
+    xp, _, _ = get_namespace_and_device(moments.means)
+    means = to_numpy(moments.means)
+    finfo = np.finfo(means.dtype)
+    weights = to_numpy(moments.weights).astype(np.float64)
+    scatter = to_numpy(xp.linalg.diagonal(moments.scatters)).astype(np.float64)
+    variance = scatter.sum(axis=0) / weights.sum()
+    largest = np.max(np.abs(means), axis=0)
+    tiny = (
+        (variance < finfo.smallest_normal)
+        & (largest > 0)
+        & (largest < np.sqrt(finfo.smallest_normal) / finfo.eps)
+    )
+    if not np.any(tiny):
+        return
+    described = [
+        f"{feature_names[c]!r}" if feature_names is not None else f"column {c}"
+        for c in np.flatnonzero(tiny)[:5]
+    ]
+    raise ValueError(
+        f"The values of {', '.join(described)} are so small (largest class "
+        f"mean {largest[tiny][0]:.3g}) that their squares underflow "
+        f"{means.dtype}: their spread cannot be measured. Rescale these "
+        "features (e.g. with StandardScaler, or by a power of ten) before "
+        "fitting."
+    )
+
+
 def _shared_covariance(moments, covariance, xp):
     """Sigma: class covariances averaged (``"mean"``) or pooled by weight."""
     weights, scatters = moments.weights, moments.scatters
@@ -116,10 +154,15 @@ def _feature_scale(sigma, moments, xp):
     A variance at the rounding level of the data is treated as exactly zero, by
     the rule of :class:`~sklearn.preprocessing.StandardScaler`: the variance of
     a constant column computed in floating point is about ``(n eps mean)^2``.
+    Here ``n`` is the number of rows with a positive weight (the number of
+    terms summed), so the rule does not depend on the scale of the weights;
+    moments without row counts fall back on the total weight, as
+    StandardScaler does.
     """
     variance = xp.linalg.diagonal(sigma)
     eps = xp.finfo(sigma.dtype).eps
-    n_samples = float(xp.sum(moments.weights))
+    rows = moments.weights if moments.counts is None else moments.counts
+    n_samples = float(xp.sum(rows))
     largest_mean = xp.max(xp.abs(moments.means), axis=0)
     rounding = n_samples * eps * variance + (n_samples * eps * largest_mean) ** 2
     constant = variance <= rounding

@@ -41,9 +41,13 @@ class ClassMoments(NamedTuple):
     - ``means`` (K, d): weighted class means;
     - ``scatters`` (K, d, d): ``sum w z z^T``;
     - ``square_cross`` (K, d, d): ``sum w (z * z) z^T``;
-    - ``square_products`` (K, d, d): ``sum w (z * z) (z * z)^T``.
+    - ``square_products`` (K, d, d): ``sum w (z * z) (z * z)^T``;
+    - ``counts`` (K,): number of rows with a positive weight.
 
-    The last two are None unless collected (``higher=True``). The Ledoit-Wolf
+    ``square_cross`` and ``square_products`` are None unless collected
+    (``higher=True``). ``counts`` does not change when every weight is
+    multiplied by one constant: it bounds the rounding error of the sums,
+    which depends on how many rows were added, not on their weights. The Ledoit-Wolf
     intensity on the standardised scale needs ``sum_i ||z_i / s||^4`` for a
     per-feature scale ``s`` known only once all the data is in; that is
     ``v^T (sum_k square_products_k) v`` with ``v = 1 / s^2``, and merging
@@ -55,6 +59,7 @@ class ClassMoments(NamedTuple):
     scatters: object
     square_cross: object = None
     square_products: object = None
+    counts: object = None
 
     @property
     def has_higher(self):
@@ -152,6 +157,7 @@ def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):
     )
 
     weights = np.zeros(n_classes)
+    counts = np.zeros(n_classes)
     means, scatters, crosses, products = [], [], [], []
     zeros_d = xp.zeros((n_features,), dtype=dtype, device=dev)
     zeros_dd = xp.zeros((n_features, n_features), dtype=dtype, device=dev)
@@ -179,6 +185,7 @@ def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):
             weighted = centred * xp.sqrt(w)[:, None]
             scatter = weighted.T @ weighted
         weights[k] = total
+        counts[k] = stop - start if uniform else float(xp.sum(xp.astype(w > 0, dtype)))
         means.append(mean)
         scatters.append(scatter)
         if higher:
@@ -191,6 +198,7 @@ def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):
         xp.stack(scatters),
         xp.stack(crosses) if higher else None,
         xp.stack(products) if higher else None,
+        asarray(counts, xp=xp, device=dev, dtype=dtype),
     )
 
 
@@ -239,7 +247,12 @@ def merge_moments(first, second, xp):
     scatter, cross, products = (
         None if a is None or b is None else a + b for a, b in shifted
     )
-    return ClassMoments(weight, mean, scatter, cross, products)
+    counts = (
+        None
+        if first.counts is None or second.counts is None
+        else first.counts + second.counts
+    )
+    return ClassMoments(weight, mean, scatter, cross, products, counts)
 
 
 def expand_moments(moments, placement):

@@ -57,7 +57,7 @@ class NewtonResult(NamedTuple):
     stationarity: float
 
 
-def damped_newton(problem, point, *, max_iter, tol, stall_tol=None):
+def damped_newton(problem, point, *, max_iter, tol, stall_tol=None, callback=None):
     """Minimise ``problem`` from ``point`` by damped Newton steps.
 
     The problem provides ``gradient(point)``, ``stationarity(point,
@@ -72,11 +72,16 @@ def damped_newton(problem, point, *, max_iter, tol, stall_tol=None):
     rounding, or a failed line search, ends the iteration as converged if
     the stationarity is then at most ``stall_tol`` (an objective that is flat
     at floating-point resolution cannot be taken further).
+
+    ``callback(n_iter, point, stationarity)``, if given, is called at every
+    iterate, the start included (a verbose estimator prints from it).
     """
     n_iter = 0
     while True:
         gradient = problem.gradient(point)
         stationarity = problem.stationarity(point, gradient)
+        if callback is not None:
+            callback(n_iter, point, stationarity)
         if stationarity <= tol:
             return NewtonResult(point, n_iter, True, stationarity)
         stalled_ok = stall_tol is not None and stationarity <= stall_tol

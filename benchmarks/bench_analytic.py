@@ -175,9 +175,10 @@ def timing_benchmark(args):
             loss = log_loss(y_test, model.predict_proba(X_test), labels=classes)
             line += f"{accuracy[name]:>10.4f}{loss:>10.4f}"
         print(line)
+    newton_steps = fitted["ALR(refine_iter=100)"].n_iter_[0]
     print(
         f"LogisticRegression lbfgs iterations: {fitted[lr_name].n_iter_[0]}; "
-        f"ALR(refine_iter=100) Newton steps: {fitted['ALR(refine_iter=100)'].n_iter_}"
+        f"ALR(refine_iter=100) Newton steps: {newton_steps}"
     )
 
     alr, pf_model = fitted[alr_name], fitted[pf_name]

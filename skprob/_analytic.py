@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
@@ -26,6 +27,7 @@ from ._backend import (
 from ._closed_form import (
     SHRINKAGE_RULES,
     check_moments_finite,
+    check_moments_resolvable,
     class_priors,
     closed_form,
     log_priors,
@@ -101,7 +103,8 @@ def _fit_temperature_and_offsets(scores, target, weight):
             f"convergence (largest gradient {result.stationarity:.2e}); "
             f"using T={1.0 / params[0]:.4g}.",
             ConvergenceWarning,
-            stacklevel=4,
+            # past _moments_and_temperature, fit and its _fit_context wrapper
+            stacklevel=5,
         )
     offsets = np.concatenate([[0.0], params[1:]])
     if binary:
@@ -109,19 +112,44 @@ def _fit_temperature_and_offsets(scores, target, weight):
     return float(1.0 / params[0]), offsets
 
 
-def _refine(problem, theta, max_iter, tol):
-    """Damped Newton from ``theta`` after the best shrink along its ray.
+def _refine(problem, theta, max_iter, tol, *, shrink=True, callback=None):
+    """Damped Newton from ``theta``, after the best shrink along its ray.
 
     The closed form of separable data has large coefficients; the first move
-    shrinks them along the ray ``s * theta``, then each accepted Newton step
-    lowers the penalised objective (Armijo backtracking). Stops when the
-    largest gradient entry divided by the total sample weight is at most
-    ``tol`` (the stopping rule of LogisticRegression's lbfgs, whose objective
-    is the mean loss), after ``max_iter`` steps, or when no step along the
-    Newton direction lowers the objective.
+    shrinks them along the ray ``s * theta`` (skipped with ``shrink=False``,
+    for a warm start that is already a fitted model), then each accepted
+    Newton step lowers the penalised objective (Armijo backtracking). Stops
+    when the largest gradient entry divided by the total sample weight is at
+    most ``tol`` (the stopping rule of LogisticRegression's lbfgs, whose
+    objective is the mean loss), after ``max_iter`` steps, or when no step
+    along the Newton direction lowers the objective.
     """
-    start = shrink_along_ray(problem, problem.evaluate(theta))
-    return damped_newton(problem, start, max_iter=max_iter, tol=tol)
+    start = problem.evaluate(theta)
+    if shrink:
+        start = shrink_along_ray(problem, start)
+    return damped_newton(problem, start, max_iter=max_iter, tol=tol, callback=callback)
+
+
+def _print_iterate(n_iter, point, stationarity):
+    print(
+        f"Newton iteration {n_iter}: objective {point.loss:.6e}, "
+        f"max |gradient| / total weight {stationarity:.3e}"
+    )
+
+
+def _prior_shift(priors, weights):
+    """``log(priors / f)``, ``f`` the weighted class frequencies (0 where f = 0).
+
+    The intercept shift that moves a model fitted to the training
+    frequencies to the class priors ``priors``; the difference of the two
+    entries (one entry) for two classes, like the intercepts.
+    """
+    xp, _, _ = get_namespace_and_device(weights)
+    shift = log_priors(priors) - log_priors(weights / xp.sum(weights))
+    shift = xp.where(weights > 0, shift, xp.zeros_like(shift))
+    if shift.shape[0] == 2:
+        shift = shift[1:2] - shift[0:1]
+    return shift
 
 
 class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimator):
@@ -163,7 +191,32 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         correlation scale makes the model independent of the units of the
         features.
     priors : array-like of shape (n_classes,), default=None
-        Class priors. By default the (weighted) class frequencies.
+        Class priors ``pi``. By default the weighted class frequencies ``f``
+        (sample and class weights included). Given priors move the log-odds
+        of the model by ``log(pi_k / f_k)`` on every path, the standard
+        prior-shift correction: the closed form has ``log pi_k`` in its
+        intercepts, and the refined model and the ``temperature="auto"``
+        model, which are fitted to the training frequencies, get the shift
+        added to their intercepts afterwards (times ``T`` for
+        ``temperature="auto"``, so that the log-odds of
+        :meth:`predict_proba` move by exactly the shift; a fixed temperature
+        divides it like every score). They act through the intercepts, so
+        with ``fit_intercept=False`` they have no effect and a UserWarning
+        says so.
+
+        .. versionchanged:: 0.1
+           Honoured with ``refine_iter > 0`` and ``temperature="auto"``,
+           which used to fit them away.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplying ``sample_weight`` as in
+        :class:`~sklearn.linear_model.LogisticRegression`: a dict maps labels
+        to weights (missing labels weigh 1); ``"balanced"`` weighs class
+        ``k`` by ``n_samples / (n_classes * n_k)`` with ``n_k`` the total
+        sample weight of the class, as
+        :func:`~sklearn.utils.class_weight.compute_class_weight` computes it.
+        The default priors are then the class-weighted frequencies (uniform
+        for ``"balanced"``). :meth:`partial_fit` accepts a dict but not
+        ``"balanced"``, which needs the class totals of all the data.
     fit_intercept : bool, default=True
         Whether to use the intercept ``b``. If False the scores are ``X W``.
     tol : float, default=1e-10
@@ -181,10 +234,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         solved by Newton's method on the scores alone (the fold models come
         from the same moments, so the fit still reads the data only twice).
         The offsets are added to ``intercept_`` (times ``T``) and change some
-        predictions; on 53 real data sets this raised the mean accuracy of the
-        closed form by 0.6 points and brought its mean log-loss below
-        LogisticRegression's. Only :meth:`fit` can fit it: :meth:`partial_fit`
-        rejects ``"auto"``.
+        predictions, correcting the class balance of the closed form
+        (``benchmarks/RESULTS.md`` has the measurements). Only :meth:`fit` can
+        fit it: :meth:`partial_fit` rejects ``"auto"``.
     refine_iter : int, default=0
         Most Newton steps from the closed form towards the penalised
         maximum-likelihood fit, the model of
@@ -202,12 +254,27 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         objective divided by the total sample weight is at most ``refine_tol``
         (LogisticRegression's ``tol`` means the same for its lbfgs solver). A
         :class:`~sklearn.exceptions.ConvergenceWarning` says when
-        ``refine_iter`` steps were not enough.
+        ``refine_iter`` steps were not enough. Used only when
+        ``refine_iter > 0`` (UserWarning otherwise, as for ``C``).
     C : float, default=1.0
         Inverse L2 penalty of the refinement: it minimises
         ``sum_i w_i log_loss_i + ||W||^2 / (2 C)``, all coefficient rows
         penalised and intercepts not, as LogisticRegression does. Used only
-        when ``refine_iter > 0``.
+        when ``refine_iter > 0``: the closed form has no penalty, so with
+        ``refine_iter=0`` a ``C`` other than 1.0 has no effect and a
+        UserWarning says so (as LogisticRegression warns for ``l1_ratio``
+        without the elastic net).
+    warm_start : bool, default=False
+        Start the refinement from the ``coef_`` and ``intercept_`` of the
+        previous fit (less the shift of the priors), as LogisticRegression's
+        ``warm_start`` does, instead of from the closed form; a previous fit
+        with other shapes (another number of features or classes) is
+        ignored. Used only when ``refine_iter > 0`` (UserWarning otherwise).
+    verbose : int, default=0
+        With a positive value the refinement prints, at every Newton
+        iterate, its number, the penalised objective and the largest
+        gradient entry over the total weight (the number compared with
+        ``refine_tol``).
 
     Attributes
     ----------
@@ -219,7 +286,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (with ``temperature_ * intercept_offsets_`` included).
     intercept_offsets_ : ndarray of shape (1,) or (n_classes,)
-        Offsets fitted with ``temperature="auto"`` (zeros otherwise).
+        Offsets added to the closed-form scores divided by the temperature
+        with ``temperature="auto"`` (zeros otherwise): the fitted offsets
+        plus ``(1 - 1 / T) log(priors / f)`` where priors are given, so that
+        the priors move the calibrated log-odds by ``log(priors / f)``.
     means_ : ndarray of shape (n_classes, n_features)
         Weighted class means.
     covariance_ : ndarray of shape (n_features, n_features)
@@ -229,11 +299,16 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     priors_ : ndarray of shape (n_classes,)
         Class priors used.
     class_weight_sums_ : ndarray of shape (n_classes,)
-        Total sample weight seen per class (the class counts without weights).
+        Total sample weight seen per class, ``class_weight`` included (the
+        class counts without weights).
     temperature_ : float
         Temperature used by :meth:`predict_proba`.
-    n_iter_ : int
-        Newton steps taken by the refinement (0 for the closed form).
+    n_iter_ : ndarray of shape (1,)
+        Newton steps taken by the refinement (0 for the closed form), an
+        int32 array as LogisticRegression's.
+
+        .. versionchanged:: 0.1
+           An array of shape (1,) instead of an int.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -294,6 +369,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             StrOptions(set(SHRINKAGE_RULES)),
         ],
         "priors": ["array-like", None],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, 1, closed="left")],
         "temperature": [
@@ -303,6 +379,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         "refine_iter": [Interval(Integral, 0, None, closed="left")],
         "refine_tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -311,22 +389,28 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         covariance="mean",
         shrinkage=None,
         priors=None,
+        class_weight=None,
         fit_intercept=True,
         tol=1e-10,
         temperature=1.0,
         refine_iter=0,
         refine_tol=1e-4,
         C=1.0,
+        warm_start=False,
+        verbose=0,
     ):
         self.covariance = covariance
         self.shrinkage = shrinkage
         self.priors = priors
+        self.class_weight = class_weight
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.temperature = temperature
         self.refine_iter = refine_iter
         self.refine_tol = refine_tol
         self.C = C
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -342,7 +426,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights (frequency weights).
+            Non-negative sample weights (frequency weights), multiplied by
+            ``class_weight``. Multiplying all of them by one positive
+            constant leaves the closed form unchanged (a total that
+            overflows raises a ValueError); the Ledoit-Wolf and OAS
+            intensities, the refinement's penalty (as in LogisticRegression)
+            and the prior of the ``temperature="auto"`` offsets read them as
+            counts, so there the constant acts like more data.
 
         Returns
         -------
@@ -354,8 +444,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "temperature='auto' cannot be combined with refine_iter > 0: the "
                 "refined model is fitted by likelihood already; use temperature=1.0."
             )
+        self._warn_unused_parameters()
         if is_dask_collection(X):
             return self._fit_dask(X, y, sample_weight)
+        # read before the closed form below replaces them
+        previous = None
+        if self.warm_start and self.refine_iter > 0:
+            previous = getattr(self, "coef_", None), getattr(self, "intercept_", None)
         X, y, sample_weight, xp = self._check_training_data(
             X, y, sample_weight, reset=True
         )
@@ -365,6 +460,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             y, xp=xp, device=get_namespace_and_device(X)[2], min_classes=1
         )
         n_classes = classes.shape[0]
+        sample_weight = self._weigh_classes(classes, y_index, sample_weight, xp)
         higher = needs_higher_moments(self.shrinkage)
         if self.temperature == "auto":
             moments, temperature, offsets = self._moments_and_temperature(
@@ -377,13 +473,18 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             temperature, offsets = float(self.temperature), None
         self._set_closed_form(classes, moments, temperature, offsets)
         if self.refine_iter > 0:
-            self._refine(X, y_index, sample_weight, xp)
+            self._refine(X, y_index, sample_weight, xp, previous)
         return self
 
     def _fit_dask(self, X, y, sample_weight):
         """Out-of-core fit: one tree-reduced pass for the moments (see fit)."""
         from ._dask import class_moments, validate_schema
 
+        if self.class_weight is not None:
+            raise ValueError(
+                "class_weight is not available for dask input; pass the class "
+                "weights of each row multiplied into sample_weight instead."
+            )
         if self.temperature == "auto" or self.refine_iter > 0:
             raise ValueError(
                 "temperature='auto' and refine_iter > 0 need several passes with all "
@@ -409,7 +510,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             All the classes. Required on the first call; on later calls it may
             be omitted, and if given must equal ``classes_``.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Non-negative sample weights, multiplied by ``class_weight`` (a
+            dict).
 
         Returns
         -------
@@ -426,6 +528,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "refine_iter > 0 needs all the data at once and is not available in "
                 "partial_fit; use refine_iter=0 (the exact closed form) or fit."
             )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class totals of all the data "
+                "and is not available in partial_fit; pass a dict of class "
+                "weights, or use fit."
+            )
+        self._warn_unused_parameters()
         previous = getattr(self, "_moments", None)
         first_call = previous is None
         if first_call and classes is None:
@@ -455,6 +564,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             min_classes=1,
             name="y",
         )
+        sample_weight = self._weigh_classes(all_classes, y_index, sample_weight, xp)
         chunk = chunk_moments(
             X,
             y_index,
@@ -474,6 +584,80 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         check_classification_targets(y)
         return X, y, check_sample_weight(sample_weight, X), xp
 
+    def _warn_unused_parameters(self):
+        """UserWarning for parameters set to values that cannot act."""
+        if self.refine_iter == 0:
+            unused = [
+                f"{name}={value!r}"
+                for name, value, default in (
+                    ("C", self.C, 1.0),
+                    ("refine_tol", self.refine_tol, 1e-4),
+                    ("warm_start", self.warm_start, False),
+                )
+                if value != default
+            ]
+            if unused:
+                warnings.warn(
+                    f"{', '.join(unused)} only act on the Newton refinement, which "
+                    "is off (refine_iter=0), and have no effect on the closed "
+                    "form; set refine_iter > 0 to use them.",
+                    UserWarning,
+                    # past fit (or partial_fit) and its _fit_context wrapper
+                    stacklevel=4,
+                )
+        if self.priors is not None and not self.fit_intercept:
+            warnings.warn(
+                "priors act through the intercepts and have no effect with "
+                "fit_intercept=False.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _weigh_classes(self, classes, y_index, sample_weight, xp):
+        """``sample_weight`` times the ``class_weight`` of each row's class.
+
+        The class weights are those of LogisticRegression
+        (:func:`~sklearn.utils.class_weight.compute_class_weight`, with the
+        sample weights for ``"balanced"``). Also refuses weights whose total
+        overflows, which no rescaling of X could fix.
+        """
+        if self.class_weight is not None:
+            classes_host = to_numpy(classes)
+            index_host = to_numpy(y_index)
+            with np.errstate(divide="ignore"):
+                factors = compute_class_weight(
+                    self.class_weight,
+                    classes=classes_host,
+                    y=classes_host[index_host],
+                    sample_weight=to_numpy(sample_weight),
+                )
+            factors = np.asarray(factors, dtype=np.float64)
+            if np.any(np.isnan(factors) | (factors < 0)):
+                raise ValueError(
+                    f"class_weight must be non-negative, got {self.class_weight!r}."
+                )
+            # "balanced" gives a class whose rows all weigh 0 an infinite
+            # weight; those rows stay at 0
+            factors = np.where(np.isfinite(factors), factors, 0.0)
+            dev = get_namespace_and_device(sample_weight)[2]
+            factors = asarray(factors, xp=xp, device=dev, dtype=sample_weight.dtype)
+            sample_weight = sample_weight * xp.take(factors, y_index)
+        with np.errstate(over="ignore"):
+            total = float(xp.sum(sample_weight))
+        if not math.isfinite(total):
+            times = "" if self.class_weight is None else " (times class_weight)"
+            raise ValueError(
+                f"The sample weights{times} sum to more than the largest "
+                f"{sample_weight.dtype} number: divide them all by one constant "
+                "(the closed form depends only on their ratios)."
+            )
+        if total <= 0:
+            raise ValueError(
+                "class_weight gives every sample a zero weight: there is nothing "
+                "to fit."
+            )
+        return sample_weight
+
     def _set_closed_form(self, classes, moments, temperature, offsets=None):
         """Set every fitted attribute of the closed form from per-class moments.
 
@@ -489,14 +673,23 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "AnalyticLogisticRegression needs samples of at least 2 classes "
                 f"in the data, got only one class: {to_numpy(classes)[0]!r}."
             )
-        check_moments_finite(moments, getattr(self, "feature_names_in_", None))
+        names = getattr(self, "feature_names_in_", None)
+        check_moments_finite(moments, names)
+        check_moments_resolvable(moments, names)
         priors = class_priors(self.priors, moments.weights)
         model = self._closed_form(moments, log_priors(priors))
-        offsets = (
-            xp.zeros_like(model.intercept)
-            if offsets is None
-            else asarray(offsets, xp=xp, device=dev, dtype=model.intercept.dtype)
-        )
+        if offsets is None:
+            offsets = xp.zeros_like(model.intercept)
+        else:
+            # The offsets were fitted to the scores of the training frequencies
+            # (see _moments_and_temperature). The closed form adds the prior
+            # shift to the scores, which the temperature divides; this extra
+            # offset makes the calibrated log-odds move by the whole shift.
+            shift = _prior_shift(priors, moments.weights)
+            offsets = (
+                asarray(offsets, xp=xp, device=dev, dtype=model.intercept.dtype)
+                + (1.0 - 1.0 / temperature) * shift
+            )
         self.classes_ = classes
         self.coef_ = model.coef
         # softmax(scores / T + offsets) = softmax((scores + T offsets) / T)
@@ -508,7 +701,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self.priors_ = priors
         self.class_weight_sums_ = moments.weights
         self.temperature_ = temperature
-        self.n_iter_ = 0
+        self.n_iter_ = asarray([0], xp=xp, device=dev, dtype=xp.int32)
         self._moments = moments
         return self
 
@@ -542,8 +735,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             higher=needs_higher_moments(self.shrinkage),
         )
         others, total = merge_all_but_one(fold_moments, xp)
-        shared_log_priors = log_priors(class_priors(self.priors, total.weights))
-        models = [self._closed_form(rest, shared_log_priors) for rest in others]
+        # the offsets calibrate the model of the training frequencies; given
+        # priors are applied afterwards as a shift (see _set_closed_form)
+        frequencies = log_priors(class_priors(None, total.weights))
+        models = [self._closed_form(rest, frequencies) for rest in others]
         # every fold model scores every row in one product; each row keeps the
         # scores of the model that did not see it
         coef = xp.concat([model.coef for model in models], axis=0)
@@ -562,7 +757,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         )
         return total, temperature, offsets
 
-    def _refine(self, X, y_index, sample_weight, xp):
+    def _refine(self, X, y_index, sample_weight, xp, previous=None):
+        """Newton steps from the closed form (or ``previous``) to the penalised MLE.
+
+        The maximum-likelihood fit reproduces the training frequencies, so it
+        starts from the closed form of those frequencies and the priors' shift
+        is added to its intercepts afterwards.
+        """
         dtype, dev = X.dtype, get_namespace_and_device(X)[2]
         columns = [X]
         if self.fit_intercept:
@@ -577,12 +778,32 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             fit_intercept=self.fit_intercept,
             tol=self.refine_tol,
         )
-        start = to_numpy(self.coef_).astype(np.float64)
+        shift = to_numpy(_prior_shift(self.priors_, self.class_weight_sums_))
+        shift = shift.astype(np.float64)
+        coef, intercept = self.coef_, self.intercept_
+        warm = (
+            previous is not None
+            and previous[0] is not None
+            and tuple(previous[0].shape) == tuple(coef.shape)
+        )
+        if warm:
+            coef, intercept = previous
+        start = to_numpy(coef).astype(np.float64)
         if self.fit_intercept:
-            intercept = to_numpy(self.intercept_).astype(np.float64)
+            intercept = to_numpy(intercept).astype(np.float64) - shift
             start = np.concatenate([start, intercept[:, None]], axis=1)
-        result = _refine(problem, start, self.refine_iter, self.refine_tol)
+        result = _refine(
+            problem,
+            start,
+            self.refine_iter,
+            self.refine_tol,
+            shrink=not warm,
+            callback=_print_iterate if self.verbose else None,
+        )
         theta, steps = result.point.theta, result.n_iter
+        if self.verbose:
+            state = "converged" if result.converged else "stopped unconverged"
+            print(f"Newton refinement {state} after {steps} steps.")
         if not result.converged:
             warnings.warn(
                 f"The Newton refinement stopped after {steps} steps "
@@ -590,15 +811,18 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 f"{result.stationarity:.2e} > refine_tol={self.refine_tol}; increase "
                 "refine_iter, or refine_tol for a coarser solution.",
                 ConvergenceWarning,
-                stacklevel=3,
+                # past fit and its _fit_context wrapper
+                stacklevel=4,
             )
+        if self.fit_intercept:
+            theta[:, -1] += shift
         if problem.null_intercept:
             # LogisticRegression's intercepts sum to zero; so do these
             theta[:, -1] -= np.mean(theta[:, -1])
         self.coef_ = asarray(theta[:, : X.shape[1]], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
-        self.n_iter_ = steps
+        self.n_iter_ = asarray([steps], xp=xp, device=dev, dtype=xp.int32)
 
     def predict_proba(self, X):
         """Class probabilities, ``softmax(scores / temperature_)``.

@@ -293,7 +293,7 @@ def test_newton_refinement_reaches_logistic_regression(loader):
     X = StandardScaler().fit_transform(X)
     reference = LogisticRegression(C=0.5, tol=1e-12, max_iter=10_000).fit(X, y)
     clf = AnalyticLogisticRegression(refine_iter=30, refine_tol=1e-10, C=0.5).fit(X, y)
-    assert clf.n_iter_ < 30
+    assert clf.n_iter_[0] < 30
     assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-6)
 
 
@@ -454,7 +454,7 @@ def test_refinement_reaches_logistic_regression_optimum(
     clf = AnalyticLogisticRegression(
         refine_iter=50, refine_tol=1e-10, C=C, fit_intercept=fit_intercept
     ).fit(X, y, sample_weight=weights)
-    assert clf.n_iter_ < 10
+    assert clf.n_iter_[0] < 10
     assert_allclose(clf.coef_, reference.coef_, atol=1e-8)
     assert_allclose(clf.intercept_, reference.intercept_, atol=1e-8)
     assert_allclose(clf.predict_proba(X), reference.predict_proba(X), atol=1e-9)
@@ -464,7 +464,7 @@ def test_refinement_stopped_at_refine_iter_warns():
     X, y = load_iris(return_X_y=True)
     with pytest.warns(ConvergenceWarning, match="refine_iter=1"):
         clf = AnalyticLogisticRegression(refine_iter=1, refine_tol=1e-12).fit(X, y)
-    assert clf.n_iter_ == 1
+    assert clf.n_iter_[0] == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         AnalyticLogisticRegression(refine_iter=100, refine_tol=1e-8).fit(X, y)
@@ -629,3 +629,301 @@ def test_float32_input_gives_float32_output_close_to_float64():
     proba32 = clf32.predict_proba(X.astype(np.float32))
     assert clf32.coef_.dtype == np.float32 and proba32.dtype == np.float32
     assert_allclose(proba32, clf64.predict_proba(X), atol=1e-4)
+
+
+# class_weight, priors on every path, parameters without effect, diagnostics,
+# warm start, and edge values of the weights and of X.
+
+
+def _imbalanced(n_classes, seed=0):
+    weights = [0.75, 0.25] if n_classes == 2 else [0.6, 0.3, 0.1]
+    X, y = make_classification(
+        n_samples=600,
+        n_features=5,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        weights=weights,
+        class_sep=0.8,
+        random_state=seed,
+    )
+    return X, y
+
+
+def _balanced_factors(y, sample_weight):
+    """n / (K n_k) with weighted class totals n_k, written out with bincount."""
+    totals = np.bincount(y, weights=sample_weight)
+    return totals.sum() / (len(totals) * totals)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("class_weight", ["balanced", "dict"])
+@pytest.mark.parametrize(
+    "params", [{}, {"temperature": "auto"}, {"shrinkage": "ledoit-wolf"}]
+)
+def test_class_weight_equals_explicit_sample_weight(n_classes, class_weight, params):
+    X, y = _imbalanced(n_classes)
+    sample_weight = np.random.default_rng(1).uniform(0.5, 2.0, size=len(y))
+    if class_weight == "balanced":
+        factors = _balanced_factors(y, sample_weight)
+    else:
+        class_weight = {0: 1.0, 1: 3.0, 2: 0.5} if n_classes == 3 else {1: 2.5}
+        factors = np.array([class_weight.get(k, 1.0) for k in range(n_classes)])
+    weighted = AnalyticLogisticRegression(class_weight=class_weight, **params).fit(
+        X, y, sample_weight=sample_weight
+    )
+    explicit = AnalyticLogisticRegression(**params).fit(
+        X, y, sample_weight=sample_weight * factors[y]
+    )
+    assert_allclose(weighted.coef_, explicit.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(weighted.intercept_, explicit.intercept_, rtol=1e-10, atol=1e-12)
+    assert_allclose(weighted.priors_, explicit.priors_, rtol=1e-12)
+    if class_weight == "balanced":
+        # the class-weighted frequencies of "balanced" are uniform
+        assert_allclose(weighted.priors_, np.full(n_classes, 1.0 / n_classes))
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("class_weight", ["balanced", {0: 0.5, 1: 2.0}])
+def test_class_weight_refined_reaches_logistic_regression(n_classes, class_weight):
+    X, y = _imbalanced(n_classes, seed=2)
+    reference = LogisticRegression(
+        class_weight=class_weight, tol=1e-12, solver="newton-cholesky"
+    ).fit(X, y)
+    clf = AnalyticLogisticRegression(
+        class_weight=class_weight, refine_iter=50, refine_tol=1e-10
+    ).fit(X, y)
+    assert_allclose(clf.coef_, reference.coef_, atol=1e-8)
+    assert_allclose(clf.intercept_, reference.intercept_, atol=1e-8)
+    # and it is not the unweighted optimum
+    plain = LogisticRegression(tol=1e-12, solver="newton-cholesky").fit(X, y)
+    assert np.max(np.abs(clf.intercept_ - plain.intercept_)) > 0.1
+
+
+def test_class_weight_in_partial_fit():
+    X, y = _imbalanced(3)
+    class_weight = {0: 1.0, 1: 3.0, 2: 0.5}
+    reference = AnalyticLogisticRegression(class_weight=class_weight).fit(X, y)
+    clf = AnalyticLogisticRegression(class_weight=class_weight)
+    for rows in np.array_split(np.arange(len(y)), 3):
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    assert_allclose(clf.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(clf.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="'balanced'.*not available in partial_fit"):
+        AnalyticLogisticRegression(class_weight="balanced").partial_fit(
+            X, y, classes=[0, 1, 2]
+        )
+
+
+def test_bad_class_weight_raises():
+    X, y = _imbalanced(3)
+    with pytest.raises(ValueError, match="class_weight must be non-negative"):
+        AnalyticLogisticRegression(class_weight={0: -1.0}).fit(X, y)
+    with pytest.raises(ValueError, match=r"classes, \[0, 1, 2\], are not in"):
+        AnalyticLogisticRegression(class_weight={7: 2.0}).fit(X, y)
+    with pytest.raises(ValueError, match="class_weight"):
+        AnalyticLogisticRegression(class_weight="uniform").fit(X, y)
+
+
+def _prior_shifted(proba, priors, frequencies):
+    """The prior-shift correction by hand: p * pi / f, renormalised per row."""
+    shifted = proba * priors / frequencies
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("path", ["closed form", "refine", "temperature", "partial"])
+def test_priors_shift_probabilities_on_every_path(n_classes, path):
+    X, y = _imbalanced(n_classes, seed=3)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    class_weight = {1: 1.5}
+    priors = np.full(n_classes, 1.0 / n_classes)
+    params = {
+        "closed form": {},
+        "refine": {"refine_iter": 50, "refine_tol": 1e-10},
+        "temperature": {"temperature": "auto"},
+        "partial": {},
+    }[path]
+
+    def fit(**extra):
+        clf = AnalyticLogisticRegression(class_weight=class_weight, **params, **extra)
+        if path != "partial":
+            return clf.fit(X, y, sample_weight=sample_weight)
+        for rows in np.array_split(np.arange(len(y)), 3):
+            clf.partial_fit(
+                X[rows],
+                y[rows],
+                classes=np.arange(n_classes),
+                sample_weight=sample_weight[rows],
+            )
+        return clf
+
+    free, given = fit(), fit(priors=priors)
+    totals = np.bincount(y, weights=sample_weight * np.where(y == 1, 1.5, 1.0))
+    frequencies = totals / totals.sum()
+    assert_allclose(given.priors_, priors)
+    assert_allclose(given.coef_, free.coef_, rtol=1e-9, atol=1e-12)
+    assert_allclose(
+        given.predict_proba(X),
+        _prior_shifted(free.predict_proba(X), priors, frequencies),
+        rtol=1e-8,
+        atol=1e-12,
+    )
+    # the predicted rate of the rare class rises towards its prior
+    assert given.predict_proba(X)[:, -1].mean() > free.predict_proba(X)[:, -1].mean()
+
+
+def test_priors_without_intercept_warn():
+    X, y = _imbalanced(2)
+    with pytest.warns(UserWarning, match="priors .* no effect with fit_intercept"):
+        AnalyticLogisticRegression(priors=[0.5, 0.5], fit_intercept=False).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params", [{"C": 10.0}, {"refine_tol": 1e-8}, {"warm_start": True}]
+)
+def test_refinement_parameters_without_refinement_warn(params):
+    X, y = _imbalanced(3)
+    (name,) = params
+    with pytest.warns(UserWarning, match=f"{name}=.*refine_iter=0") as record:
+        AnalyticLogisticRegression(**params).fit(X, y)
+    # stacklevel: the warning points at the caller's line
+    assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match=name):
+        AnalyticLogisticRegression(**params).partial_fit(X, y, classes=[0, 1, 2])
+    # the same values with refinement, and the defaults, warn nothing
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AnalyticLogisticRegression(refine_iter=50, **params).fit(X, y)
+        AnalyticLogisticRegression().fit(X, y)
+        AnalyticLogisticRegression().partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_convergence_warning_points_at_the_caller():
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(ConvergenceWarning) as record:
+        AnalyticLogisticRegression(refine_iter=1, refine_tol=1e-12).fit(X, y)
+    assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("params", [{}, {"refine_iter": 50}])
+def test_n_iter_is_an_int32_array_like_logistic_regression(params):
+    X, y = _imbalanced(3)
+    reference = LogisticRegression().fit(X, y).n_iter_
+    n_iter = AnalyticLogisticRegression(**params).fit(X, y).n_iter_
+    assert isinstance(n_iter, np.ndarray)
+    assert n_iter.shape == reference.shape == (1,)
+    assert n_iter.dtype == reference.dtype == np.int32
+    assert (n_iter[0] == 0) == (not params)
+
+
+def test_verbose_prints_each_newton_iterate(capsys):
+    X, y = _imbalanced(3)
+    C = 0.5
+    AnalyticLogisticRegression(refine_iter=50, C=C).fit(X, y)
+    assert capsys.readouterr().out == ""
+    clf = AnalyticLogisticRegression(
+        refine_iter=50, refine_tol=1e-8, C=C, verbose=1
+    ).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    iterates = [line for line in lines if line.startswith("Newton iteration")]
+    assert len(iterates) == clf.n_iter_[0] + 1
+    objectives = [float(line.split("objective ")[1].split(",")[0]) for line in iterates]
+    gradients = [float(line.rsplit(" ", 1)[1]) for line in iterates]
+    assert np.all(np.diff(objectives) <= 0)
+    # the last objective is LogisticRegression's, computed by sklearn's log_loss
+    assert_allclose(objectives[-1], _penalised_log_loss(clf, X, y, C), rtol=1e-6)
+    assert gradients[-1] <= 1e-8 < gradients[0]
+    assert "converged" in lines[-1]
+
+
+def test_warm_start_from_a_converged_model_takes_at_most_one_step():
+    X, y = _imbalanced(3)
+    clf = AnalyticLogisticRegression(refine_iter=50, refine_tol=1e-6, warm_start=True)
+    clf.fit(X, y)
+    first = clf.coef_.copy()
+    assert clf.n_iter_[0] > 1
+    clf.fit(X, y)
+    assert clf.n_iter_[0] <= 1
+    assert_allclose(clf.coef_, first, atol=1e-5)
+    # a new C: the warm start is LogisticRegression's warm start, same optimum
+    clf.set_params(C=0.1, refine_tol=1e-10).fit(X, y)
+    reference = LogisticRegression(C=0.1, tol=1e-12, solver="newton-cholesky")
+    assert_allclose(clf.coef_, reference.fit(X, y).coef_, atol=1e-8)
+    # another number of classes: the previous model is not a start
+    X2, y2 = _imbalanced(2)
+    cold = AnalyticLogisticRegression(refine_iter=50, C=0.1, refine_tol=1e-10)
+    assert_allclose(clf.fit(X2, y2).coef_, cold.fit(X2, y2).coef_, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e-9, 2e13, 1e150, 1e300])
+@pytest.mark.parametrize("uniform", [True, False])
+@pytest.mark.parametrize(
+    "params", [{}, {"covariance": "pooled", "shrinkage": 0.3}], ids=["mean", "pooled"]
+)
+def test_scaling_all_weights_changes_nothing(scale, uniform, params):
+    X, y = _data(3, n_samples=240)
+    weights = (
+        np.ones(len(y))
+        if uniform
+        else np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    )
+    reference = AnalyticLogisticRegression(**params).fit(X, y, sample_weight=weights)
+    scaled = AnalyticLogisticRegression(**params).fit(
+        X, y, sample_weight=weights * scale
+    )
+    assert np.all(np.abs(reference.coef_) > 0)
+    assert_allclose(scaled.coef_, reference.coef_, rtol=1e-9)
+    assert_allclose(scaled.intercept_, reference.intercept_, rtol=1e-9)
+    assert_allclose(
+        scaled.predict_proba(X), reference.predict_proba(X), rtol=1e-9, atol=1e-12
+    )
+
+
+# NumPy warns about the overflowing sum in the input check before the error
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_weights_whose_total_overflows_raise():
+    X, y = _data(3, n_samples=240)
+    with pytest.raises(ValueError, match="sum to more than the largest float64"):
+        AnalyticLogisticRegression().fit(X, y, sample_weight=np.full(len(y), 1e307))
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e-60, 1e60, 1e150])
+def test_scaled_x_gives_the_unscaled_model(scale):
+    X, y = _data(3, n_samples=240)
+    reference = AnalyticLogisticRegression().fit(X, y)
+    scaled = AnalyticLogisticRegression().fit(X * scale, y)
+    assert_allclose(scaled.coef_ * scale, reference.coef_, rtol=1e-8)
+    assert_allclose(
+        scaled.predict_proba(X * scale), reference.predict_proba(X), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160])
+def test_x_whose_squares_underflow_raises_naming_the_column(scale):
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    X_small = X.copy()
+    X_small["sepal width (cm)"] *= scale
+    with pytest.raises(ValueError, match="'sepal width \\(cm\\)' are so small"):
+        AnalyticLogisticRegression().fit(X_small, y)
+    with pytest.raises(ValueError, match="column 0, column 1, column 2, column 3"):
+        AnalyticLogisticRegression().fit(X.to_numpy() * scale, y)
+    # an all-zero column is constant, not too small: no error, zero coefficient
+    X_zero = X.to_numpy().copy()
+    X_zero[:, 1] = 0.0
+    coef = AnalyticLogisticRegression().fit(X_zero, y).coef_
+    assert_allclose(coef[:, 1], 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("value", [0.0, 3.7, -2e5])
+def test_constant_x_gives_the_class_frequencies(value):
+    _, y = _data(3, n_samples=240)
+    sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
+    X = np.full((len(y), 4), value)
+    totals = np.bincount(y, weights=sample_weight)
+    clf = AnalyticLogisticRegression().fit(X, y, sample_weight=sample_weight)
+    assert_allclose(clf.predict_proba(X[:3]), np.tile(totals / totals.sum(), (3, 1)))
+    priors = np.array([0.2, 0.3, 0.5])
+    given = AnalyticLogisticRegression(priors=priors).fit(X, y)
+    assert_allclose(given.predict_proba(X[:3]), np.tile(priors, (3, 1)))

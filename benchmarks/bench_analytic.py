@@ -14,6 +14,11 @@ breast-cancer features (covariance condition number 4.5e11) are rescaled by
 factors drawn log-uniformly from 1e-6 to 1e6, without shrinkage and with each
 shrinkage rule.
 
+Part 4: class imbalance. ``make_classification(3000, weights=[0.9, 0.1])``,
+five seeds, a stratified 75/25 split: test balanced accuracy, log-loss and fit
+time of ``class_weight="balanced"`` (and ``priors``) on each path, side by side
+with ``LogisticRegression(class_weight="balanced")``.
+
 The real-data comparison with LogisticRegression (53 sets) is
 ``benchmarks/bench_real.py``.
 
@@ -44,8 +49,8 @@ from sklearn.datasets import (
 )
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, log_loss
-from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, log_loss
+from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -311,6 +316,57 @@ def units_benchmark(args):
     print()
 
 
+def imbalance_benchmark(args):
+    models = {
+        "LogisticRegression()": partial(LogisticRegression),
+        "LogisticRegression(balanced)": partial(
+            LogisticRegression, class_weight="balanced"
+        ),
+        "ALR()": partial(AnalyticLogisticRegression),
+        "ALR(balanced)": partial(AnalyticLogisticRegression, class_weight="balanced"),
+        "ALR(priors=[.5, .5])": partial(AnalyticLogisticRegression, priors=[0.5, 0.5]),
+        "ALR(balanced, temperature='auto')": partial(
+            AnalyticLogisticRegression, class_weight="balanced", temperature="auto"
+        ),
+        "ALR(balanced, refine_iter=100)": partial(
+            AnalyticLogisticRegression, class_weight="balanced", refine_iter=100
+        ),
+    }
+    seeds = range(2 if args.quick else 5)
+    print(
+        f"== Class imbalance: make_classification(3000, weights=[0.9, 0.1]), "
+        f"{len(seeds)} seeds, stratified 75/25 split: mean test balanced "
+        "accuracy, log-loss, fit time =="
+    )
+    results = {name: [] for name in models}
+    for seed in seeds:
+        X, y = make_classification(3000, weights=[0.9, 0.1], random_state=seed)
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, random_state=seed, stratify=y
+        )
+        for name, make in models.items():
+            model = make()
+            seconds, _ = best_time(lambda: model.fit(X_train, y_train), args.repeats)
+            results[name].append(
+                (
+                    balanced_accuracy_score(y_test, model.predict(X_test)),
+                    log_loss(y_test, model.predict_proba(X_test)),
+                    seconds,
+                )
+            )
+    reference = np.mean([r[2] for r in results["LogisticRegression(balanced)"]])
+    print(
+        f"{'model':<36}{'bal. acc':>10}{'log-loss':>10}{'fit ms':>9}{'x LR(bal.)':>12}"
+    )
+    for name, rows in results.items():
+        accuracy, loss, seconds = np.mean(rows, axis=0)
+        print(
+            f"{name:<36}{accuracy:>10.4f}{loss:>10.4f}{1e3 * seconds:>9.2f}"
+            f"{seconds / reference:>12.2f}"
+        )
+    print()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -334,6 +390,7 @@ def main():
         timing_benchmark(args)
         cv_benchmark(args)
         units_benchmark(args)
+        imbalance_benchmark(args)
     print(f"\ntotal benchmark time: {time.perf_counter() - start:.1f} s")
     if hasattr(os, "getloadavg"):
         print("load average at end (1/5/15 min): %.2f %.2f %.2f" % os.getloadavg())

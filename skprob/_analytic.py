@@ -622,14 +622,22 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         overflows, which no rescaling of X could fix.
         """
         if self.class_weight is not None:
-            classes_host = to_numpy(classes)
             index_host = to_numpy(y_index)
-            with np.errstate(divide="ignore"):
+            if isinstance(self.class_weight, str):
+                # "balanced": compute_class_weight's formula, written out on the
+                # weighted class totals (its label encoding costs more than
+                # the closed form of a small problem)
+                totals = np.bincount(
+                    index_host,
+                    weights=to_numpy(sample_weight).astype(np.float64),
+                    minlength=classes.shape[0],
+                )
+                with np.errstate(divide="ignore"):
+                    factors = totals.sum() / (classes.shape[0] * totals)
+            else:
+                classes_host = to_numpy(classes)
                 factors = compute_class_weight(
-                    self.class_weight,
-                    classes=classes_host,
-                    y=classes_host[index_host],
-                    sample_weight=to_numpy(sample_weight),
+                    self.class_weight, classes=classes_host, y=classes_host[index_host]
                 )
             factors = np.asarray(factors, dtype=np.float64)
             if np.any(np.isnan(factors) | (factors < 0)):

@@ -76,3 +76,19 @@ def test_expand_places_classes_and_merges_as_no_data():
     merged = merge_moments(expanded, rest, np)
     for got, expected in zip(merged, _direct(X, y, w, 3)):
         assert_allclose(got, expected, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1.0, 1e200])
+def test_counts_are_rows_with_positive_weight_whatever_the_weight_scale(scale):
+    X, y, w = _data(600, 4)
+    w = np.where(np.arange(len(y)) % 4 == 0, 0.0, w) * scale
+    expected = np.bincount(y[w > 0], minlength=3)
+    parts = [
+        chunk_moments(X[rows], y[rows], w[rows], 3, np)
+        for rows in np.array_split(np.arange(len(y)), 3)
+    ]
+    merged = merge_moments(merge_moments(parts[0], parts[1], np), parts[2], np)
+    assert_allclose(merged.counts, expected)
+    # uniform weights take another branch of the block computation
+    uniform = chunk_moments(X, y, np.full(len(y), scale), 3, np)
+    assert_allclose(uniform.counts, np.bincount(y, minlength=3))

@@ -626,27 +626,28 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             if isinstance(self.class_weight, str):
                 # "balanced": compute_class_weight's formula, written out on the
                 # weighted class totals (its label encoding costs more than
-                # the closed form of a small problem)
+                # the closed form of a small problem); a class whose rows all
+                # weigh 0 stays at 0
                 totals = np.bincount(
                     index_host,
                     weights=to_numpy(sample_weight).astype(np.float64),
                     minlength=classes.shape[0],
                 )
-                with np.errstate(divide="ignore"):
-                    factors = totals.sum() / (classes.shape[0] * totals)
+                safe = np.where(totals > 0, totals, 1.0)
+                factors = np.where(
+                    totals > 0, totals.sum() / (classes.shape[0] * safe), 0.0
+                )
             else:
                 classes_host = to_numpy(classes)
                 factors = compute_class_weight(
                     self.class_weight, classes=classes_host, y=classes_host[index_host]
                 )
-            factors = np.asarray(factors, dtype=np.float64)
-            if np.any(np.isnan(factors) | (factors < 0)):
-                raise ValueError(
-                    f"class_weight must be non-negative, got {self.class_weight!r}."
-                )
-            # "balanced" gives a class whose rows all weigh 0 an infinite
-            # weight; those rows stay at 0
-            factors = np.where(np.isfinite(factors), factors, 0.0)
+                factors = np.asarray(factors, dtype=np.float64)
+                if not np.all(np.isfinite(factors) & (factors >= 0)):
+                    raise ValueError(
+                        "class_weight must map labels to finite non-negative "
+                        f"weights, got {self.class_weight!r}."
+                    )
             dev = get_namespace_and_device(sample_weight)[2]
             factors = asarray(factors, xp=xp, device=dev, dtype=sample_weight.dtype)
             sample_weight = sample_weight * xp.take(factors, y_index)

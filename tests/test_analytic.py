@@ -622,6 +622,33 @@ def test_analytic_partial_fit_and_refine_on_namespace(namespace, dtype_name):
     assert_allclose(to_numpy(refined.coef_), refined_np.coef_, rtol=1e-3, atol=1e-4)
 
 
+@pytest.mark.parametrize("namespace, dtype_name", NAMESPACE_DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"class_weight": "balanced", "temperature": "auto", "priors": [0.2, 0.3, 0.5]},
+        {"class_weight": {1: 2.0}, "refine_iter": 20, "priors": [0.2, 0.3, 0.5]},
+    ],
+    ids=["temperature", "refine"],
+)
+def test_class_weight_and_priors_on_namespace(namespace, dtype_name, params):
+    X, y = _namespace_data(3)
+    fitted = check_namespace_matches_numpy(
+        AnalyticLogisticRegression(**params),
+        X,
+        y,
+        namespace=namespace,
+        dtype_name=dtype_name,
+        methods=("predict_proba",),
+        attributes=("priors_", "class_weight_sums_"),
+        rtol=1e-3 if dtype_name == "float32" else 1e-7,
+        atol=1e-4 if dtype_name == "float32" else 1e-9,
+    )
+    xp = load_namespace(namespace)
+    assert_in_namespace(fitted.n_iter_, xp)
+    assert fitted.n_iter_.shape == (1,) and fitted.n_iter_.dtype == xp.int32
+
+
 def test_float32_input_gives_float32_output_close_to_float64():
     X, y = _namespace_data(3)
     clf64 = AnalyticLogisticRegression().fit(X, y)
@@ -718,12 +745,22 @@ def test_class_weight_in_partial_fit():
 
 def test_bad_class_weight_raises():
     X, y = _imbalanced(3)
-    with pytest.raises(ValueError, match="class_weight must be non-negative"):
-        AnalyticLogisticRegression(class_weight={0: -1.0}).fit(X, y)
+    for bad in (-1.0, np.inf, np.nan):
+        with pytest.raises(ValueError, match="finite non-negative weights"):
+            AnalyticLogisticRegression(class_weight={0: bad}).fit(X, y)
     with pytest.raises(ValueError, match=r"classes, \[0, 1, 2\], are not in"):
         AnalyticLogisticRegression(class_weight={7: 2.0}).fit(X, y)
     with pytest.raises(ValueError, match="class_weight"):
         AnalyticLogisticRegression(class_weight="uniform").fit(X, y)
+
+
+def test_class_weight_with_dask_raises():
+    da = pytest.importorskip("dask.array")
+    X, y = _imbalanced(2)
+    with pytest.raises(ValueError, match="class_weight is not available for dask"):
+        AnalyticLogisticRegression(class_weight={1: 2.0}).fit(
+            da.from_array(X, chunks=200), da.from_array(y, chunks=200)
+        )
 
 
 def _prior_shifted(proba, priors, frequencies):

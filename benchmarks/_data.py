@@ -18,11 +18,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 if sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
-_imported = sys.modules.get("skprob")
-if _imported is not None and not _imported.__file__.startswith(str(ROOT)):
+# a script that imported skprob first would measure whichever copy that found
+_skprob = sys.modules.get("skprob")
+_skprob_path = None if _skprob is None else Path(_skprob.__file__).resolve()
+if _skprob_path is not None and not _skprob_path.is_relative_to(ROOT):
     raise ImportError(
-        f"skprob was imported from {_imported.__file__} before benchmarks/_data.py "
-        "could select this checkout: import _data before skprob."
+        f"skprob was imported from {_skprob_path} before benchmarks/_data.py could "
+        "select this checkout: import _data before skprob."
     )
 
 # scikit-learn's bundled sets, by the suffix of their ``load_`` function

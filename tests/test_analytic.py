@@ -841,6 +841,15 @@ def test_convergence_warning_points_at_the_caller():
     assert record[0].filename == __file__
 
 
+def test_temperature_convergence_warning_points_at_the_caller(monkeypatch):
+    # no Newton step allowed: the temperature fit stops unconverged
+    monkeypatch.setattr("skprob._analytic._TEMPERATURE_MAX_ITER", 0)
+    X, y = _imbalanced(3)
+    with pytest.warns(ConvergenceWarning, match="temperature") as record:
+        AnalyticLogisticRegression(temperature="auto").fit(X, y)
+    assert record[0].filename == __file__
+
+
 @pytest.mark.parametrize("params", [{}, {"refine_iter": 50}])
 def test_n_iter_is_an_int32_array_like_logistic_regression(params):
     X, y = _imbalanced(3)

@@ -35,7 +35,7 @@ from ._closed_form import (
     covariance_bytes,
     log_priors,
     needs_higher_moments,
-    resolve_shrinkage,
+    resolve_rule,
     row_statistics,
     rows_closed_form,
 )
@@ -161,12 +161,20 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
     Parameters
     ----------
-    covariance : {"mean", "pooled"}, default="mean"
+    covariance : {"auto", "mean", "pooled"}, default="auto"
         Shared covariance. ``"mean"`` averages the class covariances with equal
         weights, so a large class does not dominate the shape of the decision
         boundary; ``"pooled"`` weights them by class size (the within-class
         covariance of
         :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`).
+        ``"auto"`` is ``"mean"`` for data with more rows than features on the
+        ``"covariance"`` solver, and ``"pooled"`` otherwise (wide data, and the
+        row solvers' data), where the covariances of small classes are too
+        noisy to weigh as much as the others'.
+
+        .. versionchanged:: 0.1
+           The default changed from ``"mean"`` to ``"auto"``: unchanged for
+           tall data.
     shrinkage : "auto", None, float in [0, 1], "ledoit-wolf" or "oas", \
             default="auto"
         Shrinkage ``lam`` of the correlation matrix ``R`` (``Sigma = D R D``,
@@ -179,11 +187,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         :func:`sklearn.covariance.oas`; LinearDiscriminantAnalysis also
         standardises before its Ledoit-Wolf shrinkage). Working on the
         correlation scale makes the model independent of the units of the
-        features. ``"auto"`` is no shrinkage for data with more rows than
-        features on the ``"covariance"`` solver, where the covariance is well
-        determined, and ``"ledoit-wolf"`` otherwise (wide data, and the
-        ``"gram"`` and ``"cg"`` solvers; ``"oas"`` for sparse X on the
-        ``"covariance"`` solver, which does not collect fourth moments).
+        features. ``"auto"`` is no shrinkage where ``covariance="auto"`` is
+        ``"mean"`` (tall data on the ``"covariance"`` solver, where the
+        covariance is well determined), and ``"ledoit-wolf"`` otherwise
+        (``"oas"`` for sparse X on the ``"covariance"`` solver, which does not
+        collect fourth moments).
         ``"ledoit-wolf"`` is not available for sparse X with
         ``solver="covariance"``. On the ``"cg"`` solver the intensity is
         estimated without forming ``R`` (``||R||_F^2`` by Hutch++, a
@@ -340,7 +348,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints: dict = {
-        "covariance": [StrOptions({"mean", "pooled"})],
+        "covariance": [StrOptions({"auto", "mean", "pooled"})],
         "shrinkage": [
             None,
             Interval(Real, 0, 1, closed="both"),
@@ -362,7 +370,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     def __init__(
         self,
         *,
-        covariance="mean",
+        covariance="auto",
         shrinkage="auto",
         priors=None,
         fit_intercept=True,
@@ -425,16 +433,16 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             raise _one_class_error(classes)
         n_samples, n_features = X.shape
         solver = choose_solver(n_samples, n_features, n_classes, self.solver)
-        shrinkage = resolve_shrinkage(
-            self.shrinkage, n_samples, n_features, solver, issparse(X)
+        rule = resolve_rule(
+            self.shrinkage, self.covariance, n_samples, n_features, solver, issparse(X)
         )
         if solver != "covariance":
-            self._fit_rows(X, classes, y_index, sample_weight, solver, shrinkage)
+            self._fit_rows(X, classes, y_index, sample_weight, solver, rule)
         elif self.temperature == "auto":
             moments, temperature, offsets = self._moments_and_temperature(
-                X, y_index, sample_weight, n_classes, shrinkage
+                X, y_index, sample_weight, n_classes, rule
             )
-            self._set_closed_form(classes, moments, shrinkage, temperature, offsets)
+            self._set_closed_form(classes, moments, rule, temperature, offsets)
         else:
             self._check_covariance_size(X, n_classes)
             moments = chunk_moments(
@@ -443,9 +451,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 sample_weight,
                 n_classes,
                 xp,
-                higher=needs_higher_moments(shrinkage),
+                higher=needs_higher_moments(rule.shrinkage),
             )
-            self._set_closed_form(classes, moments, shrinkage, float(self.temperature))
+            self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         if self.refine_iter > 0:
             self._refine(X, y_index, sample_weight, xp)
@@ -467,10 +475,15 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         # the row count of a dask DataFrame is unknown until computed: such
         # out-of-core data are taken as tall
         n_samples = X.shape[0] if isinstance(X.shape[0], Integral) else math.inf
-        shrinkage = resolve_shrinkage(
-            self.shrinkage, n_samples, self.n_features_in_, "covariance", False
+        rule = resolve_rule(
+            self.shrinkage,
+            self.covariance,
+            n_samples,
+            self.n_features_in_,
+            "covariance",
+            False,
         )
-        self._set_closed_form(classes, moments, shrinkage, float(self.temperature))
+        self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         return self
 
@@ -544,8 +557,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self._check_covariance_size(X, all_classes.shape[0])
         # "auto" shrinks while the rows seen are no more than the features:
         # the fourth moments are collected exactly then (n only grows)
-        shrinkage = resolve_shrinkage(
-            self.shrinkage, n_samples, X.shape[1], "covariance", issparse(X)
+        rule = resolve_rule(
+            self.shrinkage,
+            self.covariance,
+            n_samples,
+            X.shape[1],
+            "covariance",
+            issparse(X),
         )
         chunk = chunk_moments(
             X,
@@ -553,11 +571,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             sample_weight,
             all_classes.shape[0],
             xp,
-            higher=needs_higher_moments(shrinkage),
+            higher=needs_higher_moments(rule.shrinkage),
         )
         moments = chunk if first_call else merge_moments(previous, chunk, xp)
         classes = all_classes if first_call else self.classes_
-        self._set_closed_form(classes, moments, shrinkage, float(self.temperature))
+        self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         return self
 
@@ -575,7 +593,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         check_classification_targets(y)
         return X, y, check_sample_weight(sample_weight, X), xp
 
-    def _set_closed_form(self, classes, moments, shrinkage, temperature, offsets=None):
+    def _set_closed_form(self, classes, moments, rule, temperature, offsets=None):
         """Set every fitted attribute of the closed form from per-class moments.
 
         ``classes`` are the sorted labels and ``moments`` their
@@ -588,7 +606,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             raise _one_class_error(classes)
         check_moments_finite(moments, getattr(self, "feature_names_in_", None))
         priors = class_priors(self.priors, moments.weights)
-        model = self._closed_form(moments, log_priors(priors), shrinkage)
+        model = self._closed_form(moments, log_priors(priors), rule)
         self._store(classes, model, priors, moments.weights, moments.means)
         self._set_temperature(temperature, offsets)
         self._moments = moments
@@ -605,7 +623,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "which never form them."
             )
 
-    def _fit_rows(self, X, classes, y_index, sample_weight, solver, shrinkage):
+    def _fit_rows(self, X, classes, y_index, sample_weight, solver, rule):
         """The closed form from the rows (``solver`` "gram" or "cg"), on the host."""
         xp, _, dev = get_namespace_and_device(X)
         X_host = X if issparse(X) else to_numpy(X)
@@ -622,12 +640,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         priors = class_priors(self.priors, stats.weights)
         if self.temperature == "auto":
             temperature, offsets = self._rows_temperature(
-                X_host, y_host, w_host, log_priors(priors), solver, shrinkage
+                X_host, y_host, w_host, log_priors(priors), solver, rule
             )
         else:
             temperature, offsets = float(self.temperature), None
         model = self._rows_closed_form(
-            X_host, y_host, w_host, stats, log_priors(priors), solver, shrinkage
+            X_host, y_host, w_host, stats, log_priors(priors), solver, rule
         )
 
         def back(array):
@@ -639,23 +657,21 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         )
         self._set_temperature(temperature, offsets)
 
-    def _rows_closed_form(
-        self, X, y_index, weights, stats, log_priors, solver, shrinkage
-    ):
+    def _rows_closed_form(self, X, y_index, weights, stats, log_priors, solver, rule):
         return rows_closed_form(
             X,
             y_index,
             weights,
             stats,
             log_priors,
-            covariance=self.covariance,
-            shrinkage=shrinkage,
+            covariance=rule.covariance,
+            shrinkage=rule.shrinkage,
             tol=self.tol,
             fit_intercept=self.fit_intercept,
             solver=solver,
         )
 
-    def _rows_temperature(self, X, y_index, weights, log_priors, solver, shrinkage):
+    def _rows_temperature(self, X, y_index, weights, log_priors, solver, rule):
         """Temperature and offsets from out-of-fold scores of fold refits."""
         n_classes = log_priors.shape[0]
         fold_ids = _stratified_fold_ids(y_index, n_classes, _TEMPERATURE_FOLDS, np)
@@ -673,7 +689,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 stats,
                 log_priors,
                 solver,
-                shrinkage,
+                rule,
             )
             fold_scores = np.asarray(X[held] @ model.coef.T) + model.intercept
             if scores is None:
@@ -709,17 +725,17 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self.intercept_offsets_ = offsets
         self.temperature_ = temperature
 
-    def _closed_form(self, moments, log_priors, shrinkage):
+    def _closed_form(self, moments, log_priors, rule):
         return closed_form(
             moments,
             log_priors,
-            covariance=self.covariance,
-            shrinkage=shrinkage,
+            covariance=rule.covariance,
+            shrinkage=rule.shrinkage,
             tol=self.tol,
             fit_intercept=self.fit_intercept,
         )
 
-    def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, shrinkage):
+    def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, rule):
         # The temperature is chosen on out-of-fold scores: on the training rows
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
@@ -736,13 +752,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             n_folds,
             n_classes,
             xp,
-            higher=needs_higher_moments(shrinkage),
+            higher=needs_higher_moments(rule.shrinkage),
         )
         others, total = merge_all_but_one(fold_moments, xp)
         shared_log_priors = log_priors(class_priors(self.priors, total.weights))
-        models = [
-            self._closed_form(rest, shared_log_priors, shrinkage) for rest in others
-        ]
+        models = [self._closed_form(rest, shared_log_priors, rule) for rest in others]
         # every fold model scores every row in one product; each row keeps the
         # scores of the model that did not see it
         coef = xp.concat([model.coef for model in models], axis=0)

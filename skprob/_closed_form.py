@@ -40,7 +40,8 @@ __all__ = [
     "class_priors",
     "log_priors",
     "needs_higher_moments",
-    "resolve_shrinkage",
+    "Rule",
+    "resolve_rule",
 ]
 
 # Shrinkage rules by name: each maps (moments, per-feature scale) to an intensity
@@ -53,20 +54,32 @@ SHRINKAGE_RULES = {
 _HIGHER_MOMENT_RULES = {"ledoit-wolf"}
 
 
-def resolve_shrinkage(shrinkage, n_samples, n_features, solver, sparse):
-    """The rule ``shrinkage="auto"`` stands for; other values unchanged.
+class Rule(NamedTuple):
+    """The shared covariance and the shrinkage a fit uses."""
 
-    No shrinkage for tall data on the covariance path (the sample covariance
-    is then well determined); Ledoit-Wolf where the covariance of the data
-    is singular (no more rows than features) and on the row solvers, whose
-    data are wide or large; OAS for sparse data on the covariance path,
-    whose fourth moments are not collected.
+    shrinkage: object
+    covariance: str
+
+
+def resolve_rule(shrinkage, covariance, n_samples, n_features, solver, sparse):
+    """The rules ``"auto"`` stands for (other values unchanged).
+
+    Tall data on the covariance solver, where every class covariance is well
+    determined: no shrinkage and the mean of the class covariances. Elsewhere
+    (no more rows than features, the row solvers' wide or large data):
+    Ledoit-Wolf shrinkage (OAS for sparse data on the covariance solver,
+    which does not collect fourth moments) of the covariance pooled over the
+    rows, so that small classes do not weigh as much as large ones.
     """
-    if shrinkage != "auto":
-        return shrinkage
-    if solver == "covariance" and n_samples > n_features:
-        return None
-    return "oas" if sparse and solver == "covariance" else "ledoit-wolf"
+    tall = solver == "covariance" and n_samples > n_features
+    if shrinkage == "auto":
+        if tall:
+            shrinkage = None
+        else:
+            shrinkage = "oas" if sparse and solver == "covariance" else "ledoit-wolf"
+    if covariance == "auto":
+        covariance = "mean" if tall else "pooled"
+    return Rule(shrinkage, covariance)
 
 
 def needs_higher_moments(shrinkage):
@@ -584,12 +597,15 @@ def default_closed_form(
     """
     n_samples, n_features = X.shape
     solver = choose_solver(n_samples, n_features, n_classes, "auto")
-    shrinkage = resolve_shrinkage("auto", n_samples, n_features, solver, issparse(X))
+    rule = resolve_rule("auto", "auto", n_samples, n_features, solver, issparse(X))
     options = dict(
-        covariance="mean", shrinkage=shrinkage, tol=1e-10, fit_intercept=fit_intercept
+        covariance=rule.covariance,
+        shrinkage=rule.shrinkage,
+        tol=1e-10,
+        fit_intercept=fit_intercept,
     )
     if solver == "covariance":
-        higher = needs_higher_moments(shrinkage)
+        higher = needs_higher_moments(rule.shrinkage)
         if moments is None or higher:
             moments = chunk_moments(
                 X, y_index, sample_weight, n_classes, np, higher=higher

@@ -116,13 +116,11 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
     ``target_entropy="mean"`` learns their mean entropy). Out-of-fold
     predictions come from classifiers that did not see the rows, as the final
     classifier will not see new rows, at the cost of ``n_splits`` extra fits.
-    Neither is better in general: over 4 data sets x 3 classifiers
-    (``benchmarks/bench_posthoc.py``) each gave the lower test log loss in 6
-    cases, and the 5-fold fit took 1.6 to 6.1 times as long, so the cheaper
-    one is the default. A transformer
-    whose parameters are all given (a float ``target_entropy``, as tuned by a
-    grid search) learns nothing from its input, and ``cv`` does not matter
-    for it.
+    Neither gives the lower test log loss in general (see
+    ``benchmarks/RESULTS.md``), so the cheaper one is the default. A
+    transformer whose parameters are all given (a float ``target_entropy``,
+    as tuned by a grid search) learns nothing from its input, and ``cv``
+    does not matter for it.
 
     The output of the transformer on the training rows must be probability
     rows (non-negative, summing to 1) with one column per class, or

@@ -877,7 +877,10 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if frozen and not self._searches():
             return None
         cv = self._check_cv(y)
-        return list(cv.split(np.empty((y.shape[0], 0)), y, **split_params))
+        if is_dask_collection(X):
+            # Splitters only need the number of rows: no need to read X.
+            X = np.empty((y.shape[0], 0))
+        return list(cv.split(X, y, **split_params))
 
     def _fit_base(self, estimator, frozen, X, y, splits, params):
         """Set ``estimator_`` and return the base model's out-of-fold outputs.

@@ -25,7 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneOut, check_cv, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
-from sklearn.utils import Bunch, get_tags, indexable
+from sklearn.utils import Bunch, assert_all_finite, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -416,6 +416,13 @@ def _default_estimator(*, sparse=False):
     )
 
 
+def _check_finite_labels(y, owner):
+    # Before check_classification_targets, whose cast of NaN to int warns.
+    values = to_numpy(y)
+    if values.dtype.kind == "f":
+        assert_all_finite(values, input_name="y", estimator_name=owner)
+
+
 def _rows(params, index, n_samples):
     """Fit parameters restricted to the rows ``index`` (those given per row)."""
     return {
@@ -794,6 +801,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         # Labels are gathered (one value per row) whatever X is.
         y_host = y.compute() if is_dask_collection(y) else y
+        if y_host is not None:
+            _check_finite_labels(y_host, "CANCalibrator")
         check_classification_targets(y_host)
         y_host = to_numpy(y_host)
         if not lazy:

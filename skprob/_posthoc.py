@@ -14,7 +14,7 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import check_cv, cross_val_predict
-from sklearn.utils import Bunch, get_tags, indexable
+from sklearn.utils import Bunch, assert_all_finite, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -29,6 +29,7 @@ from ._backend import (
     check_same_namespace,
     get_namespace_and_device,
     log_or_minus_inf,
+    to_numpy,
 )
 from ._validation import check_probability_rows, decode_labels
 
@@ -277,6 +278,11 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
                 "transformer=None passes the classifier's output through unchanged, "
                 f"and {self.response_method} does not return probabilities: give a "
                 "transformer, or use response_method='predict_proba'."
+            )
+        if y is not None and to_numpy(y).dtype.kind == "f":
+            # Before check_classification_targets, whose cast of NaN to int warns.
+            assert_all_finite(
+                to_numpy(y), input_name="y", estimator_name=type(self).__name__
             )
         check_classification_targets(y)
         X, y = indexable(X, y)

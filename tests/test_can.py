@@ -849,11 +849,14 @@ def test_sparse_input_with_the_default_base_model():
         (np.r_[[[np.nan, 1.0]], np.ones((9, 2))], [0, 1] * 5, "X contains NaN"),
         (np.r_[[[np.inf, 1.0]], np.ones((9, 2))], [0, 1] * 5, "X contains infinity"),
         (np.ones((10, 3)), [0, 1] * 4, r"inconsistent numbers of samples: \[10, 8\]"),
+        (np.ones((10, 3)), np.r_[np.nan, [0.0, 1.0] * 4, 1.0], "Input y contains NaN"),
     ],
-    ids=["one-row", "one-class", "nan", "inf", "lengths"],
+    ids=["one-row", "one-class", "nan", "inf", "lengths", "nan-label"],
 )
 def test_fit_errors_name_the_users_problem(X, y, match):
-    with pytest.raises(ValueError, match=match) as error:
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=match) as error:
+        # A clear error, not a NumPy warning on the way to it.
+        warnings.simplefilter("error", RuntimeWarning)
         CANCalibrator().fit(X, y)
     assert "fold" not in str(error.value)
 

@@ -355,6 +355,17 @@ def test_bad_input(iris_split, params, error, match):
         TransformedProbaClassifier(**params).fit(X_train, y_train)
 
 
+def test_nan_label_rejected_without_a_numpy_warning(iris_split):
+    import warnings
+
+    X_train, _, y_train, _ = iris_split
+    y = y_train.astype(float)
+    y[3] = np.nan
+    with warnings.catch_warnings(), pytest.raises(ValueError, match="y contains NaN"):
+        warnings.simplefilter("error", RuntimeWarning)
+        TransformedProbaClassifier(_base()).fit(X_train, y)
+
+
 def test_regression_target_rejected(iris_split):
     X_train, _, _, _ = iris_split
     y = np.linspace(0, 1, X_train.shape[0])

@@ -923,6 +923,32 @@ def test_dask_fit_equals_numpy_fit(params):
     assert_allclose(proba, reference.predict_proba(X), rtol=1e-9, atol=1e-12)
 
 
+def test_dask_fit_on_a_local_cluster_equals_numpy_fit():
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, y = load_iris(return_X_y=True)
+    can = CANCalibrator(AnalyticLogisticRegression(), cv=3)
+    reference = clone(can).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=False,
+            threads_per_worker=1,
+            # A free port: a busy 8787 would only give a warning.
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        fitted = clone(can).fit(
+            da.from_array(X, chunks=(50, -1)), da.from_array(y, chunks=50)
+        )
+        proba = fitted.predict_proba(da.from_array(X, chunks=(50, -1))).compute()
+    assert_array_equal(
+        fitted.search_results_["n_fixed"], reference.search_results_["n_fixed"]
+    )
+    assert_allclose(proba, reference.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
 def test_dask_fit_without_a_dask_base_is_refused_clearly():
     da = pytest.importorskip("dask.array")
     X, y = load_iris(return_X_y=True)

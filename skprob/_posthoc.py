@@ -180,7 +180,13 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         self.n_jobs = n_jobs
 
     def _get_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
+        if self.estimator is not None:
+            return self.estimator
+        if _routing_enabled():
+            # As CalibratedClassifierCV does for its default: the user cannot
+            # set the requests of an estimator built here.
+            return LogisticRegression().set_fit_request(sample_weight=True)
+        return LogisticRegression()
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.

@@ -313,6 +313,13 @@ def test_metadata_routing_to_classifier_transformer_and_splitter(iris_split):
     assert clf.transformer_.target_entropy_ == pytest.approx(target, rel=1e-12)
     full = _base().fit(X_train, y_train, sample_weight=weight)
     assert_allclose(clf.estimator_.coef_, full.coef_)
+    # The default classifier, built inside, requests the weights itself.
+    with config_context(enable_metadata_routing=True):
+        default = TransformedProbaClassifier(
+            transformer=EntropyNormalizer().set_fit_request(sample_weight=False)
+        ).fit(X_train, y_train, sample_weight=weight)
+    plain = LogisticRegression().fit(X_train, y_train, sample_weight=weight)
+    assert_allclose(default.estimator_.coef_, plain.coef_)
     routing = TransformedProbaClassifier(
         _base(), transformer=EntropyNormalizer(), cv=GroupKFold(3)
     ).get_metadata_routing()

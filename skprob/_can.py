@@ -392,13 +392,33 @@ class _WeightScaleFreeStandardScaler(StandardScaler):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
+class _ExactMaxAbsScaler(MaxAbsScaler):
+    """MaxAbsScaler that scales every column whose maximum is not exactly 0.
+
+    MaxAbsScaler leaves a column whose maximum is below ``10 * eps`` unscaled,
+    as if it were constant; the standardisation that follows it here decides
+    constancy relative to the column's own mean, which needs the column in a
+    range where its square does not underflow.
+    """
+
+    def fit(self, X, y=None):
+        """Fit as MaxAbsScaler does, then scale every non-zero column."""
+        super().fit(X, y)
+        xp, _, _ = get_namespace_and_device(self.max_abs_)
+        self.scale_ = xp.where(
+            self.max_abs_ > 0, self.max_abs_, xp.ones_like(self.max_abs_)
+        )
+        return self
+
+
 def _default_estimator(*, sparse=False):
     """The base model used when ``estimator=None``.
 
     Standardised, so that lbfgs converges within its default ``max_iter`` on
     features of any units; the max-abs scaling before it keeps the squares of
-    the standardisation finite for values up to the float64 limit, and sparse
-    input is scaled without centring, which would densify it.
+    the standardisation finite (no overflow, no underflow) for values anywhere
+    in the float64 range, and sparse input is scaled without centring, which
+    would densify it.
     """
     scaler = _WeightScaleFreeStandardScaler(with_mean=not sparse)
     classifier = LogisticRegression()
@@ -409,7 +429,7 @@ def _default_estimator(*, sparse=False):
         classifier.set_fit_request(sample_weight=True)
     return Pipeline(
         [
-            ("maxabsscaler", MaxAbsScaler()),
+            ("maxabsscaler", _ExactMaxAbsScaler()),
             ("standardscaler", scaler),
             ("logisticregression", classifier),
         ]

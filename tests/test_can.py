@@ -771,12 +771,12 @@ def test_frozen_decision_function_base_fits_temperature_on_held_out_rows():
 
 
 # ----------------------------------------------------- errors that name the cause
-def test_huge_features_fit_as_the_unscaled_data():
-    # Standardisation does not depend on the units: X * 1e200 gives the same
-    # model as X (its squares overflow float64).
+def test_huge_and_tiny_features_fit_as_the_unscaled_data():
+    # Standardisation does not depend on the units: X * 1e200 and X * 1e-300
+    # give the same model as X (their squares overflow or underflow float64).
     X, y = load_iris(return_X_y=True)
     reference = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(X, y)
-    for factor in (1e200, 1e300, 1e-100):
+    for factor in (1e200, 1e300, 1e-100, 1e-300):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             can = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(X * factor, y)

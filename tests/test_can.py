@@ -850,8 +850,23 @@ def test_sparse_input_with_the_default_base_model():
         (np.r_[[[np.inf, 1.0]], np.ones((9, 2))], [0, 1] * 5, "X contains infinity"),
         (np.ones((10, 3)), [0, 1] * 4, r"inconsistent numbers of samples: \[10, 8\]"),
         (np.ones((10, 3)), np.r_[np.nan, [0.0, 1.0] * 4, 1.0], "Input y contains NaN"),
+        (np.arange(10.0), [0, 1] * 5, "Expected 2D array, got 1D array"),
+        (np.ones((10, 2, 2)), [0, 1] * 5, "dim 3, while dim <= 2 is required by CAN"),
+        (np.array([["a", "b"]] * 10), [0, 1] * 5, "not compatible with.*strings"),
+        (np.empty((0, 3)), [], "0 sample.*required by CANCalibrator"),
     ],
-    ids=["one-row", "one-class", "nan", "inf", "lengths", "nan-label"],
+    ids=[
+        "one-row",
+        "one-class",
+        "nan",
+        "inf",
+        "lengths",
+        "nan-label",
+        "1d",
+        "3d",
+        "strings",
+        "empty",
+    ],
 )
 def test_fit_errors_name_the_users_problem(X, y, match):
     with warnings.catch_warnings(), pytest.raises(ValueError, match=match) as error:

@@ -1078,11 +1078,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         # finite; the counts are reported in the user's units.
         scale = float(weight.max())
         weight = weight / scale
-        alphas = _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),)
-        thresholds = (
-            _THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),)
-        )
-        n_iters = _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),)
+        thresholds, alphas, n_iters = self._candidates()
         max_iter = max(n_iters)
         grid = list(itertools.product(thresholds, alphas, n_iters))
         # Weighted counts of the rows each setting fixes and breaks, and the sum
@@ -1134,10 +1130,25 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                         fixed[setting] += float(w @ (new_hit & ~was_hit))
                         broken[setting] += float(w @ (was_hit & ~new_hit))
                         changed_sq[setting] += float(w**2 @ (new_hit != was_hit))
+        fixed, broken, changed_sq = (
+            np.array([sums[s] for s in grid]) for sums in (fixed, broken, changed_sq)
+        )
+        self._keep_best(grid, fixed, broken, changed_sq, weight @ hit, weight, scale)
+
+    def _candidates(self):
+        """The thresholds, alphas and iteration counts the search compares."""
+        return (
+            _THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),),
+            _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),),
+            _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),),
+        )
+
+    def _keep_best(self, grid, fixed, broken, changed_sq, n_hit, weight, scale):
+        """Set the chosen setting, ``adjust_`` and ``search_results_``."""
         total = float(weight.sum())
-        base_accuracy = float(weight @ hit) / total
-        gain = np.array([fixed[s] - broken[s] for s in grid])
-        bound = gain - _EVIDENCE_Z * np.sqrt([changed_sq[s] for s in grid])
+        base_accuracy = float(n_hit) / total
+        gain = fixed - broken
+        bound = gain - _EVIDENCE_Z * np.sqrt(changed_sq)
         best = int(np.argmax(bound))
         self.threshold_, self.alpha_, self.n_iter_ = grid[best]
         # A setting must earn its place: without evidence, the base model.
@@ -1146,8 +1157,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "params": [{"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid],
             "accuracy": base_accuracy + gain / total,
             "base_accuracy": base_accuracy,
-            "n_fixed": np.array([fixed[s] for s in grid]) * scale,
-            "n_broken": np.array([broken[s] for s in grid]) * scale,
+            "n_fixed": fixed * scale,
+            "n_broken": broken * scale,
             "gain_lower_bound": bound / total,
         }
 

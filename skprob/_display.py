@@ -412,7 +412,6 @@ class CANDisplay:
         """
         check_matplotlib_support("CANDisplay.plot")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
 
         if ax is None:
             figure, ax = plt.subplots(
@@ -447,6 +446,13 @@ class CANDisplay:
             ylabel="accuracy",
             title="held-out accuracy",
         )
+        self._plot_counts(ax_classes, bar_kw)
+        return self
+
+    def _plot_counts(self, ax_classes, bar_kw):
+        """Per-class fixed and broken bars, or the note when there are none."""
+        from matplotlib.ticker import MaxNLocator
+
         positions = np.arange(len(self.classes))
         width = 0.4
         self.fixed_bars_ = ax_classes.bar(
@@ -481,7 +487,6 @@ class CANDisplay:
             )
         else:
             ax_classes.set_ylim(bottom=0)
-        return self
 
     @classmethod
     def from_estimator(cls, can, X, y, *, ax=None, bar_kw=None):

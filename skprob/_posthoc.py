@@ -264,27 +264,7 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
             Fitted estimator.
         """
         estimator = self._get_estimator()
-        if not hasattr(estimator, self.response_method):
-            remedy = ""
-            if self.response_method == "predict_proba":
-                remedy = (
-                    " Pass response_method='decision_function' with a transformer "
-                    "that maps scores to probabilities (e.g. "
-                    "EntropyNormalizer(input='logits') or "
-                    "ArgmaxProbabilityTransformer()), or a calibrated classifier "
-                    "(CalibratedClassifierCV, CANCalibrator) as estimator."
-                )
-            raise ValueError(
-                f"response_method={self.response_method!r} but "
-                f"{type(estimator).__name__} has no {self.response_method} "
-                f"method.{remedy}"
-            )
-        if self.transformer is None and self.response_method != "predict_proba":
-            raise ValueError(
-                "transformer=None passes the classifier's output through unchanged, "
-                f"and {self.response_method} does not return probabilities: give a "
-                "transformer, or use response_method='predict_proba'."
-            )
+        self._check_response(estimator)
         if y is not None and to_numpy(y).dtype.kind == "f":
             # Before check_classification_targets, whose cast of NaN to int warns.
             assert_all_finite(
@@ -334,6 +314,30 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
             )
         check_probability_rows(proba, name=name)
         return self
+
+    def _check_response(self, estimator):
+        """Refuse a response_method the classifier lacks, naming the remedy."""
+        if not hasattr(estimator, self.response_method):
+            remedy = ""
+            if self.response_method == "predict_proba":
+                remedy = (
+                    " Pass response_method='decision_function' with a transformer "
+                    "that maps scores to probabilities (e.g. "
+                    "EntropyNormalizer(input='logits') or "
+                    "ArgmaxProbabilityTransformer()), or a calibrated classifier "
+                    "(CalibratedClassifierCV, CANCalibrator) as estimator."
+                )
+            raise ValueError(
+                f"response_method={self.response_method!r} but "
+                f"{type(estimator).__name__} has no {self.response_method} "
+                f"method.{remedy}"
+            )
+        if self.transformer is None and self.response_method != "predict_proba":
+            raise ValueError(
+                "transformer=None passes the classifier's output through unchanged, "
+                f"and {self.response_method} does not return probabilities: give a "
+                "transformer, or use response_method='predict_proba'."
+            )
 
     @staticmethod
     def _as_2d(scores):

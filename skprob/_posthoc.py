@@ -61,7 +61,12 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
     ----------
     estimator : estimator instance, default=None
         Classifier with ``fit`` and ``response_method``; it is cloned, never
-        fitted in place. ``None`` means
+        fitted in place. A classifier with only ``decision_function``
+        (:class:`~sklearn.svm.LinearSVC`) needs
+        ``response_method="decision_function"`` and a transformer that maps
+        scores to probabilities, or a calibrating wrapper
+        (:class:`~sklearn.calibration.CalibratedClassifierCV`,
+        :class:`CANCalibrator`); :meth:`fit` says so otherwise. ``None`` means
         :class:`~sklearn.linear_model.LogisticRegression`. Wrap an already
         fitted classifier in :class:`~sklearn.frozen.FrozenEstimator` to keep
         it as it is: ``X, y`` of :meth:`fit` are then held-out rows on which

@@ -40,6 +40,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skprob import AnalyticLogisticRegression, CANCalibrator
@@ -239,6 +240,25 @@ def prior_shift(n_samples, seeds):
             "LogisticRegression() (unweighted)",
             "LogisticRegression(balanced)",
             lambda: LogisticRegression(max_iter=1000),
+        ),
+        # A base with decision_function only: CAN fits a temperature to its
+        # out-of-fold scores first.
+        (
+            "LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: LinearSVC(class_weight="balanced"),
+        ),
+        (
+            "  + CANCalibrator() on LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: CANCalibrator(LinearSVC(class_weight="balanced")),
+        ),
+        (
+            "  + CalibratedClassifierCV(temperature) on LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: CalibratedClassifierCV(
+                LinearSVC(class_weight="balanced"), method="temperature"
+            ),
         ),
     ]
     scores = {name: [] for name, _, _ in models}

@@ -179,15 +179,20 @@ def test_partial_fit_unseen_class_is_never_predicted_and_finite():
     assert set(clf.predict(X)) <= {0, 1}
 
 
+@pytest.mark.parametrize("solver", ["covariance", "gram"])
 @pytest.mark.parametrize("n_samples, n_features", [(20, 50), (200, 8)])
-def test_singular_covariance_gives_pseudo_inverse_solution(n_samples, n_features):
+def test_singular_covariance_gives_pseudo_inverse_solution(
+    n_samples, n_features, solver
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, n_features))
     y = np.arange(n_samples) % 2
     X[y == 1] += 1.0
     if n_features == 8:
         X = np.hstack([X, X[:, :3], np.ones((n_samples, 1))])  # duplicated + constant
-    clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
+    clf = AnalyticLogisticRegression(
+        covariance="pooled", shrinkage=None, solver=solver
+    ).fit(X, y)
     assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
     means = np.array([X[y == c].mean(axis=0) for c in (0, 1)])
     sigma = sum(np.cov(X[y == c].T, bias=True) * np.mean(y == c) for c in (0, 1))
@@ -767,7 +772,10 @@ def _prior_shifted(proba, priors, frequencies):
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
-@pytest.mark.parametrize("path", ["closed form", "refine", "temperature", "partial"])
+@pytest.mark.parametrize(
+    "path",
+    ["closed form", "refine", "temperature", "partial", "gram", "gram temperature"],
+)
 def test_priors_shift_probabilities_on_every_path(n_classes, path):
     X, y = _imbalanced(n_classes, seed=3)
     sample_weight = np.random.default_rng(0).uniform(0.5, 2.0, size=len(y))
@@ -778,6 +786,8 @@ def test_priors_shift_probabilities_on_every_path(n_classes, path):
         "refine": {"refine_iter": 50, "refine_tol": 1e-10},
         "temperature": {"temperature": "auto"},
         "partial": {},
+        "gram": {"solver": "gram"},
+        "gram temperature": {"solver": "gram", "temperature": "auto"},
     }[path]
 
     def fit(**extra):
@@ -903,7 +913,13 @@ def test_warm_start_from_a_converged_model_takes_at_most_one_step():
 @pytest.mark.parametrize("scale", [1e-300, 1e-150, 1e-9, 2e13, 1e150, 1e300])
 @pytest.mark.parametrize("uniform", [True, False])
 @pytest.mark.parametrize(
-    "params", [{}, {"covariance": "pooled", "shrinkage": 0.3}], ids=["mean", "pooled"]
+    "params",
+    [
+        {},
+        {"covariance": "pooled", "shrinkage": 0.3},
+        {"solver": "gram", "shrinkage": 0.3},
+    ],
+    ids=["mean", "pooled", "gram"],
 )
 def test_scaling_all_weights_changes_nothing(scale, uniform, params):
     X, y = _data(3, n_samples=240)
@@ -930,6 +946,16 @@ def test_weights_whose_total_overflows_raise():
     X, y = _data(3, n_samples=240)
     with pytest.raises(ValueError, match="sum to more than the largest float64"):
         AnalyticLogisticRegression().fit(X, y, sample_weight=np.full(len(y), 1e307))
+    # the Ledoit-Wolf and OAS rules count the weights: a clear error where
+    # their sums overflow, on either solver
+    for params in (
+        {"shrinkage": "ledoit-wolf"},
+        {"shrinkage": "oas", "solver": "gram"},
+    ):
+        with pytest.raises(ValueError, match="reads the sample weights as counts"):
+            AnalyticLogisticRegression(**params).fit(
+                X, y, sample_weight=np.full(len(y), 1e300)
+            )
 
 
 @pytest.mark.parametrize("scale", [1e-150, 1e-60, 1e60, 1e150])
@@ -944,14 +970,15 @@ def test_scaled_x_gives_the_unscaled_model(scale):
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-160])
-def test_x_whose_squares_underflow_raises_naming_the_column(scale):
+@pytest.mark.parametrize("solver", ["covariance", "gram"])
+def test_x_whose_squares_underflow_raises_naming_the_column(scale, solver):
     X, y = load_iris(return_X_y=True, as_frame=True)
     X_small = X.copy()
     X_small["sepal width (cm)"] *= scale
     with pytest.raises(ValueError, match="'sepal width \\(cm\\)' are so small"):
-        AnalyticLogisticRegression().fit(X_small, y)
+        AnalyticLogisticRegression(solver=solver).fit(X_small, y)
     with pytest.raises(ValueError, match="column 0, column 1, column 2, column 3"):
-        AnalyticLogisticRegression().fit(X.to_numpy() * scale, y)
+        AnalyticLogisticRegression(solver=solver).fit(X.to_numpy() * scale, y)
     # an all-zero column is constant, not too small: no error, zero coefficient
     X_zero = X.to_numpy().copy()
     X_zero[:, 1] = 0.0

@@ -1,6 +1,6 @@
 """Benchmark VAEDensity against GaussianMixture and KernelDensity, held-out likelihood.
 
-Three parts:
+Four parts:
 
 - ``family``: data near a 2-D surface with a known density. ``z ~ N(0, I_2)`` is
   mapped into ``n_features`` dimensions by one of three fixed random maps (``tanh``:
@@ -15,6 +15,11 @@ Three parts:
   its ``bandwidth`` chosen the same way, and the truth.
 - ``speed``: the default fit on 5 000 x 10 (the ``tanh`` map, noise 0.1) and the
   ``score_samples`` throughput next to GaussianMixture's.
+- ``threads``: the fit time with BLAS limited to one thread in the training
+  loop (``blas_threads=1``, the default) against ``blas_threads=None`` under
+  an outer limit of all cores (what an unconfigured machine runs), in
+  alternating repeats so that both see the same load; the default network and
+  a wide one with large minibatches.
 - ``digits``: scikit-learn's 8 x 8 digits (integers 0..16), dequantised. VAEDensity
   fits with ``dequantize=True`` and its score is ``log P(x)`` of the integer vector
   under the dequantised model, ``log int_[0,1)^64 p(x + u) du``. GaussianMixture and
@@ -46,6 +51,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
+from threadpoolctl import threadpool_info, threadpool_limits
 
 # Benchmark the checkout this file sits in, not whatever skprob is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -295,6 +301,54 @@ def bench_speed(quick):
     )
 
 
+def bench_threads(quick):
+    n_train = 1000 if quick else 2000
+    member = ("tanh", 10, 0.1)
+    X = manifold_data(member, n_train, 0)
+    common = dict(max_iter=10 if quick else 15, early_stopping=False, random_state=0)
+    networks = [
+        ("default: (64, 64), batch 100", {}),
+        (
+            "wide: (256, 256), batch 1000",
+            dict(hidden_layer_sizes=(256, 256), batch_size=1000),
+        ),
+    ]
+    n_cores = os.cpu_count()
+    rows = []
+    for name, network in networks:
+        times = {1: [], None: []}
+        for _ in range(2):
+            for blas_threads in (1, None):
+                with threadpool_limits(limits=n_cores, user_api="blas"):
+                    threads = max(
+                        i["num_threads"]
+                        for i in threadpool_info()
+                        if i["user_api"] == "blas"
+                    )
+                    model = VAEDensity(blas_threads=blas_threads, **common, **network)
+                    seconds, _ = best_time(lambda: model.fit(X))
+                times[blas_threads].append(seconds)
+        one, every = min(times[1]), min(times[None])
+        rows.append(
+            [name, f"{one:.2f}", f"{every:.2f}", f"{every / one:.2f}", str(threads)]
+        )
+    print(
+        f"threads: {common['max_iter']} epochs on {n_train} x 10 "
+        f"({member_name(member)}), best of alternating repeats; load average "
+        f"{load_average():.1f}"
+    )
+    print_table(
+        [
+            "network",
+            "blas_threads=1 s",
+            "blas_threads=None s",
+            "None / 1",
+            "BLAS threads outside",
+        ],
+        rows,
+    )
+
+
 def discrete_log_prob(score_samples, X, n_draws, rng):
     """log P(x) = log mean_s p(x + u_s) and the single-draw log p(x + u_1)."""
     draws = np.stack([score_samples(X + rng.random(X.shape)) for _ in range(n_draws)])
@@ -418,6 +472,8 @@ def main():
             bench_family([parse_member(m) for m in args.members.split(",")], args.quick)
         if "speed" in parts:
             bench_speed(args.quick)
+        if "threads" in parts:
+            bench_threads(args.quick)
         if "digits" in parts:
             bench_digits(args.quick)
 

@@ -208,6 +208,42 @@ def load_average():
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
+def family_row(member, n_train, n_test):
+    """One row of the family table: the truth, the three models, their times."""
+    X = manifold_data(member, n_train, 0)
+    X_test = manifold_data(member, n_test, 1)
+    truth = true_log_density(member, X_test)
+    check = true_log_density(member, X_test[:50], refine=2, drop=60.0)
+    quadrature_error = np.max(np.abs(truth[:50] - check))
+    load = load_average()
+    fit_time, vae = best_time(lambda: VAEDensity(random_state=0).fit(X))
+    vae_score = vae.score(X_test)
+    gmm_time, gmm = best_time(
+        lambda: GridSearchCV(
+            GaussianMixture(random_state=0), {"n_components": GMM_GRID}, cv=3
+        ).fit(X)
+    )
+    kde_time, kde = best_time(
+        lambda: GridSearchCV(
+            KernelDensity(), {"bandwidth": np.geomspace(0.01, 1.0, 13)}, cv=3
+        ).fit(X)
+    )
+    gmm_score = gmm.best_estimator_.score(X_test)
+    kde_score = kde.best_estimator_.score(X_test) / n_test
+    return [
+        member_name(member),
+        f"{truth.mean():.3f} ({quadrature_error:.0e})",
+        f"**{vae_score:.3f}**" if vae_score >= gmm_score else f"{vae_score:.3f}",
+        f"{truth.mean() - vae_score:.3f}",
+        f"{gmm_score:.3f} ({gmm.best_params_['n_components']})",
+        f"{kde_score:.3f} ({kde.best_params_['bandwidth']:.2g})",
+        f"{fit_time:.1f} ({vae.n_iter_})",
+        f"{gmm_time:.1f}",
+        f"{kde_time:.1f}",
+        f"{load:.1f}",
+    ]
+
+
 def bench_family(members, quick):
     n_train, n_test = (1000, 300) if quick else (3000, 1000)
     print(
@@ -218,42 +254,7 @@ def bench_family(members, quick):
     )
     rows = []
     for member in members:
-        X = manifold_data(member, n_train, 0)
-        X_test = manifold_data(member, n_test, 1)
-        truth = true_log_density(member, X_test)
-        check = true_log_density(member, X_test[:50], refine=2, drop=60.0)
-        quadrature_error = np.max(np.abs(truth[:50] - check))
-        load = load_average()
-        fit_time, vae = best_time(lambda: VAEDensity(random_state=0).fit(X))
-        vae_score = vae.score(X_test)
-        gmm_time, gmm = best_time(
-            lambda: GridSearchCV(
-                GaussianMixture(random_state=0), {"n_components": GMM_GRID}, cv=3
-            ).fit(X)
-        )
-        kde_time, kde = best_time(
-            lambda: GridSearchCV(
-                KernelDensity(), {"bandwidth": np.geomspace(0.01, 1.0, 13)}, cv=3
-            ).fit(X)
-        )
-        gmm_score = gmm.best_estimator_.score(X_test)
-        kde_score = kde.best_estimator_.score(X_test) / n_test
-        rows.append(
-            [
-                member_name(member),
-                f"{truth.mean():.3f} ({quadrature_error:.0e})",
-                f"**{vae_score:.3f}**"
-                if vae_score >= gmm_score
-                else f"{vae_score:.3f}",
-                f"{truth.mean() - vae_score:.3f}",
-                f"{gmm_score:.3f} ({gmm.best_params_['n_components']})",
-                f"{kde_score:.3f} ({kde.best_params_['bandwidth']:.2g})",
-                f"{fit_time:.1f} ({vae.n_iter_})",
-                f"{gmm_time:.1f}",
-                f"{kde_time:.1f}",
-                f"{load:.1f}",
-            ]
-        )
+        rows.append(family_row(member, n_train, n_test))
         print(" ", " | ".join(rows[-1]), flush=True)
     print()
     print_table(
@@ -355,6 +356,39 @@ def discrete_log_prob(score_samples, X, n_draws, rng):
     return logsumexp(draws, axis=0) - np.log(n_draws), draws[0]
 
 
+def digits_vae_rows(X_train, X_test, n_draws, reference, bits, quick):
+    """Rows of the digits table for the dequantised VAEs."""
+    configs = [("VAEDensity(dequantize=True, n_components=8)", {})]
+    if not quick:
+        configs.append(
+            (
+                "... n_components=16, hidden_layer_sizes=(128, 128)",
+                {"n_components": 16, "hidden_layer_sizes": (128, 128)},
+            )
+        )
+    rows = []
+    for name, params in configs:
+        params = {"n_components": 8, **params}
+        fit_time, vae = best_time(
+            lambda: VAEDensity(
+                dequantize=True, random_state=0, n_importance_samples=n_draws, **params
+            ).fit(X_train)
+        )
+        rate, log_prob = throughput(vae.score_samples, X_test)
+        rows.append(
+            [
+                f"{name}, {vae.n_iter_} epochs",
+                f"{bits(log_prob):.3f}",
+                "",
+                f"{fit_time:.2f}",
+                "",
+                f"{fit_time / reference:.3g}",
+                f"{rate:,.0f}",
+            ]
+        )
+    return rows
+
+
 def bench_digits(quick):
     X, _ = load_digits(return_X_y=True)
     X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
@@ -376,34 +410,7 @@ def bench_digits(quick):
     (gmm, gmm_time, gmm_refit), (kde, kde_time, kde_refit) = cv_baselines(
         D_train, [1, 2, 4, 8, 16], np.geomspace(0.3, 3.0, 6 if quick else 10)
     )
-    rows = []
-    configs = [("VAEDensity(dequantize=True, n_components=8)", {})]
-    if not quick:
-        configs.append(
-            (
-                "... n_components=16, hidden_layer_sizes=(128, 128)",
-                {"n_components": 16, "hidden_layer_sizes": (128, 128)},
-            )
-        )
-    for name, params in configs:
-        params = {"n_components": 8, **params}
-        fit_time, vae = best_time(
-            lambda: VAEDensity(
-                dequantize=True, random_state=0, n_importance_samples=n_draws, **params
-            ).fit(X_train)
-        )
-        rate, log_prob = throughput(vae.score_samples, X_test)
-        rows.append(
-            [
-                f"{name}, {vae.n_iter_} epochs",
-                f"{bits(log_prob):.3f}",
-                "",
-                f"{fit_time:.2f}",
-                "",
-                f"{fit_time / reference:.3g}",
-                f"{rate:,.0f}",
-            ]
-        )
+    rows = digits_vae_rows(X_train, X_test, n_draws, reference, bits, quick)
     for name, model, search_time, refit in [
         (
             f"GaussianMixture, n_components={gmm.best_params_['n_components']} (CV)",

@@ -56,11 +56,13 @@ class ClassMoments(NamedTuple):
     ``square_cross`` and ``square_products`` are None unless collected
     (``higher=True``). ``counts`` does not change when every weight is
     multiplied by one constant: it bounds the rounding error of the sums,
-    which depends on how many rows were added, not on their weights. The Ledoit-Wolf
-    intensity on the standardised scale needs ``sum_i ||z_i / s||^4`` for a
-    per-feature scale ``s`` known only once all the data is in; that is
-    ``v^T (sum_k square_products_k) v`` with ``v = 1 / s^2``, and merging
-    square products of chunks with different means needs ``square_cross``.
+    which depends on how many rows were added, not on their weights.
+
+    The Ledoit-Wolf intensity on the standardised scale needs
+    ``sum_i ||z_i / s||^4`` for a per-feature scale ``s`` known only once all
+    the data is in; that is ``v^T (sum_k square_products_k) v`` with
+    ``v = 1 / s^2``, and merging square products of chunks with different
+    means needs ``square_cross``.
     """
 
     weights: object

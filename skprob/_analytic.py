@@ -80,13 +80,14 @@ def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
     return xp.astype(xp.take(fold_sorted, xp.argsort(order)), y_index.dtype)
 
 
-def _fit_temperature_and_offsets(scores, target, weight):
+def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
     """Temperature and intercept offsets for the out-of-fold ``scores``.
 
     Minimises the weighted log-loss of ``softmax(a s + d)`` over ``a = 1 / T``
     and the class offsets ``d`` (one offset for two classes), see
     :class:`~skprob._losses.TemperatureOffsetsLoss`. Returns ``T`` and the
-    offsets to add to the scores after division by ``T``.
+    offsets to add to the scores after division by ``T``. ``stacklevel`` is
+    that of the ConvergenceWarning, counted from the caller.
     """
     binary = scores.ndim == 1
     if binary:
@@ -114,8 +115,7 @@ def _fit_temperature_and_offsets(scores, target, weight):
             f"convergence (largest gradient {result.stationarity:.2e}); "
             f"using T={1.0 / params[0]:.4g}.",
             ConvergenceWarning,
-            # past _moments_and_temperature, fit and its _fit_context wrapper
-            stacklevel=5,
+            stacklevel=stacklevel + 1,
         )
     offsets = np.concatenate([[0.0], params[1:]])
     if binary:
@@ -894,7 +894,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             scores[held] = fold_scores
         if scores.shape[1] == 1:
             scores = scores[:, 0]
-        return _fit_temperature_and_offsets(scores, y_index, weights)
+        # past _fit_rows, fit and its _fit_context wrapper
+        return _fit_temperature_and_offsets(scores, y_index, weights, stacklevel=5)
 
     def _store(self, classes, model, priors, weights, means):
         """The fitted attributes of the closed form ``model``."""
@@ -978,10 +979,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         scores = scores.astype(np.float64)
         if scores.shape[1] == 1:
             scores = scores[:, 0]
+        # past fit and its _fit_context wrapper
         temperature, offsets = _fit_temperature_and_offsets(
             scores,
             to_numpy(y_index).astype(np.intp),
             to_numpy(sample_weight).astype(np.float64),
+            stacklevel=4,
         )
         return total, temperature, offsets
 

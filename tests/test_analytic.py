@@ -852,12 +852,13 @@ def test_convergence_warning_points_at_the_caller():
     assert record[0].filename == __file__
 
 
-def test_temperature_convergence_warning_points_at_the_caller(monkeypatch):
+@pytest.mark.parametrize("solver", ["covariance", "gram"])
+def test_temperature_convergence_warning_points_at_the_caller(monkeypatch, solver):
     # no Newton step allowed: the temperature fit stops unconverged
     monkeypatch.setattr("skprob._analytic._TEMPERATURE_MAX_ITER", 0)
     X, y = _imbalanced(3)
     with pytest.warns(ConvergenceWarning, match="temperature") as record:
-        AnalyticLogisticRegression(temperature="auto").fit(X, y)
+        AnalyticLogisticRegression(temperature="auto", solver=solver).fit(X, y)
     assert record[0].filename == __file__
 
 

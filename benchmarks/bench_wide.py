@@ -106,7 +106,7 @@ REPEAT_BELOW = 10.0
 class Problem:
     """One data set: its splits, whether X is sparse, and LogisticRegression's solver.
 
-    ``splits`` yields (X_train, y_train, X_test, y_test); ``lr_solver`` is the
+    ``splits`` holds (X_train, y_train, X_test, y_test) tuples; ``lr_solver`` is the
     fastest of LogisticRegression's solvers that suit the data (``lr_reason``
     says why).
     """

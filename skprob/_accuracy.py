@@ -21,14 +21,13 @@ from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize, minimize_scalar
 from scipy.sparse import csr_array
 from scipy.special import log_ndtr, ndtr
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
-from ._analytic import AnalyticLogisticRegression
 from ._argmax import argmax_probabilities
 from ._backend import (
     asarray,
@@ -37,8 +36,9 @@ from ._backend import (
     log_zero_as_tiny,
     to_numpy,
 )
+from ._closed_form import check_moments_finite, class_priors, closed_form, log_priors
 from ._linear import LinearScoresMixin
-from ._moments import ClassMoments, chunk_moments, merge_moments
+from ._moments import grouped_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
 
 __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
@@ -900,7 +900,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"{self.sigma_init}: the noise is annealed from sigma_init down to "
                 "sigma_final."
             )
-        X, X_host, y_host, w_host = self._training_data(X, y, sample_weight)
+        X, X_host, y_host, w_host, self.classes_ = self._training_data(
+            X, y, sample_weight
+        )
         xp, _, dev = get_namespace_and_device(X)
         n_classes = self.classes_.shape[0]
 
@@ -915,27 +917,27 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             held_out = self._held_out_model(
                 X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
             )
-        theta, n_iter = self._optimise(
-            X_host,
-            y_host,
-            w_host,
-            n_classes,
-            sigma,
-            warm_start=None if held_out is None else held_out.theta,
-            train=held_out is None or held_out.train,
-            analytic=start,
-        )
-        coef, intercept = self._objective(X_host, y_host, w_host, n_classes).unpack(
-            theta
-        )
+        objective = self._objective(X_host, y_host, w_host, n_classes)
+        initial = self._initial_theta(objective, X_host, y_host, w_host, start)
+        if held_out is None or held_out.train:
+            theta, n_iter = self._optimise(
+                objective,
+                initial,
+                X_host,
+                y_host,
+                w_host,
+                sigma,
+                warm_start=None if held_out is None else held_out.theta,
+            )
+        else:
+            # the iterations that lost to the start on the held-out rows
+            theta, n_iter = initial / objective.spread(initial), held_out.n_iter
+        coef, intercept = objective.unpack(theta)
         if n_classes == 2:
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self.coef_ = asarray(coef, xp=xp, device=dev, dtype=X.dtype)
         self.intercept_ = asarray(intercept, xp=xp, device=dev, dtype=X.dtype)
         self.start_selected_ = not (held_out is None or held_out.train)
-        if self.start_selected_:
-            # the iterations that lost to the start on the held-out rows
-            n_iter = held_out.n_iter
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
         self.sigma_proba_ = sigma
@@ -947,9 +949,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         return self
 
     def _training_data(self, X, y, sample_weight):
-        """Validated ``X`` and host float64 copies of ``X``, class index, weights.
+        """Validated ``X``, host float64 copies of ``X``, class index, weights; classes.
 
-        Sets ``classes_``. The quadrature needs SciPy's normal CDF and the
+        The quadrature needs SciPy's normal CDF and the
         optimiser is SciPy's, so the fit runs on the host: only X (once) and the
         final coefficients move.
         """
@@ -957,11 +959,11 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
         xp, _, dev = get_namespace_and_device(X)
         check_classification_targets(y)
-        self.classes_, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
-        if self.classes_.shape[0] < 2:
+        classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
+        if classes.shape[0] < 2:
             raise ValueError(
                 "AccuracyOptimizedLinear needs samples of at least 2 classes in the "
-                f"data, got only one class: {self.classes_[0]!r}."
+                f"data, got only one class: {classes[0]!r}."
             )
         sample_weight = check_sample_weight(sample_weight, X)
         return (
@@ -969,6 +971,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             to_numpy(X).astype(np.float64, copy=False),
             to_numpy(y_index).astype(np.intp),
             to_numpy(sample_weight).astype(np.float64),
+            classes,
         )
 
     def _analytic_starts(self, X, y_index, weights, n_classes, split, kept):
@@ -987,29 +990,22 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         if split is not None:
             group[split] = 1
             group[kept] = 2
-        model = AnalyticLogisticRegression(fit_intercept=self.fit_intercept)
-        joint = chunk_moments(
-            X,
-            group * n_classes + y_index,
-            weights,
-            3 * n_classes,
-            np,
-            higher=model._needs_higher(),
+        parts = grouped_moments(
+            X, group, y_index, weights, 3, n_classes, np, higher=False
         )
-        parts = [
-            ClassMoments(
-                *(
-                    None if a is None else a[g * n_classes : (g + 1) * n_classes]
-                    for a in joint
-                )
-            )
-            for g in range(3)
-        ]
         total = reduce(lambda a, b: merge_moments(a, b, np), parts)
-        classes = np.arange(n_classes)
+        check_moments_finite(total, getattr(self, "feature_names_in_", None))
 
         def start(moments):
-            return clone(model)._fit_moments(classes, moments)
+            # the default AnalyticLogisticRegression of these rows
+            return closed_form(
+                moments,
+                log_priors(class_priors(None, moments.weights)),
+                covariance="mean",
+                shrinkage=None,
+                tol=1e-10,
+                fit_intercept=self.fit_intercept,
+            )
 
         return (None if split is None else start(parts[2])), start(total)
 
@@ -1031,17 +1027,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         best level would be 0). Both models have unit spread on their training
         rows, so a noise level carries over.
         """
+        X_kept, y_kept, w_kept = X[kept], y_index[kept], weights[kept]
+        objective = self._objective(X_kept, y_kept, w_kept, n_classes)
+        initial = self._initial_theta(objective, X_kept, y_kept, w_kept, analytic)
+        start = initial / objective.spread(initial)
         with warnings.catch_warnings():
             # only the fit on all rows warns about its convergence
             warnings.simplefilter("ignore", ConvergenceWarning)
-            theta, n_iter, start = self._optimise(
-                X[kept],
-                y_index[kept],
-                weights[kept],
-                n_classes,
-                sigma,
-                start=True,
-                analytic=analytic,
+            theta, n_iter = self._optimise(
+                objective, initial, X_kept, y_kept, w_kept, sigma
             )
         rows = np.flatnonzero(split)
         objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
@@ -1070,40 +1064,23 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         )
 
     def _optimise(
-        self,
-        X,
-        y_index,
-        weights,
-        n_classes,
-        sigma_final,
-        *,
-        warm_start=None,
-        train=True,
-        start=False,
-        analytic,
+        self, objective, theta, X, y_index, weights, sigma_final, warm_start=None
     ):
-        """Parameters at unit spread and L-BFGS iterations per stage (host).
+        """L-BFGS from ``theta`` through the noise schedule; ``(theta, n_iter)``.
 
-        ``train=False`` returns the initial model (no iterations); ``start=True``
-        appends the initial model, at unit spread, to the result. ``analytic``
-        is the closed-form model of these rows when ``init="analytic"`` (None
-        otherwise).
-
-        The last stage starts from whichever is best at ``sigma_final``: the
-        initial model, the result of the earlier stages or ``warm_start``. As
-        L-BFGS never accepts a step that lowers the objective (and a failed
-        run is discarded), the fit ends at least as good as its start on the
-        training data.
+        Returns the parameters at unit spread and the L-BFGS iterations per
+        stage. The last stage starts from whichever is best at
+        ``sigma_final``: ``theta``, the result of the earlier stages or
+        ``warm_start``. As L-BFGS never accepts a step that lowers the
+        objective (and a failed run is discarded), the fit ends at least as
+        good as its start on the training data.
         """
-        objective = self._objective(X, y_index, weights, n_classes)
-        theta = self._initial_theta(objective, X, y_index, weights, n_classes, analytic)
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
         n_iter = np.zeros(len(schedule), dtype=np.int64)
-        initial = theta / objective.spread(theta)
-        if not (train and objective.varies(theta)):
+        if not objective.varies(theta):
             # Every start ties on all rows (constant features): nothing to learn.
-            return (initial, n_iter, initial) if start else (initial, n_iter)
+            return theta / objective.spread(theta), n_iter
         coarse = self._coarse_objective(objective, theta, X, y_index, weights)
         for stage, sigma in enumerate(schedule[:-1]):
             result = self._minimise(coarse, theta, sigma)
@@ -1121,10 +1098,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"AccuracyOptimizedLinear: L-BFGS reached max_iter={self.max_iter} "
                 "in the last stage before converging; increase max_iter or tol.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         # The objective is scale-invariant: store the coefficients at unit spread.
-        theta = theta / objective.spread(theta)
-        return (theta, n_iter, initial) if start else (theta, n_iter)
+        return theta / objective.spread(theta), n_iter
 
     def _minimise(self, objective, theta, sigma):
         return minimize(
@@ -1149,12 +1126,16 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # a subset on which every score ties could not be normalised
         return candidate if candidate.varies(theta) else objective
 
-    def _initial_theta(self, objective, X, y_index, weights, n_classes, analytic):
-        """Starting parameters on the host, laid out as ``_Objective`` expects."""
+    def _initial_theta(self, objective, X, y_index, weights, analytic):
+        """Starting parameters on the host, laid out as ``_Objective`` expects.
+
+        ``analytic`` is the closed form of these rows (a
+        :class:`~skprob._closed_form.ClosedForm`) when ``init="analytic"``.
+        """
+        n_classes = objective.n_classes
         if self.init == "zeros":
             theta = self._ascent_direction(X, y_index, weights, n_classes)
         else:
-            model = analytic
             if self.init == "logistic":
                 model = LogisticRegression(
                     fit_intercept=self.fit_intercept, max_iter=1000
@@ -1163,8 +1144,11 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                     # only a starting point: an unconverged fit is fine
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     model.fit(X, y_index, sample_weight=weights)
-            coef = np.asarray(model.coef_, dtype=np.float64)
-            intercept = np.asarray(model.intercept_, dtype=np.float64)
+                coef, intercept = model.coef_, model.intercept_
+            else:
+                coef, intercept = analytic.coef, analytic.intercept
+            coef = np.asarray(coef, dtype=np.float64)
+            intercept = np.asarray(intercept, dtype=np.float64)
             intercept = intercept if self.fit_intercept else intercept[:0]
             theta = np.concatenate([coef.ravel(), intercept])
             if not objective.varies(theta):

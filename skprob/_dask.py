@@ -7,9 +7,9 @@
 # compute per-block sufficient statistics and merge them in a tree, and only
 # the merged statistics (O(K d^2) numbers) travel back.
 #
-# The moment algebra comes from _moments.py; the one estimator entry point used
-# is AnalyticLogisticRegression._fit_moments(classes, moments). Nothing here
-# imports an estimator module, so there is no import cycle.
+# The moment algebra comes from _moments.py; the estimators call the functions
+# here and fit from what they return. Nothing here imports an estimator module
+# or touches an estimator's private state, so there is no import cycle.
 
 import functools
 import math
@@ -27,7 +27,12 @@ from ._backend import asarray, get_namespace, get_namespace_and_device, to_numpy
 from ._moments import chunk_moments, expand_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
 
-__all__ = ["fit_analytic", "map_blocks_method", "map_blocks_rows"]
+__all__ = [
+    "class_moments",
+    "map_blocks_method",
+    "map_blocks_rows",
+    "validate_schema",
+]
 
 # Number of partial results merged by one task of the tree: the tree over B
 # blocks is ceil(log(B) / log(8)) tasks deep.
@@ -204,34 +209,32 @@ def statistics_graph(X, y, sample_weight=None):
     return _tree(parts, merge_task)
 
 
-def fit_analytic(estimator, X, y, sample_weight=None):
-    """Fit an AnalyticLogisticRegression on dask collections (see its ``fit``)."""
-    if estimator.temperature == "auto" or estimator.refine_iter > 0:
-        raise ValueError(
-            "temperature='auto' and refine_iter > 0 need several passes with all "
-            "the data and are not available for dask input; fit them on NumPy "
-            "data, or use temperature=1.0 and refine_iter=0 (the exact closed "
-            "form) with dask."
-        )
-    # Sets n_features_in_ and feature_names_in_ from the schema only: dask
-    # DataFrames carry an empty pandas frame with their columns in ``_meta``.
+def validate_schema(estimator, X):
+    """Set ``n_features_in_`` (and ``feature_names_in_``) from X's schema only.
+
+    Dask DataFrames carry an empty pandas frame with their columns in
+    ``_meta``; nothing is computed.
+    """
     validate_data(estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True)
+
+
+def class_moments(X, y, sample_weight=None):
+    """Sorted labels and their :class:`~skprob._moments.ClassMoments`, one pass.
+
+    Each row block's moments are computed on the workers and merged by a
+    tree reduction; only the merged statistics reach the client. Numeric
+    labels come back in the namespace of the data, as after an in-memory fit.
+    """
     (result,) = dask.compute(statistics_graph(X, y, sample_weight))
     if result is None:
         raise ValueError(
             "Found array with 0 sample(s) while a minimum of 1 is required."
         )
     classes, moments = result
-    if classes.shape[0] < 2:
-        raise ValueError(
-            "AnalyticLogisticRegression needs samples of at least 2 classes "
-            f"in the data, got only one class: {classes[0]!r}."
-        )
     if classes.dtype.kind in "biuf":
-        # numeric labels live with the data, as after a NumPy or array-API fit
         xp, _, dev = get_namespace_and_device(moments.means)
         classes = asarray(classes, xp=xp, device=dev)
-    return estimator._fit_moments(classes, moments)
+    return classes, moments
 
 
 def map_blocks_rows(func, X, n_out_columns, dtype=None):

@@ -7,6 +7,7 @@
 # none of them, so neither imports the other's private functions.
 
 import functools
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -17,6 +18,8 @@ __all__ = [
     "ClassMoments",
     "chunk_moments",
     "expand_moments",
+    "grouped_moments",
+    "merge_all_but_one",
     "ledoit_wolf_intensity",
     "merge_moments",
     "oas_intensity",
@@ -85,6 +88,49 @@ def chunk_moments(X, y_index, sample_weight, n_classes, xp, *, higher=False):
         for start in range(0, n_samples, block_rows)
     )
     return functools.reduce(lambda a, b: merge_moments(a, b, xp), blocks)
+
+
+def grouped_moments(
+    X, group, y_index, sample_weight, n_groups, n_classes, xp, *, higher
+):
+    """:class:`ClassMoments` of each group of rows (``group`` in 0..n_groups-1).
+
+    One call with the (group, class) pairs as the classes reads X once for the
+    moments of every group; the result is sliced back into one ClassMoments
+    per group, each over all ``n_classes`` classes.
+    """
+    joint = chunk_moments(
+        X,
+        group * n_classes + y_index,
+        sample_weight,
+        n_groups * n_classes,
+        xp,
+        higher=higher,
+    )
+    return [
+        ClassMoments(
+            *(
+                None if a is None else a[g * n_classes : (g + 1) * n_classes, ...]
+                for a in joint
+            )
+        )
+        for g in range(n_groups)
+    ]
+
+
+def merge_all_but_one(parts, xp):
+    """For each of the disjoint ``parts``, the merged moments of all the others.
+
+    From prefix and suffix merges: ``3 F - 5`` merges for ``F >= 2`` parts
+    instead of ``(F - 1)^2``. Also returns the moments of all the parts.
+    """
+    merge = functools.partial(merge_moments, xp=xp)
+    prefixes = list(itertools.accumulate(parts[:-1], merge))
+    suffixes = list(itertools.accumulate(parts[:0:-1], merge))[::-1]
+    others = [suffixes[0]]
+    others += [merge(a, b) for a, b in zip(prefixes[:-1], suffixes[1:])]
+    others.append(prefixes[-1])
+    return others, merge(prefixes[-1], parts[-1])
 
 
 def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):

@@ -508,8 +508,8 @@ def test_analytic_starts_match_analytic_fits_on_the_same_rows(
         reference = AnalyticLogisticRegression(fit_intercept=fit_intercept).fit(
             X[rows], y[rows], sample_weight=weights[rows]
         )
-        assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
-        assert_allclose(model.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)
+        assert_allclose(model.coef, reference.coef_, rtol=1e-9, atol=1e-12)
+        assert_allclose(model.intercept, reference.intercept_, rtol=1e-9, atol=1e-12)
 
 
 def size_confounded(n_samples=200, n_features=5, seed=0):

@@ -1,0 +1,135 @@
+"""The Newton solver and the objectives it minimises, against independent references."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy.optimize import approx_fprime, minimize
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from skprob._losses import PenalisedLogLoss, TemperatureOffsetsLoss
+from skprob._newton import damped_newton, shrink_along_ray, truncated_cg
+
+
+def _log_loss_problem(n_classes, fit_intercept=True, C=1.0, seed=0):
+    X, y = make_classification(
+        200, 4, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=seed
+    )
+    weight = np.random.default_rng(seed).uniform(0.5, 2.0, 200)
+    design = np.hstack([X, np.ones((200, 1))]) if fit_intercept else X
+    problem = PenalisedLogLoss(
+        design, y, weight, n_classes, C=C, fit_intercept=fit_intercept, tol=1e-10
+    )
+    n_rows = 1 if n_classes == 2 else n_classes
+    return X, y, weight, problem, (n_rows, design.shape[1])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_log_loss_gradient_and_hessian_match_finite_differences(n_classes):
+    *_, problem, shape = _log_loss_problem(n_classes)
+    theta = np.random.default_rng(1).normal(size=shape)
+
+    def value(flat):
+        return problem.evaluate(flat.reshape(shape)).loss
+
+    def gradient(flat):
+        return problem.gradient(problem.evaluate(flat.reshape(shape))).ravel()
+
+    point = problem.evaluate(theta)
+    assert_allclose(
+        problem.gradient(point).ravel(),
+        approx_fprime(theta.ravel(), value, 1e-6),
+        rtol=1e-5,
+        atol=1e-4,
+    )
+    proba = point.cache[1]
+    curvature = problem._curvature(proba)
+    hessian = problem._hessian(proba, curvature)
+    numeric = np.array(
+        [
+            approx_fprime(theta.ravel(), lambda f: gradient(f)[i], 1e-6)
+            for i in range(theta.size)
+        ]
+    )
+    assert_allclose(hessian, numeric, rtol=1e-4, atol=1e-3)
+    vector = np.random.default_rng(2).normal(size=shape)
+    assert_allclose(
+        problem._hessian_product(vector, proba, curvature).ravel(),
+        hessian @ vector.ravel(),
+        rtol=1e-10,
+    )
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_damped_newton_reaches_logistic_regression_optimum(n_classes):
+    X, y, weight, problem, shape = _log_loss_problem(n_classes, C=0.5)
+    start = shrink_along_ray(problem, problem.evaluate(np.zeros(shape)))
+    result = damped_newton(problem, start, max_iter=50, tol=1e-10)
+    assert result.converged
+    reference = LogisticRegression(
+        C=0.5, solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y, sample_weight=weight)
+    theta = result.point.theta.copy()
+    if n_classes > 2:
+        theta[:, -1] -= theta[:, -1].mean()
+    assert_allclose(theta[:, :-1], reference.coef_, rtol=1e-6, atol=1e-7)
+    assert_allclose(theta[:, -1], reference.intercept_, rtol=1e-6, atol=1e-7)
+
+
+def test_objective_never_rises_along_the_iteration():
+    *_, problem, shape = _log_loss_problem(3, C=100.0)
+    losses = []
+
+    class Recorder:
+        def __getattr__(self, name):
+            return getattr(problem, name)
+
+        def gradient(self, point):
+            losses.append(point.loss)
+            return problem.gradient(point)
+
+    damped_newton(
+        Recorder(), problem.evaluate(np.full(shape, 3.0)), max_iter=30, tol=1e-12
+    )
+    assert len(losses) > 3
+    assert np.all(np.diff(losses) <= 0)
+
+
+def test_truncated_cg_solves_a_positive_definite_system():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(30, 30))
+    A = A @ A.T + 30 * np.eye(30)
+    b = rng.normal(size=(3, 10))
+    step = truncated_cg(
+        lambda v: (A @ v.ravel()).reshape(v.shape),
+        b,
+        lambda r: r,
+        target=1e-12,
+        enough=0.0,
+        max_iter=200,
+    )
+    assert_allclose(step.ravel(), np.linalg.solve(A, b.ravel()), rtol=1e-8)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_temperature_offsets_optimum_matches_scipy(n_classes):
+    rng = np.random.default_rng(n_classes)
+    scores = 3.0 * rng.normal(size=(300, n_classes))
+    target = np.argmax(scores + rng.gumbel(size=scores.shape) * 2.0, axis=1)
+    weight = rng.uniform(0.5, 2.0, 300)
+    bounds = (np.exp(-7.0), np.exp(7.0))
+    problem = TemperatureOffsetsLoss(
+        scores, target, weight, bounds=bounds, offset_scale=1.0
+    )
+    start = problem.evaluate(np.concatenate([[1.0], np.zeros(n_classes - 1)]))
+    result = damped_newton(problem, start, max_iter=100, tol=1e-10, stall_tol=1e-6)
+    assert result.converged
+    reference = minimize(
+        lambda t: problem.evaluate(t.copy()).loss,
+        start.theta,
+        jac=lambda t: problem.gradient(problem.evaluate(t.copy())),
+        method="L-BFGS-B",
+        bounds=[bounds] + [(None, None)] * (n_classes - 1),
+        options={"gtol": 1e-12, "ftol": 1e-15},
+    )
+    assert_allclose(result.point.theta, reference.x, rtol=1e-5, atol=1e-6)

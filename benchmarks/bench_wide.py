@@ -591,7 +591,7 @@ def _fast_close(time_ratio, points):
         ratio = r["fit_time"] / ref["fit_time"]
         delta = 100 * (r["accuracy"] - ref["accuracy"])
         ok = ratio <= time_ratio and delta >= -points
-        return ok, f"{delta:+.2f} pt, {ratio:.2f}x"
+        return ok, f"{delta:+.2f} pt, {ratio:.3f}x"
 
     return test
 
@@ -601,7 +601,7 @@ def _matches_lr(r, ref):
     delta = 100 * (r["accuracy"] - ref["accuracy"])
     loss = 100 * (r["log_loss"] / ref["log_loss"] - 1)
     ok = abs(delta) <= 0.05 and abs(loss) <= 0.5 and ratio <= 1
-    return ok, f"{delta:+.2f} pt, log-loss {loss:+.2f}%, {ratio:.2f}x"
+    return ok, f"{delta:+.2f} pt, log-loss {loss:+.2f}%, {ratio:.3f}x"
 
 
 def _memory_bound(r, ref):

@@ -38,8 +38,8 @@ indices + indptr bytes for CSR, ``nbytes`` for a dense array.
 A model that raises in fit prints ``refused: <first line of the error>``; one
 that does not accept the input's kind prints ``n/a (why)``. ``--densify`` gives
 skprob's models ``X.toarray()`` on the sparse sets (inside their Pipeline, so
-the conversion counts in their fit time and memory): the only way to fit them
-on text where they refuse sparse input.
+the conversion counts in their fit time and memory): the dense path on text,
+to compare with the sparse one, or the only path where sparse X is refused.
 
 Run ``python benchmarks/bench_wide.py`` for everything, or narrow it with
 ``--sets`` and ``--models`` (substrings of the names printed by ``--list``).

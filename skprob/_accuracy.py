@@ -404,7 +404,9 @@ def _mean_expected_accuracy(scores, y_index, weights, sigma, n_nodes):
     n_classes = scores.shape[1]
     others = _other_classes(y_index, n_classes)
     true = scores[np.arange(scores.shape[0]), y_index]
-    delta = true[:, None] - np.take_along_axis(scores, others, axis=1)
+    with np.errstate(over="ignore"):
+        # scores 1e308 apart: an infinite margin is the right limit (A = 0 or 1)
+        delta = true[:, None] - np.take_along_axis(scores, others, axis=1)
     if n_nodes is None:
         n_nodes = _default_n_nodes(n_classes)
     value, _ = _accuracy_terms(delta / sigma, n_nodes, gradient=False)

@@ -191,7 +191,10 @@ def _gaussian_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
         a = d[:, :, None] + x[:, None, :]
         log_cdf = log_ndtr(a, xp=xp)
         log_max_cdf = xp.sum(log_cdf, axis=1, keepdims=True)
-        return (-0.5 * a * a - _HALF_LOG_2PI - log_cdf) + log_max_cdf
+        with np.errstate(over="ignore"):
+            # a class far below the maximum: log density -inf, as it should be
+            log_pdf = -0.5 * a * a - _HALF_LOG_2PI
+        return (log_pdf - log_cdf) + log_max_cdf
 
     return _tanh_sinh_log_mass(
         z,
@@ -289,8 +292,12 @@ def _frozen_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
 
     def terms(d, x):
         a = d[:, :, None] + x[:, None, :]
-        log_cdf = noise.logcdf(a)
-        log_pdf = noise.logpdf(a)
+        # far from the maximum or past an end of the support, SciPy's log
+        # functions overflow or take log(0) on their way to the right limits
+        # (log F = 0 or -inf, log f = -inf)
+        with np.errstate(over="ignore", divide="ignore"):
+            log_cdf = noise.logcdf(a)
+            log_pdf = noise.logpdf(a)
         log_max_cdf = np.sum(log_cdf, axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
             total = (log_pdf - log_cdf) + log_max_cdf
@@ -396,6 +403,20 @@ def _validate_scores(scores):
             f"(n_samples, n_classes), got {scores.ndim}-D."
         )
     return scores
+
+
+def _shifted_scores(scores, scale, xp):
+    """``(scores - max) / scale`` per row, without overflow or NaN.
+
+    Every rule depends on the differences only. Halving first keeps the
+    difference of two finite scores finite; a difference beyond the largest
+    float after the division by ``scale`` becomes ``-inf``, the right limit (a
+    class no noise can lift to the top).
+    """
+    half = scores * 0.5
+    below_max = xp.max(half, axis=1, keepdims=True) - half
+    with np.errstate(over="ignore"):
+        return -((below_max / scale) * 2.0)
 
 
 def _gumbel_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
@@ -618,7 +639,7 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
     rule = _resolve_noise(noise)
     scores = _validate_scores(scores)
     xp, _, dev = get_namespace_and_device(scores)
-    z = scores / scale
+    z = _shifted_scores(scores, scale, xp)
     nodes = _check_nodes(rule, n_nodes, z.shape[1])
     # a frozen distribution's smoothness is unknown, so its rule always checks
     # itself; the named rules are accurate at their defaults

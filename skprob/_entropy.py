@@ -15,6 +15,7 @@ import math
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -61,10 +62,13 @@ def _log_values(X, input, xp):
     on every pass of the solver.
     """
     if input == "logits":
-        a = X - xp.max(X, axis=1, keepdims=True)
-        # one reduction over the block decides (an overflowed difference is -inf)
-        if not bool(xp.min(a) < -_LOGIT_RESCALE):
-            return a, None, None
+        # Halves: two finite logits are less than the largest float apart after
+        # halving, so the difference never overflows; doubling back is exact.
+        half = X * 0.5
+        half_gap = half - xp.max(half, axis=1, keepdims=True)
+        # one reduction over the block decides
+        if not float(xp.min(half_gap)) < -0.5 * _LOGIT_RESCALE:
+            return half_gap * 2.0, None, None
         magnitude = xp.max(xp.abs(X), axis=1, keepdims=True)
         factor = xp.where(
             magnitude > _LOGIT_RESCALE, magnitude, xp.ones_like(magnitude)
@@ -305,11 +309,13 @@ def _row_entropy(X, input, renormalize, xp):
     first, so logits of +-1e300 neither overflow nor cancel.
     """
     if input == "logits":
-        a = X - xp.max(X, axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            # logits more than the largest float apart: -inf, a probability of 0
+            a = X - xp.max(X, axis=1, keepdims=True)
         log_z = logsumexp(a, axis=1, xp=xp, keepdims=True)
         p = xp.exp(a - log_z)
         # p underflows to 0 where a overflowed to -inf: 0 log 0 = 0, not NaN
-        terms = xp.where(p > 0, p * a, xp.zeros_like(p))
+        terms = p * xp.where(p > 0, a, xp.zeros_like(a))
         h = xp.squeeze(log_z, axis=1) - xp.sum(terms, axis=1)
         return xp.clip(h, 0.0, math.log(X.shape[1]))
     X = check_probability_rows(X, renormalize=renormalize, name="X")

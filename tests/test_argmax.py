@@ -632,3 +632,16 @@ def test_work_that_cannot_fit_is_refused_before_it_starts(monkeypatch):
     for noise in ("uniform", stats.uniform()):
         with pytest.raises(ValueError, match="temporaries of 60 entries per row"):
             argmax_probabilities(np.zeros((1, 60)), noise)
+
+
+@pytest.mark.parametrize("noise", NAMED + [stats.t(df=3), stats.uniform()])
+def test_scores_of_1e308_give_the_limit_without_warnings(noise):
+    # Differences of finite scores overflow: the far classes get exactly 0,
+    # tied maxima share, and no RuntimeWarning says otherwise.
+    scores = np.array([[1e308, -1e308, 0.0], [-1e308, 1e308, 1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = argmax_probabilities(scores, noise)
+        tiny_scale = argmax_probabilities(np.array([[1.0, 0.0]]), noise, scale=1e-310)
+    assert_allclose(proba, [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], rtol=0, atol=1e-15)
+    assert_array_equal(tiny_scale, [[1.0, 0.0]])

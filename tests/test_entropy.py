@@ -454,3 +454,20 @@ def test_huge_logits_reach_the_target_like_their_scaled_down_copy():
         np.vstack([Q[:3], Q[3:6]]),
         atol=1e-10,
     )
+
+
+def test_logits_of_1e308_are_warning_free():
+    # Differences of finite logits overflow to -inf (probability 0): a right
+    # result, so no RuntimeWarning. Hand values: rescaled by 1e308 the first
+    # row is [0, -2, -1]; the second has two ties and one impossible class.
+    X = np.array([[1e308, -1e308, 0.0], [1e308, 1e308, -1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Q = entropy_normalize(X, 0.5, input="logits")
+        h = EntropyNormalizer(input="logits").fit(X).target_entropy_
+    assert_allclose(scipy_entropy(Q[0]), 0.5, atol=1e-9)
+    gamma = -np.log(Q[0, 2] / Q[0, 0])
+    assert_allclose(Q[0], softmax(gamma * np.array([0.0, -2.0, -1.0])), atol=1e-12)
+    assert_array_equal(Q[1], [0.5, 0.5, 0.0])
+    # entropies of the rows as given: 0 (one maximum) and log 2 (two ties)
+    assert_allclose(h, math.log(2) / 2, rtol=1e-12)

@@ -488,7 +488,7 @@ def _check_nodes(rule, n_nodes, n_classes):
     floor = rule.min_nodes(n_classes)
     if n_nodes < floor:
         what = (
-            "with fewer, the tanh-sinh rule was measured off by 1e-3 to 0.3"
+            "with fewer, the tanh-sinh rule is far off for near-tied classes"
             if rule.estimates_error
             else f"the rule is exact for {n_classes} classes from that count on"
         )

@@ -404,8 +404,8 @@ def entropy_normalize(
     from the small-``g`` expansion ``H ~ log|support| - g^2 Var(a) / 2``)
     runs on all unconverged rows of a block at once, in log space (logits of
     ``+-1e4`` and exact zeros are fine), inside a per-row bracket with a
-    bisection fallback. Rows typically need three to four evaluations, each
-    costing about one exponential per entry; the measured cost against one
+    bisection fallback. Rows need a few evaluations, each costing about one
+    exponential per entry; the measured cost against one
     softmax pass is in ``benchmarks/RESULTS.md`` (``bench_entropy.py``).
     Probability rows whose entropy is already within ``tol`` of the target
     keep ``g = 1`` exactly.

@@ -233,8 +233,8 @@ def win_probability(
         log_phi += b
         log_phi *= t
         log_phi += a
-        # Sums over each row's pairs as a product with a 0/1 CSR matrix: several
-        # times faster than np.add.reduceat over such short segments.
+        # Sums over each row's pairs as a product with a 0/1 CSR matrix: cheaper
+        # than np.add.reduceat over such short segments.
         n_pairs = last - first
         row_pointers = offsets[row_start : row_stop + 1] - first
         row_sums = csr_array(

@@ -501,7 +501,7 @@ def test_row_and_node_blocks_do_not_change_the_result(noise, monkeypatch):
     scores = np.random.default_rng(12).normal(size=(30, 7))
     whole = argmax_probabilities(scores, noise)
     given = argmax_probabilities(scores, noise, n_nodes=129)
-    monkeypatch.setattr(_argmax, "_BLOCK_NUMPY", 64)
+    monkeypatch.setattr(_argmax, "_BLOCK_NUMPY", 256)
     assert_allclose(argmax_probabilities(scores, noise), whole, rtol=1e-14, atol=0)
     assert_allclose(
         argmax_probabilities(scores, noise, n_nodes=129), given, rtol=1e-14, atol=0

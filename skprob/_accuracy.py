@@ -37,6 +37,9 @@ from ._backend import (
 )
 from ._linear import LinearScoresMixin
 from ._moments import ClassMoments, chunk_moments, merge_moments
+
+# The rules and node counts live in _quadrature (shared with _argmax); the names
+# below are the ones this module and its tests have always used.
 from ._quadrature import MAX_GAUSS_HERMITE_NODES as _MAX_NODES
 from ._quadrature import NEGLIGIBLE_MARGIN as _NEGLIGIBLE_MARGIN
 from ._quadrature import TRAINING_NEGLIGIBLE_MARGIN as _FIT_NEGLIGIBLE_MARGIN

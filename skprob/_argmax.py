@@ -5,10 +5,11 @@
 # For scores mu and i.i.d. noise eps with density f and CDF F,
 #     p_i = P(argmax_j (mu_j + eps_j) = i)
 #         = int f(e) prod_{j != i} F(e + mu_i - mu_j) de.
-# Every rule below evaluates this one-dimensional integral with nodes that do not
-# depend on the data, so a whole block of rows is one array expression, and the
-# product over classes is a sum of log-CDFs (1000 classes or scores of +-1e3 do
-# not underflow). The rows are renormalised at the end, which only removes the
+# Every rule below evaluates this one-dimensional integral on nodes shared by all
+# classes of a row (fixed, or fixed within segments whose ends depend on the
+# scores), so a whole block of rows is one array expression, and the product over
+# classes is a sum of log-CDFs (1000 classes or scores of +-1e3 do not
+# underflow). The rows are renormalised at the end, which only removes the
 # quadrature error. Each noise is one entry of _RULES.
 
 import math
@@ -276,10 +277,7 @@ def _frozen_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
         lo_u, hi_v, length = np.zeros((1, 1)), np.zeros((1, 1)), np.ones((1, 1))
     n_segments = length.shape[1]
 
-    def grid(rows, nodes):
-        index = np.arange(nodes.start, nodes.stop)
-        segment, k = index // n_nodes, index % n_nodes
-        rows = rows if n_segments > 1 else slice(0, 1)
+    def nodes_and_weights(rows, segment, k):
         seg_length = length[rows][:, segment]
         with np.errstate(divide="ignore", invalid="ignore"):
             u = lo_u[rows][:, segment] + seg_length * np.exp(log_u[k])
@@ -289,6 +287,17 @@ def _frozen_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
         # nodes rounded onto an end of the support (density 0 or infinite
         # there) or of an empty segment carry no weight
         return x, np.where(np.isfinite(log_dx), log_dx, -np.inf)
+
+    if n_segments == 1:
+        # one segment for every row: the quantiles are computed once
+        every = np.arange(n_nodes)
+        x, log_dx = nodes_and_weights(slice(0, 1), every * 0, every)
+        grid = _fixed_grid(x[0], log_dx[0])
+    else:
+
+        def grid(rows, nodes):
+            index = np.arange(nodes.start, nodes.stop)
+            return nodes_and_weights(rows, index // n_nodes, index % n_nodes)
 
     def terms(d, x):
         a = d[:, :, None] + x[:, None, :]

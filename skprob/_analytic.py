@@ -543,14 +543,17 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             self._set_closed_form(classes, moments, rule, temperature, offsets)
         else:
             self._check_covariance_size(X, n_classes)
-            moments = chunk_moments(
-                X,
-                y_index,
-                sample_weight,
-                n_classes,
-                xp,
-                higher=needs_higher_moments(rule.shrinkage),
-            )
+            # overflowing squares are reported by the checks of the moments,
+            # which name the columns
+            with np.errstate(over="ignore", invalid="ignore"):
+                moments = chunk_moments(
+                    X,
+                    y_index,
+                    sample_weight,
+                    n_classes,
+                    xp,
+                    higher=needs_higher_moments(rule.shrinkage),
+                )
             self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         if self.refine_iter > 0:
@@ -677,15 +680,18 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             "covariance",
             issparse(X),
         )
-        chunk = chunk_moments(
-            X,
-            y_index,
-            sample_weight,
-            all_classes.shape[0],
-            xp,
-            higher=needs_higher_moments(rule.shrinkage),
-        )
-        moments = chunk if first_call else merge_moments(previous, chunk, xp)
+        # overflowing squares are reported by the checks of the moments,
+        # which name the columns
+        with np.errstate(over="ignore", invalid="ignore"):
+            chunk = chunk_moments(
+                X,
+                y_index,
+                sample_weight,
+                all_classes.shape[0],
+                xp,
+                higher=needs_higher_moments(rule.shrinkage),
+            )
+            moments = chunk if first_call else merge_moments(previous, chunk, xp)
         classes = all_classes if first_call else self.classes_
         self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
@@ -827,7 +833,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         y_host = to_numpy(y_index).astype(np.intp)
         w_host = to_numpy(sample_weight).astype(np.float64)
         n_classes = classes.shape[0]
-        stats = row_statistics(X_host, y_host, w_host, n_classes)
+        # overflowing squares are reported by check_columns_finite
+        with np.errstate(over="ignore", invalid="ignore"):
+            stats = row_statistics(X_host, y_host, w_host, n_classes)
         names = getattr(self, "feature_names_in_", None)
         check_columns_finite([stats.deviations, stats.means], "squares", X.dtype, names)
         check_columns_resolvable(stats.means, stats.weights, stats.deviations, names)
@@ -953,17 +961,25 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         xp, _, dev = get_namespace_and_device(X)
         n_folds = _TEMPERATURE_FOLDS
         fold_ids = _stratified_fold_ids(y_index, n_classes, n_folds, xp)
-        fold_moments = grouped_moments(
-            X,
-            fold_ids,
-            y_index,
-            sample_weight,
-            n_folds,
-            n_classes,
-            xp,
-            higher=needs_higher_moments(rule.shrinkage),
-        )
-        others, total = merge_all_but_one(fold_moments, xp)
+        # overflowing squares are reported by the checks of the moments,
+        # which name the columns
+        with np.errstate(over="ignore", invalid="ignore"):
+            fold_moments = grouped_moments(
+                X,
+                fold_ids,
+                y_index,
+                sample_weight,
+                n_folds,
+                n_classes,
+                xp,
+                higher=needs_higher_moments(rule.shrinkage),
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            others, total = merge_all_but_one(fold_moments, xp)
+        # before the fold models and their scores are built from them
+        names = getattr(self, "feature_names_in_", None)
+        check_moments_finite(total, names)
+        check_moments_resolvable(total, names)
         # the offsets calibrate the model of the training frequencies; given
         # priors are applied afterwards as a shift (see _set_temperature)
         frequencies = log_priors(class_priors(None, total.weights))

@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -32,8 +33,15 @@ from ._closed_form import (
     needs_higher_moments,
 )
 from ._linear import LinearScoresMixin
-from ._losses import PenalisedLogLoss, TemperatureOffsetsLoss
-from ._moments import chunk_moments, grouped_moments, merge_all_but_one, merge_moments
+from ._losses import BlockwiseLogLoss, PenalisedLogLoss, TemperatureOffsetsLoss
+from ._moments import (
+    chunk_moments,
+    grouped_moments,
+    merge_all_but_one,
+    merge_moments,
+    out_of_fold_scores,
+    row_folds,
+)
 from ._newton import damped_newton, shrink_along_ray
 from ._validation import check_sample_weight, encode_labels
 
@@ -51,20 +59,6 @@ _OFFSET_PRIOR_SCALE = 1.0
 _TEMPERATURE_MAX_ITER = 100
 _TEMPERATURE_GTOL = 1e-9
 _TEMPERATURE_GTOL_FLOOR = 1e-6
-
-
-def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
-    """Fold of each row: the rows of each class dealt out to ``n_folds`` in turn."""
-    n_samples = y_index.shape[0]
-    dev = get_namespace_and_device(y_index)[2]
-    order = xp.argsort(y_index, stable=True)
-    y_sorted = xp.take(y_index, order)
-    class_ids = xp.arange(n_classes, dtype=y_sorted.dtype, device=dev)
-    starts = xp.searchsorted(y_sorted, class_ids)
-    positions = xp.arange(n_samples, dtype=starts.dtype, device=dev)
-    fold_sorted = (positions - xp.take(starts, y_sorted)) % n_folds
-    # back to the row order of X: the argsort of a permutation inverts it
-    return xp.astype(xp.take(fold_sorted, xp.argsort(order)), y_index.dtype)
 
 
 def _fit_temperature_and_offsets(scores, target, weight):
@@ -381,19 +375,55 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         return self
 
     def _fit_dask(self, X, y, sample_weight):
-        """Out-of-core fit: one tree-reduced pass for the moments (see fit)."""
-        from ._dask import class_moments, validate_schema
+        """Out-of-core fit by tree-reduced passes over the row blocks (see fit)."""
+        from ._dask import (
+            RowBlocks,
+            class_moments,
+            fold_class_moments,
+            fold_scores,
+            log_loss_sums,
+            validate_schema,
+        )
 
-        if self.temperature == "auto" or self.refine_iter > 0:
-            raise ValueError(
-                "temperature='auto' and refine_iter > 0 need several passes with all "
-                "the data and are not available for dask input; fit them on NumPy "
-                "data, or use temperature=1.0 and refine_iter=0 (the exact closed "
-                "form) with dask."
-            )
         validate_schema(self, X)
-        classes, moments = class_moments(X, y, sample_weight)
-        return self._set_closed_form(classes, moments, float(self.temperature))
+        # several passes read the blocks from the workers' memory, not from
+        # X's source each time
+        several = self.temperature == "auto" or self.refine_iter > 0
+        rows = RowBlocks(X, y, sample_weight, persist=several)
+        if self.temperature == "auto":
+            n_folds = _TEMPERATURE_FOLDS
+            classes, fold_moments = fold_class_moments(
+                rows, n_folds, higher=needs_higher_moments(self.shrinkage)
+            )
+            xp = get_namespace_and_device(fold_moments[0].means)[0]
+            moments, coef, intercept = self._fold_models(fold_moments, xp)
+            temperature, offsets = _fit_temperature_and_offsets(
+                *fold_scores(rows, classes, coef, intercept, n_folds)
+            )
+        else:
+            classes, moments = class_moments(rows)
+            temperature, offsets = float(self.temperature), None
+        self._set_closed_form(classes, moments, temperature, offsets)
+        if self.refine_iter > 0:
+            n_params = self.n_features_in_ + int(self.fit_intercept)
+            problem = BlockwiseLogLoss(
+                functools.partial(log_loss_sums, rows, classes, self.fit_intercept),
+                classes.shape[0],
+                n_params,
+                float(to_numpy(moments.weights).sum()),
+                C=self.C,
+                fit_intercept=self.fit_intercept,
+                tol=self.refine_tol,
+            )
+            start = self._refine_start()
+            self._set_refined(
+                problem,
+                _refine(problem, start, self.refine_iter, self.refine_tol),
+                # _set_refined, _fit_dask, fit, _fit_context's wrapper, the caller
+                stacklevel=5,
+            )
+        self.n_passes_ = rows.n_passes
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -527,13 +557,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
         # moments: the whole procedure reads X once for the moments and once
-        # for the scores of all fold models.
-        dev = get_namespace_and_device(X)[2]
+        # for the scores of all fold models. The folds come from the values
+        # of the rows, not their positions, so a dask fit gets the same ones.
         n_folds = _TEMPERATURE_FOLDS
-        fold_ids = _stratified_fold_ids(y_index, n_classes, n_folds, xp)
+        folds = xp.astype(row_folds(X, n_folds), y_index.dtype)
         fold_moments = grouped_moments(
             X,
-            fold_ids,
+            folds,
             y_index,
             sample_weight,
             n_folds,
@@ -541,35 +571,31 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             xp,
             higher=needs_higher_moments(self.shrinkage),
         )
-        others, total = merge_all_but_one(fold_moments, xp)
-        shared_log_priors = log_priors(class_priors(self.priors, total.weights))
-        models = [self._closed_form(rest, shared_log_priors) for rest in others]
-        # every fold model scores every row in one product; each row keeps the
-        # scores of the model that did not see it
-        coef = xp.concat([model.coef for model in models], axis=0)
-        intercept = xp.concat([model.intercept for model in models], axis=0)
-        all_scores = xp.reshape(X @ coef.T + intercept, (X.shape[0], n_folds, -1))
-        folds = xp.arange(n_folds, dtype=fold_ids.dtype, device=dev)
-        own = xp.astype(fold_ids[:, None] == folds[None, :], X.dtype)
-        scores = to_numpy(xp.sum(all_scores * own[:, :, None], axis=1))
-        scores = scores.astype(np.float64)
-        if scores.shape[1] == 1:
-            scores = scores[:, 0]
+        total, coef, intercept = self._fold_models(fold_moments, xp)
         temperature, offsets = _fit_temperature_and_offsets(
-            scores,
+            out_of_fold_scores(X, folds, coef, intercept, n_folds),
             to_numpy(y_index).astype(np.intp),
             to_numpy(sample_weight).astype(np.float64),
         )
         return total, temperature, offsets
 
+    def _fold_models(self, fold_moments, xp):
+        """Moments of all the folds, and the stacked coefficients and intercepts
+        of the closed forms fitted on all the folds but one (one per fold)."""
+        others, total = merge_all_but_one(fold_moments, xp)
+        shared_log_priors = log_priors(class_priors(self.priors, total.weights))
+        models = [self._closed_form(rest, shared_log_priors) for rest in others]
+        coef = xp.concat([model.coef for model in models], axis=0)
+        intercept = xp.concat([model.intercept for model in models], axis=0)
+        return total, coef, intercept
+
     def _refine(self, X, y_index, sample_weight, xp):
-        dtype, dev = X.dtype, get_namespace_and_device(X)[2]
         columns = [X]
         if self.fit_intercept:
-            columns.append(xp.ones((X.shape[0], 1), dtype=dtype, device=dev))
-        design = xp.concat(columns, axis=1)
+            dev = get_namespace_and_device(X)[2]
+            columns.append(xp.ones((X.shape[0], 1), dtype=X.dtype, device=dev))
         problem = PenalisedLogLoss(
-            design,
+            xp.concat(columns, axis=1),
             y_index,
             sample_weight,
             self.classes_.shape[0],
@@ -577,11 +603,26 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             fit_intercept=self.fit_intercept,
             tol=self.refine_tol,
         )
+        self._set_refined(
+            problem,
+            _refine(problem, self._refine_start(), self.refine_iter, self.refine_tol),
+            # _set_refined, _refine, fit, _fit_context's wrapper, the caller
+            stacklevel=5,
+        )
+
+    def _refine_start(self):
+        """The closed form as Newton's parameters: coefficients, then intercepts."""
         start = to_numpy(self.coef_).astype(np.float64)
         if self.fit_intercept:
             intercept = to_numpy(self.intercept_).astype(np.float64)
             start = np.concatenate([start, intercept[:, None]], axis=1)
-        result = _refine(problem, start, self.refine_iter, self.refine_tol)
+        return start
+
+    def _set_refined(self, problem, result, stacklevel):
+        """``coef_``, ``intercept_`` and ``n_iter_`` from the refinement's result.
+
+        ``stacklevel`` makes the warning point at the user's call of fit.
+        """
         theta, steps = result.point.theta, result.n_iter
         if not result.converged:
             warnings.warn(
@@ -590,12 +631,14 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 f"{result.stationarity:.2e} > refine_tol={self.refine_tol}; increase "
                 "refine_iter, or refine_tol for a coarser solution.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=stacklevel,
             )
         if problem.null_intercept:
             # LogisticRegression's intercepts sum to zero; so do these
             theta[:, -1] -= np.mean(theta[:, -1])
-        self.coef_ = asarray(theta[:, : X.shape[1]], xp=xp, device=dev, dtype=dtype)
+        xp, _, dev = get_namespace_and_device(self.coef_)
+        dtype, n_features = self.coef_.dtype, self.coef_.shape[1]
+        self.coef_ = asarray(theta[:, :n_features], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
         self.n_iter_ = steps

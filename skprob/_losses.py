@@ -11,7 +11,7 @@ import numpy as np
 from ._backend import asarray, get_namespace_and_device, to_numpy
 from ._newton import Point, forcing_term, solve_exact, truncated_cg
 
-__all__ = ["PenalisedLogLoss", "TemperatureOffsetsLoss"]
+__all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 
 # Newton systems with at most this many unknowns are solved with the exact
 # Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
@@ -22,6 +22,13 @@ _CG_MAX_ITER = 250
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
+# Data read in passes (BlockwiseLogLoss): a pass costs far more than a Newton
+# solve on the client, so the exact Hessian (P^2 numbers reduced per pass) is
+# used up to more unknowns than in memory; beyond, each Hessian-vector product
+# of conjugate gradients is a pass of its own.
+_BLOCKWISE_EXACT_MAX_UNKNOWNS = 2048
+# Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
+_BLOCKWISE_LINE_LENGTHS = 4
 
 
 class PenalisedLogLoss:
@@ -234,10 +241,188 @@ class PenalisedLogLoss:
         return precondition
 
     def _drop_null(self, direction):
-        """Remove the common intercept shift, to which the objective is blind."""
-        if self.null_intercept:
-            direction[:, -1] -= np.mean(direction[:, -1])
-        return direction
+        return _drop_null(direction, self.null_intercept)
+
+    def block_sums(self, theta, want, direction=None, lengths=(0.0,), vector=None):
+        """Sums over these rows of the data terms, for :class:`BlockwiseLogLoss`.
+
+        Built with ``C=inf``, so no penalty is included. Returns the losses at
+        ``theta - t direction`` for each ``t`` of ``lengths`` (``"losses"``)
+        and, at the first of these points, the terms named in ``want``:
+        ``"gradient"``, ``"hessian"``, ``"diagonal"`` (of the Hessian, shape
+        of theta) and ``"product"`` (the Hessian times ``vector``). All are
+        host float64 and add up over disjoint row blocks.
+        """
+        scores = self._scores(theta)
+        if direction is None:
+            points = [self._at(theta, scores)]
+        else:
+            change = self._scores(direction)
+            points = [
+                self._at(theta - length * direction, scores - length * change)
+                for length in lengths
+            ]
+        anchor = points[0]
+        proba = anchor.cache[1]
+        curvature = self._curvature(proba)
+        sums = {"losses": np.array([point.loss for point in points])}
+        if "gradient" in want:
+            sums["gradient"] = self.gradient(anchor)
+        if "hessian" in want:
+            sums["hessian"] = self._hessian(proba, curvature)
+        if "diagonal" in want:
+            # d/dtheta_ka twice: sum_i w_i p_ik (1 - p_ik) x_ia^2 (binary: the
+            # curvature itself)
+            spread = curvature if self.binary else curvature * (1.0 - proba)
+            squares = self.design * self.design
+            sums["diagonal"] = to_numpy(spread.T @ squares).astype(np.float64)
+        if "product" in want:
+            sums["product"] = self._hessian_product(vector, proba, curvature)
+        return sums
+
+
+def _drop_null(direction, null_intercept):
+    """Remove the common intercept shift, to which a softmax objective is blind."""
+    if null_intercept:
+        direction[:, -1] -= np.mean(direction[:, -1])
+    return direction
+
+
+class BlockwiseLogLoss:
+    """:class:`PenalisedLogLoss` of data read in passes over row blocks.
+
+    ``block_sums(theta, want, direction=None, lengths=(0.0,), vector=None)``
+    returns :meth:`PenalisedLogLoss.block_sums` added up over all the row
+    blocks: each call is one pass over the data, so this object asks for
+    everything Newton's method may need next in the pass that reaches a
+    point. Evaluating a point also returns the gradient and the exact Hessian
+    (the Hessian's diagonal above 2048 unknowns, where each Hessian-vector
+    product of conjugate gradients is a pass), so a step whose full length is
+    accepted costs one pass; the line search's first pass also evaluates the
+    objective at 1/2, 1/4 and 1/8 of the step. The penalty, the Newton
+    solve and the line search run on the client, from host float64 sums.
+    """
+
+    def __init__(
+        self, block_sums, n_classes, n_params, total_weight, *, C, fit_intercept, tol
+    ):
+        self.block_sums = block_sums
+        self.binary = n_classes == 2
+        n_rows = 1 if self.binary else n_classes
+        self.penalised = np.ones(n_params)
+        if fit_intercept:
+            self.penalised[-1] = 0.0
+        self.null_intercept = fit_intercept and not self.binary
+        self.total_weight = total_weight
+        self.C = C
+        self.tol = tol
+        self.exact = n_rows * n_params <= _BLOCKWISE_EXACT_MAX_UNKNOWNS
+        self._derivatives = ("gradient", "hessian" if self.exact else "diagonal")
+        self._forcing = self._previous_norm = None
+
+    def _penalty(self, theta):
+        return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
+
+    def _point(self, theta, loss, sums):
+        """Point ``theta`` with the data terms of ``sums`` plus the penalty's."""
+        cache = {}
+        if "gradient" in sums:
+            cache["gradient"] = sums["gradient"] + self.penalised * theta / self.C
+        if "hessian" in sums:
+            hessian = sums["hessian"]
+            hessian[np.diag_indices_from(hessian)] += (
+                np.tile(self.penalised, theta.shape[0]) / self.C
+            )
+            cache["hessian"] = hessian
+        if "diagonal" in sums:
+            cache["diagonal"] = sums["diagonal"] + self.penalised / self.C
+        return Point(theta, float(loss) + self._penalty(theta), cache)
+
+    def _fill(self, point, want, **request):
+        """Add the terms ``want`` at ``point`` to its cache: one pass."""
+        sums = self.block_sums(point.theta, want, **request)
+        point.cache.update(self._point(point.theta, 0.0, sums).cache)
+        return sums
+
+    def evaluate(self, theta):
+        # the slope and curvature along theta serve the ray shrink; the
+        # derivatives serve Newton if the shrink keeps this point
+        sums = self.block_sums(theta, (*self._derivatives, "product"), vector=theta)
+        point = self._point(theta, sums["losses"][0], sums)
+        point.cache["ray_curvature"] = float(np.sum(theta * sums["product"]))
+        point.cache["ray_curvature"] += 2.0 * self._penalty(theta)
+        return point
+
+    def scaled(self, point, scale):
+        theta = scale * point.theta
+        sums = self.block_sums(theta, ("gradient", "product"), vector=point.theta)
+        scaled = self._point(theta, sums["losses"][0], sums)
+        curvature = float(np.sum(point.theta * sums["product"]))
+        scaled.cache["ray_curvature"] = curvature + 2.0 * self._penalty(point.theta)
+        return scaled
+
+    def ray_slope(self, point, scaled, scale):
+        """Slope and curvature of the objective along ``theta`` at ``scale``.
+
+        ``scaled`` carries both from the pass that evaluated it.
+        """
+        slope = float(np.sum(scaled.cache["gradient"] * point.theta))
+        return slope, scaled.cache["ray_curvature"]
+
+    def gradient(self, point):
+        if "gradient" not in point.cache:
+            self._fill(point, self._derivatives)
+        return point.cache["gradient"]
+
+    def stationarity(self, point, gradient):
+        """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
+        return float(np.max(np.abs(gradient))) / self.total_weight
+
+    def direction(self, point, gradient):
+        """Newton step: the exact Hessian's, or truncated CG (a pass per product)."""
+        if self.exact:
+            if "hessian" not in point.cache:
+                self._fill(point, ("hessian",))
+            step = solve_exact(point.cache["hessian"], gradient, _NULL_RIDGE)
+            return _drop_null(step, self.null_intercept)
+        if "diagonal" not in point.cache:
+            self._fill(point, ("diagonal",))
+        diagonal = point.cache["diagonal"]
+        norm = float(np.sqrt(np.sum(gradient**2)))
+        self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
+        self._previous_norm = norm
+
+        def product(vector):
+            sums = self.block_sums(point.theta, ("product",), vector=vector)
+            return sums["product"] + self.penalised * vector / self.C
+
+        return truncated_cg(
+            product,
+            gradient,
+            lambda residual: _drop_null(residual / diagonal, self.null_intercept),
+            target=self._forcing * norm,
+            enough=0.5 * self.tol * self.total_weight,
+            max_iter=_CG_MAX_ITER,
+        )
+
+    def line(self, point, direction):
+        evaluated = {}
+
+        def at(length):
+            if length not in evaluated:
+                lengths = [length * 0.5**i for i in range(_BLOCKWISE_LINE_LENGTHS)]
+                sums = self.block_sums(
+                    point.theta, self._derivatives, direction=direction, lengths=lengths
+                )
+                for i, trial in enumerate(lengths):
+                    evaluated[trial] = self._point(
+                        point.theta - trial * direction,
+                        sums["losses"][i],
+                        sums if i == 0 else {},
+                    )
+            return evaluated[length]
+
+        return at
 
 
 class TemperatureOffsetsLoss:

@@ -9,7 +9,7 @@
 import numpy as np
 
 from ._backend import asarray, get_namespace_and_device, to_numpy
-from ._newton import Point, forcing_term, solve_exact, truncated_cg
+from ._newton import RAY_SCALES, Point, forcing_term, solve_exact, truncated_cg
 
 __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 
@@ -250,8 +250,11 @@ class PenalisedLogLoss:
         ``theta - t direction`` for each ``t`` of ``lengths`` (``"losses"``)
         and, at the first of these points, the terms named in ``want``:
         ``"gradient"``, ``"hessian"``, ``"diagonal"`` (of the Hessian, shape
-        of theta) and ``"product"`` (the Hessian times ``vector``). All are
-        host float64 and add up over disjoint row blocks.
+        of theta), ``"product"`` (the Hessian times ``vector``) and ``"ray"``
+        (the loss and its slope along the ray ``s * theta`` at each ``s`` of
+        ``RAY_SCALES``, shape (2, n_scales), from the scores of theta
+        alone). All are host float64 and add up over disjoint row
+        blocks.
         """
         scores = self._scores(theta)
         if direction is None:
@@ -278,6 +281,12 @@ class PenalisedLogLoss:
             sums["diagonal"] = to_numpy(spread.T @ squares).astype(np.float64)
         if "product" in want:
             sums["product"] = self._hessian_product(vector, proba, curvature)
+        if "ray" in want:
+            ray = []
+            for scale in RAY_SCALES:
+                scaled = self.scaled(anchor, scale)
+                ray.append((scaled.loss, self.ray_slope(anchor, scaled, scale)[0]))
+            sums["ray"] = np.array(ray).T
         return sums
 
 
@@ -345,29 +354,36 @@ class BlockwiseLogLoss:
         return sums
 
     def evaluate(self, theta):
-        # the slope and curvature along theta serve the ray shrink; the
-        # derivatives serve Newton if the shrink keeps this point
-        sums = self.block_sums(theta, (*self._derivatives, "product"), vector=theta)
+        # the derivatives serve Newton if the shrink keeps this point, the
+        # objective along the ray serves the shrink
+        sums = self.block_sums(theta, (*self._derivatives, "ray"))
         point = self._point(theta, sums["losses"][0], sums)
-        point.cache["ray_curvature"] = float(np.sum(theta * sums["product"]))
-        point.cache["ray_curvature"] += 2.0 * self._penalty(theta)
+        point.cache["ray"] = sums["ray"]
         return point
 
     def scaled(self, point, scale):
+        """The point ``scale * theta``: from :meth:`evaluate`'s pass for the
+        scales of ``RAY_SCALES`` (loss and ray slope only), else one pass."""
         theta = scale * point.theta
-        sums = self.block_sums(theta, ("gradient", "product"), vector=point.theta)
-        scaled = self._point(theta, sums["losses"][0], sums)
-        curvature = float(np.sum(point.theta * sums["product"]))
-        scaled.cache["ray_curvature"] = curvature + 2.0 * self._penalty(point.theta)
-        return scaled
+        # the penalty of s theta is s^2 times that of theta
+        penalty = self._penalty(point.theta)
+        on_grid = np.flatnonzero(RAY_SCALES == scale)
+        if on_grid.size:
+            loss, slope = point.cache["ray"][:, on_grid[0]]
+            cache = {"ray_slope": slope + 2.0 * scale * penalty}
+            return Point(theta, float(loss) + scale**2 * penalty, cache)
+        sums = self.block_sums(theta, self._derivatives)
+        return self._point(theta, sums["losses"][0], sums)
 
     def ray_slope(self, point, scaled, scale):
-        """Slope and curvature of the objective along ``theta`` at ``scale``.
+        """Slope of the objective along ``theta`` at ``scale`` (curvature: None).
 
-        ``scaled`` carries both from the pass that evaluated it.
+        Only at ``point`` itself and the scales of ``RAY_SCALES``, which
+        :meth:`evaluate` brought back.
         """
-        slope = float(np.sum(scaled.cache["gradient"] * point.theta))
-        return slope, scaled.cache["ray_curvature"]
+        if scaled is point:
+            return float(np.sum(point.cache["gradient"] * point.theta)), None
+        return scaled.cache["ray_slope"], None
 
     def gradient(self, point):
         if "gradient" not in point.cache:

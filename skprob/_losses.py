@@ -43,7 +43,16 @@ class PenalisedLogLoss:
     """
 
     def __init__(
-        self, design, y_index, sample_weight, n_classes, *, C, fit_intercept, tol
+        self,
+        design,
+        y_index,
+        sample_weight,
+        n_classes,
+        *,
+        C,
+        fit_intercept,
+        tol,
+        gram=None,
     ):
         xp, _, dev = get_namespace_and_device(design)
         self.xp, self.dev, self.dtype = xp, dev, design.dtype
@@ -64,6 +73,9 @@ class PenalisedLogLoss:
             self.penalised[-1] = 0.0
         # the direction that shifts every intercept alike changes nothing
         self.null_intercept = fit_intercept and not self.binary
+        # design^T W design (host float64) when the caller has it, e.g. from
+        # class moments; else computed by the first truncated Newton step
+        self.gram = gram
         self._gram_eigen = None
         self._forcing = self._previous_norm = None
 
@@ -192,7 +204,7 @@ class PenalisedLogLoss:
         xp, design = self.xp, self.design
         n_samples, n_params = design.shape
         if self.binary:
-            hessian = to_numpy(design.T @ (curvature * design)).astype(np.float64)
+            hessian = _symmetric_product(xp.sqrt(curvature) * design)
         else:
             n_rows = proba.shape[1]
             spread = xp.reshape(
@@ -201,7 +213,7 @@ class PenalisedLogLoss:
             )
             hessian = -to_numpy(spread.T @ spread).astype(np.float64)
             for k in range(n_rows):
-                block = to_numpy(design.T @ (curvature[:, k : k + 1] * design))
+                block = _symmetric_product(xp.sqrt(curvature[:, k : k + 1]) * design)
                 rows = slice(k * n_params, (k + 1) * n_params)
                 hessian[rows, rows] += block
         n_rows = 1 if self.binary else proba.shape[1]
@@ -219,8 +231,10 @@ class PenalisedLogLoss:
         """
         xp, total = self.xp, self.total_weight
         if self._gram_eigen is None:
-            gram = self.design.T @ (self.weight * self.design)
-            self._gram_eigen = np.linalg.eigh(to_numpy(gram).astype(np.float64))
+            gram = self.gram
+            if gram is None:
+                gram = _symmetric_product(xp.sqrt(self.weight) * self.design)
+            self._gram_eigen = np.linalg.eigh(gram)
         eigenvalues, eigenvectors = self._gram_eigen
         if self.binary:
             coupling = np.array([[float(xp.sum(curvature))]]) / total
@@ -288,6 +302,12 @@ class PenalisedLogLoss:
                 ray.append((scaled.loss, self.ray_slope(anchor, scaled, scale)[0]))
             sums["ray"] = np.array(ray).T
         return sums
+
+
+def _symmetric_product(B):
+    """``B^T B`` on the host in float64; on one buffer NumPy's BLAS uses the
+    symmetric rank-k update, half the work of a general product."""
+    return to_numpy(B.T @ B).astype(np.float64)
 
 
 def _drop_null(direction, null_intercept):

@@ -1,5 +1,8 @@
 """TransformedProbaClassifier: transformer fitted on out-of-fold vs in-sample rows.
 
+Question: Should TransformedProbaClassifier fit its transformer on
+out-of-fold or on in-sample predictions?
+
 For each data set and classifier, the outer 5-fold cross-validated log loss
 and Brier score of the classifier alone, and of the classifier followed by
 ``EntropyNormalizer(target_entropy="mean")`` fitted on in-sample predictions
@@ -12,6 +15,7 @@ default). Run: ``python benchmarks/bench_posthoc.py``.
 import argparse
 import time
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
 from _timing import cpu_model
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine

@@ -15,6 +15,7 @@ from array_api_helpers import (
     rtol_for,
     to_namespace,
 )
+from data_helpers import offset_classification
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax as scipy_softmax
 from sklearn import config_context
@@ -34,17 +35,13 @@ from skprob._backend import to_numpy
 
 
 def _data(n_classes, n_samples=300, n_features=6, seed=0):
-    X, y = make_classification(
+    return offset_classification(
+        n_classes,
         n_samples=n_samples,
         n_features=n_features,
         n_informative=4,
-        n_redundant=0,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        random_state=seed,
+        seed=seed,
     )
-    # an offset far from the origin exercises the numerics of the centring
-    return X + 50.0, y
 
 
 def _reference_closed_form(X, y, covariance="mean", shrinkage=0.0, weights=None):

@@ -195,8 +195,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         Hessian is solved, above that conjugate gradients on Hessian-vector
         products. On dask input, where reading the data is a pass over the
         workers' blocks, a step whose full length is accepted is one pass
-        (gradient and Hessian come with the objective), and the exact Hessian
-        is used up to 2048 unknowns; see ``n_passes_``. A backtracking line
+        (gradient and Hessian come with the objective), and each
+        Hessian-vector product is a pass; see ``n_passes_``. A backtracking line
         search makes the penalised objective decrease at every step. Only
         :meth:`fit` refines; it cannot be combined with ``temperature="auto"``
         (the refined model is already calibrated by the likelihood).
@@ -433,6 +433,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 C=self.C,
                 fit_intercept=self.fit_intercept,
                 tol=self.refine_tol,
+                gram=self._design_gram(),
             )
             start = self._refine_start()
             self._set_refined(

@@ -18,15 +18,13 @@ __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
 _CG_MAX_ITER = 250
+# Row blocks of the exact multinomial Hessian's K d-column matrix.
+_BLOCK_BYTES = 1 << 23
+_MIN_BLOCK_ROWS = 256
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
-# Data read in passes (BlockwiseLogLoss): a pass costs far more than a Newton
-# solve on the client, so the exact Hessian (P^2 numbers reduced per pass) is
-# used up to more unknowns than in memory; beyond, each Hessian-vector product
-# of conjugate gradients is a pass of its own.
-_BLOCKWISE_EXACT_MAX_UNKNOWNS = 2048
 # Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
 _BLOCKWISE_LINE_LENGTHS = 4
 
@@ -207,11 +205,17 @@ class PenalisedLogLoss:
             hessian = _symmetric_product(xp.sqrt(curvature) * design)
         else:
             n_rows = proba.shape[1]
-            spread = xp.reshape(
-                (xp.sqrt(self.weight) * proba)[:, :, None] * design[:, None, :],
-                (n_samples, n_rows * n_params),
-            )
-            hessian = -to_numpy(spread.T @ spread).astype(np.float64)
+            root = xp.sqrt(self.weight) * proba
+            hessian = np.zeros((n_rows * n_params, n_rows * n_params))
+            # B has K times the columns of X: built a few MiB of rows at a time
+            block = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_rows * n_params))
+            for start in range(0, n_samples, block):
+                stop = min(start + block, n_samples)
+                spread = xp.reshape(
+                    root[start:stop, :, None] * design[start:stop, None, :],
+                    (stop - start, n_rows * n_params),
+                )
+                hessian -= _symmetric_product(spread)
             for k in range(n_rows):
                 block = _symmetric_product(xp.sqrt(curvature[:, k : k + 1]) * design)
                 rows = slice(k * n_params, (k + 1) * n_params)
@@ -223,36 +227,28 @@ class PenalisedLogLoss:
         return hessian
 
     def _kronecker_preconditioner(self, proba, curvature):
-        """Inverse of ``A (x) X^T W X + I / C``, the Kronecker approximation.
-
-        ``A = mean_i (diag(p_i) - p_i p_i^T)`` is the class coupling. With the
-        eigendecomposition of ``X^T W X`` (one per fit) and of the K x K
-        matrix ``A``, one application costs ``O(K d (K + d))``.
-        """
-        xp, total = self.xp, self.total_weight
+        """:func:`_kronecker_preconditioner` at these probabilities."""
         if self._gram_eigen is None:
             gram = self.gram
             if gram is None:
-                gram = _symmetric_product(xp.sqrt(self.weight) * self.design)
+                gram = _symmetric_product(self.xp.sqrt(self.weight) * self.design)
             self._gram_eigen = np.linalg.eigh(gram)
-        eigenvalues, eigenvectors = self._gram_eigen
+        return _kronecker_preconditioner(
+            self._gram_eigen,
+            self._coupling(proba, curvature) / self.total_weight,
+            self.C,
+            self.null_intercept,
+        )
+
+    def _coupling(self, proba, curvature):
+        """``sum_i (diag(c_i) - c_i p_i^T)`` with ``c_i`` the row's curvature
+        (``sum_i c_i`` for two classes), host float64."""
+        xp = self.xp
         if self.binary:
-            coupling = np.array([[float(xp.sum(curvature))]]) / total
-        else:
-            coupling = (
-                np.diag(to_numpy(xp.sum(curvature, axis=0)))
-                - to_numpy(curvature.T @ proba)
-            ) / total
-        class_values, class_vectors = np.linalg.eigh(coupling)
-        denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / self.C
-
-        def precondition(residual):
-            rotated = class_vectors.T @ residual @ eigenvectors
-            return self._drop_null(
-                class_vectors @ (rotated / denominator) @ eigenvectors.T
-            )
-
-        return precondition
+            return np.array([[float(xp.sum(curvature))]])
+        return np.diag(to_numpy(xp.sum(curvature, axis=0))) - to_numpy(
+            curvature.T @ proba
+        ).astype(np.float64)
 
     def _drop_null(self, direction):
         return _drop_null(direction, self.null_intercept)
@@ -263,8 +259,9 @@ class PenalisedLogLoss:
         Built with ``C=inf``, so no penalty is included. Returns the losses at
         ``theta - t direction`` for each ``t`` of ``lengths`` (``"losses"``)
         and, at the first of these points, the terms named in ``want``:
-        ``"gradient"``, ``"hessian"``, ``"diagonal"`` (of the Hessian, shape
-        of theta), ``"product"`` (the Hessian times ``vector``) and ``"ray"``
+        ``"gradient"``, ``"hessian"``, ``"coupling"`` (see
+        :meth:`_coupling`), ``"product"`` (the Hessian times ``vector``) and
+        ``"ray"``
         (the loss and its slope along the ray ``s * theta`` at each ``s`` of
         ``RAY_SCALES``, shape (2, n_scales), from the scores of theta
         alone). All are host float64 and add up over disjoint row
@@ -287,12 +284,8 @@ class PenalisedLogLoss:
             sums["gradient"] = self.gradient(anchor)
         if "hessian" in want:
             sums["hessian"] = self._hessian(proba, curvature)
-        if "diagonal" in want:
-            # d/dtheta_ka twice: sum_i w_i p_ik (1 - p_ik) x_ia^2 (binary: the
-            # curvature itself)
-            spread = curvature if self.binary else curvature * (1.0 - proba)
-            squares = self.design * self.design
-            sums["diagonal"] = to_numpy(spread.T @ squares).astype(np.float64)
+        if "coupling" in want:
+            sums["coupling"] = self._coupling(proba, curvature)
         if "product" in want:
             sums["product"] = self._hessian_product(vector, proba, curvature)
         if "ray" in want:
@@ -302,6 +295,27 @@ class PenalisedLogLoss:
                 ray.append((scaled.loss, self.ray_slope(anchor, scaled, scale)[0]))
             sums["ray"] = np.array(ray).T
         return sums
+
+
+def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
+    """Inverse of ``A (x) X^T W X + I / C``, the Kronecker approximation.
+
+    ``A = mean_i (diag(p_i) - p_i p_i^T)`` (``coupling``) is the class
+    coupling and ``gram_eigen`` the eigendecomposition of ``X^T W X`` (one
+    per fit). With that of the K x K matrix ``A``, one application costs
+    ``O(K d (K + d))``.
+    """
+    eigenvalues, eigenvectors = gram_eigen
+    class_values, class_vectors = np.linalg.eigh(coupling)
+    denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / C
+
+    def precondition(residual):
+        rotated = class_vectors.T @ residual @ eigenvectors
+        return _drop_null(
+            class_vectors @ (rotated / denominator) @ eigenvectors.T, null_intercept
+        )
+
+    return precondition
 
 
 def _symmetric_product(B):
@@ -324,16 +338,29 @@ class BlockwiseLogLoss:
     returns :meth:`PenalisedLogLoss.block_sums` added up over all the row
     blocks: each call is one pass over the data, so this object asks for
     everything Newton's method may need next in the pass that reaches a
-    point. Evaluating a point also returns the gradient and the exact Hessian
-    (the Hessian's diagonal above 2048 unknowns, where each Hessian-vector
-    product of conjugate gradients is a pass), so a step whose full length is
-    accepted costs one pass; the line search's first pass also evaluates the
-    objective at 1/2, 1/4 and 1/8 of the step. The penalty, the Newton
-    solve and the line search run on the client, from host float64 sums.
+    point. Evaluating a point also returns the gradient and the exact Hessian,
+    so a step whose full length is accepted costs one pass; the line search's
+    first pass also evaluates the objective at 1/2, 1/4 and 1/8 of the step.
+    Above 400 unknowns the Hessian is replaced by the class coupling of
+    :class:`PenalisedLogLoss`'s preconditioner, whose Gram matrix ``gram``
+    the caller gives (e.g. from class moments), and each Hessian-vector
+    product of conjugate gradients is a pass. The steps are those of
+    :class:`PenalisedLogLoss` on the same data, to rounding. The penalty,
+    the Newton solve and the line search run on the client, from host
+    float64 sums.
     """
 
     def __init__(
-        self, block_sums, n_classes, n_params, total_weight, *, C, fit_intercept, tol
+        self,
+        block_sums,
+        n_classes,
+        n_params,
+        total_weight,
+        *,
+        C,
+        fit_intercept,
+        tol,
+        gram,
     ):
         self.block_sums = block_sums
         self.binary = n_classes == 2
@@ -345,8 +372,10 @@ class BlockwiseLogLoss:
         self.total_weight = total_weight
         self.C = C
         self.tol = tol
-        self.exact = n_rows * n_params <= _BLOCKWISE_EXACT_MAX_UNKNOWNS
-        self._derivatives = ("gradient", "hessian" if self.exact else "diagonal")
+        self.exact = n_rows * n_params <= _EXACT_HESSIAN_MAX_UNKNOWNS
+        self._derivatives = ("gradient", "hessian" if self.exact else "coupling")
+        self.gram = gram
+        self._gram_eigen = None
         self._forcing = self._previous_norm = None
 
     def _penalty(self, theta):
@@ -363,8 +392,8 @@ class BlockwiseLogLoss:
                 np.tile(self.penalised, theta.shape[0]) / self.C
             )
             cache["hessian"] = hessian
-        if "diagonal" in sums:
-            cache["diagonal"] = sums["diagonal"] + self.penalised / self.C
+        if "coupling" in sums:
+            cache["coupling"] = sums["coupling"]
         return Point(theta, float(loss) + self._penalty(theta), cache)
 
     def _fill(self, point, want, **request):
@@ -421,9 +450,16 @@ class BlockwiseLogLoss:
                 self._fill(point, ("hessian",))
             step = solve_exact(point.cache["hessian"], gradient, _NULL_RIDGE)
             return _drop_null(step, self.null_intercept)
-        if "diagonal" not in point.cache:
-            self._fill(point, ("diagonal",))
-        diagonal = point.cache["diagonal"]
+        if "coupling" not in point.cache:
+            self._fill(point, ("coupling",))
+        if self._gram_eigen is None:
+            self._gram_eigen = np.linalg.eigh(self.gram)
+        precondition = _kronecker_preconditioner(
+            self._gram_eigen,
+            point.cache["coupling"] / self.total_weight,
+            self.C,
+            self.null_intercept,
+        )
         norm = float(np.sqrt(np.sum(gradient**2)))
         self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
         self._previous_norm = norm
@@ -435,7 +471,7 @@ class BlockwiseLogLoss:
         return truncated_cg(
             product,
             gradient,
-            lambda residual: _drop_null(residual / diagonal, self.null_intercept),
+            precondition,
             target=self._forcing * norm,
             enough=0.5 * self.tol * self.total_weight,
             max_iter=_CG_MAX_ITER,

@@ -6,6 +6,8 @@
 # evaluate / gradient / stationarity / direction / line. The solver knows
 # nothing of the model; the objective knows nothing of the iteration.
 
+import math
+
 import numpy as np
 
 from ._backend import asarray, get_namespace_and_device, to_numpy
@@ -289,12 +291,30 @@ class PenalisedLogLoss:
         if "product" in want:
             sums["product"] = self._hessian_product(vector, proba, curvature)
         if "ray" in want:
-            ray = []
-            for scale in RAY_SCALES:
-                scaled = self.scaled(anchor, scale)
-                ray.append((scaled.loss, self.ray_slope(anchor, scaled, scale)[0]))
-            sums["ray"] = np.array(ray).T
+            sums["ray"] = self._ray_slopes(anchor.cache[0])
         return sums
+
+    def _ray_slopes(self, scores):
+        """Slope of the data term along ``s * theta`` at each ``s`` of
+        ``RAY_SCALES``: ``sum_i w_i (E_{p(s z_i)}[z_i] - z_{i y_i})`` with
+        ``z`` the scores of theta (no losses: the shrink reads slopes only)."""
+        xp = self.xp
+        target = float(xp.sum(self.weighted_onehot * scores))
+        if not self.binary:
+            # s > 0, so the row maximum of s z is s times that of z
+            shifted = scores - xp.max(scores, axis=1, keepdims=True)
+        slopes = []
+        for scale in RAY_SCALES:
+            if self.binary:
+                # the sigmoid as a tanh: no overflow for any score
+                mean = 0.5 * (1.0 + xp.tanh(0.5 * float(scale) * scores)) * scores
+            else:
+                spread = xp.exp(float(scale) * shifted)
+                mean = xp.sum(spread * scores, axis=1, keepdims=True) / xp.sum(
+                    spread, axis=1, keepdims=True
+                )
+            slopes.append(float(xp.sum(self.weight * mean)) - target)
+        return np.array(slopes)
 
 
 def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
@@ -411,16 +431,16 @@ class BlockwiseLogLoss:
         return point
 
     def scaled(self, point, scale):
-        """The point ``scale * theta``: from :meth:`evaluate`'s pass for the
-        scales of ``RAY_SCALES`` (loss and ray slope only), else one pass."""
+        """The point ``scale * theta``: one pass, except for the scales of
+        ``RAY_SCALES``, which :meth:`evaluate` brought back the slope at (the
+        point then holds that slope only, and no loss)."""
         theta = scale * point.theta
-        # the penalty of s theta is s^2 times that of theta
-        penalty = self._penalty(point.theta)
         on_grid = np.flatnonzero(RAY_SCALES == scale)
         if on_grid.size:
-            loss, slope = point.cache["ray"][:, on_grid[0]]
-            cache = {"ray_slope": slope + 2.0 * scale * penalty}
-            return Point(theta, float(loss) + scale**2 * penalty, cache)
+            # the penalty of s theta is s^2 times that of theta
+            slope = point.cache["ray"][on_grid[0]]
+            slope += 2.0 * scale * self._penalty(point.theta)
+            return Point(theta, math.nan, {"ray_slope": slope})
         sums = self.block_sums(theta, self._derivatives)
         return self._point(theta, sums["losses"][0], sums)
 

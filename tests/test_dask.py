@@ -46,7 +46,7 @@ def client():
             processes=True,
             threads_per_worker=1,
             host="127.0.0.1",
-            dashboard_address=None,
+            dashboard_address=":0",
         ) as cluster,
         distributed.Client(cluster) as dask_client,
     ):
@@ -550,7 +550,7 @@ def test_block_sums_add_up_and_match_derivatives(n_classes):
         whole["product"].ravel(), whole["hessian"] @ vector.ravel(), rtol=1e-10
     )
 
-    # the ray's loss and slope against direct evaluation and finite differences
+    # the ray's slope against a five-point central difference, error O(h^4)
     problem = loss(slice(None))
 
     def ray_loss(scale):
@@ -558,8 +558,6 @@ def test_block_sums_add_up_and_match_derivatives(n_classes):
 
     for index in (0, 40, 63):
         scale = RAY_SCALES[index]
-        assert whole["ray"][0, index] == pytest.approx(ray_loss(scale), rel=1e-12)
-        # five-point central difference, error O(h^4)
         h = 1e-3 * scale
         slope = (
             ray_loss(scale - 2 * h)
@@ -567,7 +565,7 @@ def test_block_sums_add_up_and_match_derivatives(n_classes):
             + 8 * ray_loss(scale + h)
             - ray_loss(scale + 2 * h)
         ) / (12 * h)
-        assert whole["ray"][1, index] == pytest.approx(slope, rel=1e-6, abs=1e-6)
+        assert whole["ray"][index] == pytest.approx(slope, rel=1e-6, abs=1e-6)
     # losses along a direction
     direction = rng.normal(size=theta.shape)
     sums = problem.block_sums(theta, (), direction=direction, lengths=(1.0, 0.25))

@@ -32,6 +32,7 @@ from ._argmax import argmax_probabilities
 from ._backend import (
     asarray,
     get_namespace_and_device,
+    is_dask_collection,
     lazy_blockwise,
     log_zero_as_tiny,
     to_numpy,
@@ -894,6 +895,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self : object
             Fitted estimator.
         """
+        if is_dask_collection(X):
+            from ._dask import gather_refusal
+
+            raise gather_refusal(self, X)
         if self.n_stages > 1 and self.sigma_final > self.sigma_init:
             raise ValueError(
                 f"sigma_final={self.sigma_final} must not exceed sigma_init="

@@ -40,6 +40,7 @@ __all__ = [
     "class_moments",
     "fold_class_moments",
     "fold_scores",
+    "gather_refusal",
     "log_loss_sums",
     "map_blocks_method",
     "map_blocks_rows",
@@ -265,6 +266,26 @@ def _tree(parts, merge):
             for start in range(0, len(parts), _SPLIT_EVERY)
         ]
     return parts[0]
+
+
+def gather_refusal(estimator, X):
+    """The ValueError for an estimator that would need all of dask ``X`` in memory.
+
+    Raised before any work, so nothing is computed: the message states what
+    would be gathered and the remedies.
+    """
+    name = type(estimator).__name__
+    if isinstance(X, da.Array) and not any(math.isnan(n) for n in X.shape):
+        size = f"{X.shape[0]:,} x {X.shape[1]} {X.dtype}, {X.nbytes / 1e9:.3g} GB"
+    else:
+        size = f"an unknown number of rows x {X.shape[1]} columns"
+    return ValueError(
+        f"{name} cannot fit dask input out of core: its fit needs all of X in "
+        f"the client's memory ({size}), which it will not gather silently. Fit "
+        "it on an in-memory sample (e.g. X[:n].compute() with the matching y), "
+        "or use AnalyticLogisticRegression(refine_iter=...), which fits dask "
+        "input by passes over the row blocks."
+    )
 
 
 def validate_schema(estimator, X):

@@ -594,3 +594,24 @@ def test_row_folds_depend_on_the_row_only():
     for data in (X, grid, binary):
         counts = np.bincount(row_folds(data, 5), minlength=5)
         assert chisquare(counts).pvalue > 1e-3
+
+
+def test_accuracy_optimized_linear_refuses_dask_before_any_work(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y = _noisy_data(2, n_samples=1000)
+    made = []
+
+    def make_block(block):
+        made.append(block.shape)
+        return block
+
+    X_dask = da.from_array(X, chunks=(250, -1)).map_blocks(
+        make_block, dtype=X.dtype, meta=np.empty((0, 0))
+    )
+    with pytest.raises(ValueError, match=r"1,000 x 6 float64, 4.8e-05 GB.*in-memory"):
+        AccuracyOptimizedLinear().fit(X_dask, da.from_array(y, chunks=250))
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
+    with pytest.raises(ValueError, match="unknown number of rows x 6 columns"):
+        AccuracyOptimizedLinear().fit(frame, dd.from_pandas(pd.Series(y), 2))
+    assert made == []

@@ -420,7 +420,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 *fold_scores(rows, classes, coef, intercept, n_folds)
             )
         else:
-            classes, moments = class_moments(rows)
+            classes, moments = class_moments(
+                rows, higher=needs_higher_moments(self.shrinkage)
+            )
             temperature, offsets = float(self.temperature), None
         self._set_closed_form(classes, moments, temperature, offsets)
         if self.refine_iter > 0:

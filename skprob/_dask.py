@@ -200,9 +200,8 @@ def _block_statistics(X, y, sample_weight, n_folds=None, higher=True):
     """Labels present in one row block and their moments (None for an empty block).
 
     With ``n_folds``, a list of the labels and moments of each fold of the
-    block's rows (:func:`~skprob._moments.row_folds`). Without folds the
-    higher moments are always collected: which shrinkage rule will use them
-    is the estimator's business, and they cost two GEMMs per block.
+    block's rows (:func:`~skprob._moments.row_folds`). The higher moments
+    (two more GEMMs per block) are collected when ``higher``.
     """
     if X.shape[0] == 0:
         return None
@@ -215,7 +214,7 @@ def _block_statistics(X, y, sample_weight, n_folds=None, higher=True):
     # labels travel on the host: string labels have no array-API namespace
     classes = to_numpy(classes)
     if n_folds is None:
-        moments = chunk_moments(X, y_index, sample_weight, n_classes, xp, higher=True)
+        moments = chunk_moments(X, y_index, sample_weight, n_classes, xp, higher=higher)
         return classes, moments
     folds = xp.astype(row_folds(X, n_folds), y_index.dtype)
     fold_moments = grouped_moments(
@@ -309,14 +308,14 @@ def _no_rows():
     return ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
 
 
-def class_moments(rows):
+def class_moments(rows, *, higher):
     """Sorted labels and their :class:`~skprob._moments.ClassMoments`, one pass.
 
-    ``rows`` is a :class:`RowBlocks`. Each row block's moments are computed
-    on the workers and merged by a tree reduction; only the merged statistics
-    reach the client.
+    ``rows`` is a :class:`RowBlocks`; ``higher`` asks for the higher moments.
+    Each row block's moments are computed on the workers and merged by a tree
+    reduction; only the merged statistics reach the client.
     """
-    result = rows.reduce(_block_statistics, _merge_statistics)
+    result = rows.reduce(_block_statistics, _merge_statistics, None, higher)
     if result is None:
         raise _no_rows()
     classes, moments = result

@@ -33,11 +33,12 @@ from ._backend import (
     asarray,
     get_namespace_and_device,
     is_dask_collection,
+    issparse,
     lazy_blockwise,
     log_zero_as_tiny,
     to_numpy,
 )
-from ._closed_form import check_moments_finite, class_priors, closed_form, log_priors
+from ._closed_form import choose_solver, default_closed_form
 from ._linear import LinearScoresMixin
 from ._moments import grouped_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
@@ -438,7 +439,8 @@ class _Objective:
             )
             d_coef_penalty = (2.0 * self.alpha / (v * v)) * coef_c
 
-        d_coef = d_scores.T @ self.X - d_coef_penalty
+        # (X^T G)^T rather than G^T X: the product SciPy sparse X computes
+        d_coef = np.asarray(self.X.T @ d_scores).T - d_coef_penalty
         d_intercept = np.sum(d_scores, axis=0)
         if self.n_rows == 1:
             # W_0 = 0 is fixed; the gradient of the free row is row 1.
@@ -466,17 +468,14 @@ def _holdout_rows(X, y_index, weights, n_classes):
     deterministic. None when the split leaves a class without a weighted row
     among the kept ones or fewer than ``_MIN_HELD_OUT`` weighted held-out rows.
     """
-    # float32 bit patterns: float32 and float64 copies of the same data split
-    # alike (values out of float32 range hash as inf, which is harmless here)
-    with np.errstate(over="ignore"):
-        single = np.ascontiguousarray(X, dtype=np.float32)
-    bits = single.view(np.uint32).astype(np.uint64)
     multipliers = np.random.default_rng(0).integers(
         1, 2**63, size=X.shape[1] + 1, dtype=np.uint64
     )
-    # A multiply-and-sum over the bit patterns (wrapping at 2^64), then the
-    # MurmurHash3 finaliser so that the low bits depend on every input bit.
-    key = bits @ multipliers[1:] + y_index.astype(np.uint64) * multipliers[0]
+    # A multiply-and-sum over the float32 bit patterns (wrapping at 2^64: float32
+    # and float64 copies of the same data split alike, and a zero adds nothing,
+    # so a sparse row hashes as its dense copy), then the MurmurHash3 finaliser
+    # so that the low bits depend on every input bit.
+    key = _row_bit_sums(X, multipliers[1:]) + y_index.astype(np.uint64) * multipliers[0]
     key ^= key >> np.uint64(33)
     key *= np.uint64(0xFF51AFD7ED558CCD)
     key ^= key >> np.uint64(33)
@@ -486,6 +485,21 @@ def _holdout_rows(X, y_index, weights, n_classes):
     if kept_classes.shape[0] < n_classes or n_held_out < _MIN_HELD_OUT:
         return None
     return held_out
+
+
+def _row_bit_sums(X, multipliers):
+    """``sum_j bits(float32(x_ij)) * multipliers_j`` of each row, modulo 2^64."""
+    # values out of float32 range hash as inf, which is harmless here
+    with np.errstate(over="ignore"):
+        if not issparse(X):
+            single = np.ascontiguousarray(X, dtype=np.float32)
+            return single.view(np.uint32).astype(np.uint64) @ multipliers
+        X = X.tocsr()
+        single = X.data.astype(np.float32)
+    terms = single.view(np.uint32).astype(np.uint64) * multipliers[X.indices]
+    # row sums as differences of a wrapping running sum: exact modulo 2^64
+    running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms)])
+    return running[X.indptr[1:]] - running[X.indptr[:-1]]
 
 
 def _kept_rows(held_out, y_index, weights, n_classes):
@@ -961,7 +975,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         final coefficients move.
         """
         xp, _, _ = get_namespace_and_device(X)
-        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32]
+        )
         xp, _, dev = get_namespace_and_device(X)
         check_classification_targets(y)
         classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
@@ -971,9 +987,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"data, got only one class: {classes[0]!r}."
             )
         sample_weight = check_sample_weight(sample_weight, X)
+        X_host = (X.tocsr().astype(np.float64) if issparse(X) else to_numpy(X)).astype(
+            np.float64, copy=False
+        )
         return (
             X,
-            to_numpy(X).astype(np.float64, copy=False),
+            X_host,
             to_numpy(y_index).astype(np.intp),
             to_numpy(sample_weight).astype(np.float64),
             classes,
@@ -990,7 +1009,23 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """
         if self.init != "analytic":
             return None, None
-        # group 0: kept rows left out of the kept subset, 1: held out, 2: kept
+
+        def start(rows, moments=None):
+            return default_closed_form(
+                X[rows],
+                y_index[rows],
+                weights[rows],
+                n_classes,
+                fit_intercept=self.fit_intercept,
+                moments=moments,
+                feature_names=getattr(self, "feature_names_in_", None),
+            )
+
+        if choose_solver(*X.shape, n_classes, "auto") != "covariance":
+            kept_start = None if split is None else start(kept)
+            return kept_start, start(slice(None))
+        # One pass for both: the moments of the kept rows and of the others
+        # (group 0: rows left out of the kept subset, 1: held out, 2: kept)
         group = np.zeros(X.shape[0], dtype=np.intp)
         if split is not None:
             group[split] = 1
@@ -999,20 +1034,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             X, group, y_index, weights, 3, n_classes, np, higher=False
         )
         total = reduce(lambda a, b: merge_moments(a, b, np), parts)
-        check_moments_finite(total, getattr(self, "feature_names_in_", None))
-
-        def start(moments):
-            # the default AnalyticLogisticRegression of these rows
-            return closed_form(
-                moments,
-                log_priors(class_priors(None, moments.weights)),
-                covariance="mean",
-                shrinkage=None,
-                tol=1e-10,
-                fit_intercept=self.fit_intercept,
-            )
-
-        return (None if split is None else start(parts[2])), start(total)
+        kept_start = None if split is None else start(kept, parts[2])
+        return kept_start, start(slice(None), total)
 
     def _held_out_model(
         self, X, y_index, weights, n_classes, sigma, split, kept, analytic
@@ -1167,7 +1190,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             raise ValueError(
                 "AccuracyOptimizedLinear cannot normalise the scores of its "
                 f"starting point (init={self.init!r}): they overflow, X holds "
-                f"values up to {np.max(np.abs(X)):.3g} in absolute value. Scale "
+                f"values up to {abs(X).max():.3g} in absolute value. Scale "
                 "the features first, e.g. with StandardScaler."
             )
         return theta
@@ -1181,7 +1204,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         w = weights / np.sum(weights)
         onehot = (y_index[:, None] == np.arange(n_classes)).astype(np.float64)
         direction = (w[:, None] * (onehot - 1.0 / n_classes)).T
-        coef = direction @ X
+        coef = np.asarray(X.T @ direction.T).T
         intercept = np.sum(direction, axis=1)
         if n_classes == 2:
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
@@ -1274,4 +1297,5 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
+        tags.input_tags.sparse = True
         return tags

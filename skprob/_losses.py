@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ._backend import asarray, get_namespace_and_device, to_numpy
+from ._backend import asarray, get_namespace_and_device, issparse, to_numpy
 from ._newton import RAY_SCALES, Point, forcing_term, solve_exact, truncated_cg
 
 __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
@@ -23,12 +23,19 @@ _CG_MAX_ITER = 250
 # Row blocks of the exact multinomial Hessian's K d-column matrix.
 _BLOCK_BYTES = 1 << 23
 _MIN_BLOCK_ROWS = 256
+# Above this many features the preconditioner uses the diagonal of X^T W X
+# instead of its eigendecomposition (a d x d matrix).
+_PRECONDITIONER_MAX_SIDE = 4000
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
 # Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
 _BLOCKWISE_LINE_LENGTHS = 4
+
+
+def _dense(array):
+    return np.asarray(array.toarray() if issparse(array) else array, dtype=np.float64)
 
 
 class PenalisedLogLoss:
@@ -57,6 +64,8 @@ class PenalisedLogLoss:
         xp, _, dev = get_namespace_and_device(design)
         self.xp, self.dev, self.dtype = xp, dev, design.dtype
         self.design = design
+        # SciPy sparse designs (on the host) are never densified
+        self.sparse = issparse(design)
         self.binary = n_classes == 2
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
         onehot = xp.astype(y_index[:, None] == class_ids[None, :], design.dtype)
@@ -84,6 +93,12 @@ class PenalisedLogLoss:
 
     def _scores(self, theta):
         return self.design @ self._to_xp(theta).T
+
+    def _transpose_product(self, rows):
+        """``rows^T @ design`` (host float64) for dense rows of shape (n, m)."""
+        if self.sparse:
+            return np.asarray(self.design.T @ rows).T.astype(np.float64)
+        return to_numpy(rows.T @ self.design).astype(np.float64)
 
     def evaluate(self, theta):
         return self._at(theta, self._scores(theta))
@@ -143,8 +158,7 @@ class PenalisedLogLoss:
     def gradient(self, point):
         proba = point.cache[1]
         residual = self.weight * (proba - self.onehot)
-        gradient = to_numpy(residual.T @ self.design).astype(np.float64)
-        return gradient + self.penalised * point.theta / self.C
+        return self._transpose_product(residual) + self.penalised * point.theta / self.C
 
     def stationarity(self, point, gradient):
         """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
@@ -191,8 +205,7 @@ class PenalisedLogLoss:
         else:
             mixed = xp.sum(proba * change, axis=1, keepdims=True)
             response = curvature * (change - mixed)
-        product = to_numpy(response.T @ self.design).astype(np.float64)
-        return product + self.penalised * vector / self.C
+        return self._transpose_product(response) + self.penalised * vector / self.C
 
     def _hessian(self, proba, curvature):
         """Exact Hessian (host float64), two GEMMs whatever the number of classes.
@@ -203,7 +216,9 @@ class PenalisedLogLoss:
         """
         xp, design = self.xp, self.design
         n_samples, n_params = design.shape
-        if self.binary:
+        if self.sparse:
+            hessian = self._sparse_hessian(proba, curvature)
+        elif self.binary:
             hessian = _symmetric_product(xp.sqrt(curvature) * design)
         else:
             n_rows = proba.shape[1]
@@ -228,13 +243,30 @@ class PenalisedLogLoss:
         )
         return hessian
 
+    def _sparse_hessian(self, proba, curvature):
+        """The Hessian's (k, l) blocks ``X^T diag(w (delta_kl p_k - p_k p_l)) X``."""
+        design = self.design
+        n_params = design.shape[1]
+        if self.binary:
+            return _dense(design.T @ design.multiply(curvature))
+        n_rows = proba.shape[1]
+        hessian = np.empty((n_rows * n_params, n_rows * n_params))
+        for k in range(n_rows):
+            for j in range(k, n_rows):
+                row_weight = -self.weight[:, 0] * proba[:, k] * proba[:, j]
+                if k == j:
+                    row_weight = row_weight + curvature[:, k]
+                block = _dense(design.T @ design.multiply(row_weight[:, None]))
+                rows = slice(k * n_params, (k + 1) * n_params)
+                columns = slice(j * n_params, (j + 1) * n_params)
+                hessian[rows, columns] = block
+                hessian[columns, rows] = block.T
+        return hessian
+
     def _kronecker_preconditioner(self, proba, curvature):
         """:func:`_kronecker_preconditioner` at these probabilities."""
         if self._gram_eigen is None:
-            gram = self.gram
-            if gram is None:
-                gram = _symmetric_product(self.xp.sqrt(self.weight) * self.design)
-            self._gram_eigen = np.linalg.eigh(gram)
+            self._gram_eigen = self._gram_eigendecomposition()
         return _kronecker_preconditioner(
             self._gram_eigen,
             self._coupling(proba, curvature) / self.total_weight,
@@ -252,6 +284,26 @@ class PenalisedLogLoss:
             curvature.T @ proba
         ).astype(np.float64)
 
+    def _gram_eigendecomposition(self):
+        """Eigenvalues and eigenvectors of ``X^T W X``; its diagonal alone
+        (eigenvectors None) when the d x d matrix would be large."""
+        design, n_params = self.design, self.design.shape[1]
+        if self.gram is not None:
+            return _gram_eigen(self.gram)
+        if n_params > _PRECONDITIONER_MAX_SIDE:
+            weighted_squares = (
+                design.multiply(design).multiply(self.weight)
+                if self.sparse
+                else self.weight * design * design
+            )
+            diagonal = np.asarray(weighted_squares.sum(axis=0), dtype=np.float64)
+            return to_numpy(diagonal).ravel(), None
+        if self.sparse:
+            gram = _dense(design.T @ design.multiply(self.weight))
+        else:
+            gram = _symmetric_product(self.xp.sqrt(self.weight) * design)
+        return np.linalg.eigh(gram.astype(np.float64))
+
     def _drop_null(self, direction):
         return _drop_null(direction, self.null_intercept)
 
@@ -263,11 +315,9 @@ class PenalisedLogLoss:
         and, at the first of these points, the terms named in ``want``:
         ``"gradient"``, ``"hessian"``, ``"coupling"`` (see
         :meth:`_coupling`), ``"product"`` (the Hessian times ``vector``) and
-        ``"ray"``
-        (the loss and its slope along the ray ``s * theta`` at each ``s`` of
-        ``RAY_SCALES``, shape (2, n_scales), from the scores of theta
-        alone). All are host float64 and add up over disjoint row
-        blocks.
+        ``"ray"`` (the slope along the ray ``s * theta`` at each ``s`` of
+        ``RAY_SCALES``, from the scores of theta alone). All are host float64
+        and add up over disjoint row blocks.
         """
         scores = self._scores(theta)
         if direction is None:
@@ -322,7 +372,8 @@ def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
 
     ``A = mean_i (diag(p_i) - p_i p_i^T)`` (``coupling``) is the class
     coupling and ``gram_eigen`` the eigendecomposition of ``X^T W X`` (one
-    per fit). With that of the K x K matrix ``A``, one application costs
+    per fit; its diagonal with eigenvectors None for many features). With
+    that of the K x K matrix ``A``, one application costs
     ``O(K d (K + d))``.
     """
     eigenvalues, eigenvectors = gram_eigen
@@ -330,12 +381,22 @@ def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
     denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / C
 
     def precondition(residual):
-        rotated = class_vectors.T @ residual @ eigenvectors
-        return _drop_null(
-            class_vectors @ (rotated / denominator) @ eigenvectors.T, null_intercept
-        )
+        rotated = class_vectors.T @ residual
+        if eigenvectors is not None:
+            rotated = rotated @ eigenvectors
+        solved = rotated / denominator
+        if eigenvectors is not None:
+            solved = solved @ eigenvectors.T
+        return _drop_null(class_vectors @ solved, null_intercept)
 
     return precondition
+
+
+def _gram_eigen(gram):
+    """What the preconditioner needs of a given ``X^T W X`` (host float64)."""
+    if gram.shape[0] > _PRECONDITIONER_MAX_SIDE:
+        return np.diag(gram).copy(), None
+    return np.linalg.eigh(gram)
 
 
 def _symmetric_product(B):
@@ -473,7 +534,7 @@ class BlockwiseLogLoss:
         if "coupling" not in point.cache:
             self._fill(point, ("coupling",))
         if self._gram_eigen is None:
-            self._gram_eigen = np.linalg.eigh(self.gram)
+            self._gram_eigen = _gram_eigen(self.gram)
         precondition = _kronecker_preconditioner(
             self._gram_eigen,
             point.cache["coupling"] / self.total_weight,

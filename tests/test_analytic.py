@@ -179,15 +179,20 @@ def test_partial_fit_unseen_class_is_never_predicted_and_finite():
     assert set(clf.predict(X)) <= {0, 1}
 
 
+@pytest.mark.parametrize("solver", ["covariance", "gram"])
 @pytest.mark.parametrize("n_samples, n_features", [(20, 50), (200, 8)])
-def test_singular_covariance_gives_pseudo_inverse_solution(n_samples, n_features):
+def test_singular_covariance_gives_pseudo_inverse_solution(
+    n_samples, n_features, solver
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, n_features))
     y = np.arange(n_samples) % 2
     X[y == 1] += 1.0
     if n_features == 8:
         X = np.hstack([X, X[:, :3], np.ones((n_samples, 1))])  # duplicated + constant
-    clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
+    clf = AnalyticLogisticRegression(
+        covariance="pooled", shrinkage=None, solver=solver
+    ).fit(X, y)
     assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
     means = np.array([X[y == c].mean(axis=0) for c in (0, 1)])
     sigma = sum(np.cov(X[y == c].T, bias=True) * np.mean(y == c) for c in (0, 1))

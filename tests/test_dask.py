@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse
 from data_helpers import offset_classification
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import chisquare
@@ -584,6 +585,12 @@ def test_row_folds_depend_on_the_row_only():
     assert_array_equal(row_folds(X[1234:2345], 5), folds[1234:2345])
     # equal rows share a fold whatever their position
     assert_array_equal(row_folds(X[::-1], 5), folds[::-1])
+    # a sparse matrix hashes as its dense copy (zeros add nothing)
+    sparse = np.where(rng.random(X.shape) < 0.6, 0.0, X)
+    sparse[7] = 0.0
+    assert_array_equal(
+        row_folds(scipy.sparse.csr_matrix(sparse), 5), row_folds(sparse, 5)
+    )
     # float32 rows hash their (exact) float64 values
     X32 = X.astype(np.float32)
     assert_array_equal(row_folds(X32, 5), row_folds(X32.astype(np.float64), 5))

@@ -503,6 +503,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         )
 
         validate_schema(self, X)
+        # several passes read the blocks from the workers' memory, not from
+        # X's source each time
+        several = self.temperature == "auto" or self.refine_iter > 0
+        rows = RowBlocks(X, y, sample_weight, persist=several)
         # the row count of a dask DataFrame is unknown until computed: such
         # out-of-core data are taken as tall
         n_samples = X.shape[0] if isinstance(X.shape[0], Integral) else math.inf
@@ -515,10 +519,6 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             False,
         )
         higher = needs_higher_moments(rule.shrinkage)
-        # several passes read the blocks from the workers' memory, not from
-        # X's source each time
-        several = self.temperature == "auto" or self.refine_iter > 0
-        rows = RowBlocks(X, y, sample_weight, persist=several)
         if self.temperature == "auto":
             n_folds = _TEMPERATURE_FOLDS
             classes, fold_moments = fold_class_moments(rows, n_folds, higher=higher)

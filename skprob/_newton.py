@@ -169,7 +169,8 @@ def shrink_along_ray(problem, point):
     (``problem.ray_slope(point, scaled, s)`` returns the slope first and
     ``problem.scaled(point, s)`` the point): the slope rises with ``s``, so
     bisection over the scales of ``RAY_SCALES`` finds the two neighbours
-    that bracket its zero (at most 7 slopes), and linear interpolation of the
+    that bracket its zero (two slopes when they are the two largest, at most
+    8), and linear interpolation of the
     slope between them places the minimum. Only scales of ``RAY_SCALES`` are
     asked for before the final point, so an objective that has the slope at
     all of them at once (read in one pass) can answer without reading data.
@@ -188,13 +189,16 @@ def shrink_along_ray(problem, point):
         return point
     # invariant: the slope is positive at `high` and not at `low` (-1: none)
     low = low_slope = -1
+    # a start near the optimum is bracketed by the two largest scales: try
+    # that first, then bisect
+    middle = last - 1
     while high - low > 1:
-        middle = (low + high) // 2
         middle_slope = slope(middle)
         if middle_slope > 0:
             high, high_slope = middle, middle_slope
         else:
             low, low_slope = middle, middle_slope
+        middle = (low + high) // 2
     if low < 0:
         scale = float(RAY_SCALES[0])
     else:

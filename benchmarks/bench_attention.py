@@ -1,5 +1,8 @@
 """Attention-row entropy against the number of keys, for both attention scales.
 
+Question: Does the log(n) attention scale keep the attention entropy flat
+as the number of keys grows, where 1 / sqrt(d) lets it change, and at what cost?
+
 The figures quoted for :func:`skprob.entropy_invariant_scale` come from this
 script and are recorded in ``benchmarks/RESULTS.md`` only. Setting: ``d = 64``,
 512 queries, keys ``N(0, 1)``, lengths 512 to 8192 (the first ``n`` of 8192
@@ -18,17 +21,13 @@ Run ``python benchmarks/bench_attention.py`` (``--quick``: one draw).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import sys
-from pathlib import Path
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
+from _timing import best_time
 from scipy.special import entr, softmax
 
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import best_time  # noqa: E402
-
-from skprob import attention  # noqa: E402
+from skprob import attention
 
 D = 64
 N_QUERIES = 512

@@ -1,5 +1,9 @@
 """Benchmark CANCalibrator: predict time against the base model, prior-shift accuracy.
 
+Question: What does CANCalibrator cost at predict time, and how much accuracy
+does it recover when the class prior at prediction time is not the one the base
+model assumes?
+
 Timing: 10^5 rows x 100 classes, a LogisticRegression base, a reference set of
 about 10^4 confident rows. CANCalibrator.predict_proba (n_iter=1, closed form)
 against the base model's predict_proba alone, against sklearn's
@@ -12,25 +16,39 @@ as if the classes were balanced. CAN with the training prior against the base,
 CalibratedClassifierCV and GaussianNB with the fitted class prior (the exact
 Bayes correction, available only because the base is generative).
 
-Run ``python benchmarks/bench_can.py`` (about 2 minutes) or ``--quick``.
+Threads: fit time of a grid search over CANCalibrator with the process's BLAS
+threads (``blas_threads=None``) and with one (the default), beside the same
+search over CalibratedClassifierCV; then one fit on a larger problem.
+
+Run ``python benchmarks/bench_can.py`` (a few minutes), ``--quick``, or one
+part with ``--part timing|prior-shift|threads|dask``.
+
+Dask: a fit on a dask array (synchronous scheduler) against the same fit in
+memory.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import os
 import time
 import warnings
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
 from _timing import best_time, markdown_table
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_breast_cancer, make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from skprob import CANCalibrator
+from skprob import AnalyticLogisticRegression, CANCalibrator
 from skprob._backend import get_namespace
 from skprob._can import _adjust, _doubtful, _uncertainty
 from skprob._datasets import make_skewed_classes
@@ -228,6 +246,25 @@ def prior_shift(n_samples, seeds):
             "LogisticRegression(balanced)",
             lambda: LogisticRegression(max_iter=1000),
         ),
+        # A base with decision_function only: CAN fits a temperature to its
+        # out-of-fold scores first.
+        (
+            "LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: LinearSVC(class_weight="balanced"),
+        ),
+        (
+            "  + CANCalibrator() on LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: CANCalibrator(LinearSVC(class_weight="balanced")),
+        ),
+        (
+            "  + CalibratedClassifierCV(temperature) on LinearSVC(balanced)",
+            "LinearSVC(balanced)",
+            lambda: CalibratedClassifierCV(
+                LinearSVC(class_weight="balanced"), method="temperature"
+            ),
+        ),
     ]
     scores = {name: [] for name, _, _ in models}
     fit_times = {name: [] for name, _, _ in models}
@@ -260,18 +297,152 @@ def prior_shift(n_samples, seeds):
     )
 
 
+def threads(repeat, large_rows):
+    """Fit time with the BLAS threads of the process against one thread.
+
+    A grid search over CANCalibrator (each fit: 3 fold fits, a refit and the
+    search) and over sklearn's CalibratedClassifierCV (temperature, the same
+    default base model), interleaved; then one CANCalibrator fit on a larger
+    problem, where a single fold fit's products are big.
+    """
+    all_threads = os.cpu_count()
+    X, y = load_breast_cancer(return_X_y=True)
+    grid = {"k": [2, 3], "uncertainty": ["top-k", "any-k"]}
+    base = make_pipeline(StandardScaler(), LogisticRegression())
+    calibrated = CalibratedClassifierCV(base, method="temperature", cv=3)
+
+    def search(estimator, param_grid, limit):
+        def run():
+            with threadpool_limits(limits=limit, user_api="blas"):
+                GridSearchCV(estimator, param_grid, cv=3).fit(X, y)
+
+        return run
+
+    funcs = [
+        search(CANCalibrator(cv=3, blas_threads=None), grid, all_threads),
+        search(CANCalibrator(cv=3), grid, all_threads),
+        search(calibrated, {"ensemble": [True, False]}, all_threads),
+        search(calibrated, {"ensemble": [True, False]}, 1),
+    ]
+    best, ratio = interleaved_times(funcs, repeat)
+    rows = [
+        [name, f"{b:.2f}", f"{r:.2f}"]
+        for name, b, r in zip(
+            [
+                f"CANCalibrator(blas_threads=None), {all_threads} BLAS threads",
+                "CANCalibrator() (blas_threads=1)",
+                f"CalibratedClassifierCV(temperature), {all_threads} BLAS threads",
+                "CalibratedClassifierCV(temperature), 1 BLAS thread",
+            ],
+            best,
+            ratio,
+        )
+    ]
+    print_table(
+        f"GridSearchCV (cv=3, 4 settings) on breast_cancer, {repeat} interleaved "
+        f"rounds; BLAS: {blas_description()}",
+        ["fit", "best s", "median time / first row"],
+        rows,
+    )
+    X, y = make_classification(
+        large_rows, n_features=300, n_informative=50, n_classes=5, random_state=0
+    )
+    funcs = [
+        lambda: CANCalibrator(cv=3, blas_threads=None).fit(X, y),
+        lambda: CANCalibrator(cv=3).fit(X, y),
+    ]
+    with threadpool_limits(limits=all_threads, user_api="blas"):
+        best, ratio = interleaved_times(funcs, max(1, (repeat + 1) // 2))
+    print_table(
+        f"One CANCalibrator fit, {large_rows} x 300, 5 classes",
+        ["fit", "best s", "median time / first row"],
+        [
+            [f"blas_threads=None ({all_threads} threads)", f"{best[0]:.2f}", "1.00"],
+            ["blas_threads=1", f"{best[1]:.2f}", f"{ratio[1]:.2f}"],
+        ],
+    )
+
+
+def dask_fit(n_samples, repeat):
+    """CANCalibrator(AnalyticLogisticRegression()) fitted on a dask array and in memory.
+
+    The dask fit never gathers X: fold models are fitted on the dask rows and
+    predict their test rows blockwise. Timed on dask's synchronous scheduler
+    (one process, no cluster start-up in the figure), beside the in-memory fit
+    of the same data and one pass over X (its column sums) as the reference.
+    """
+    import dask
+    import dask.array as da
+
+    X, y = make_classification(
+        n_samples, n_features=20, n_informative=10, n_classes=4, random_state=0
+    )
+    dX = da.from_array(X, chunks=(n_samples // 8, -1))
+    dy = da.from_array(y, chunks=n_samples // 8)
+    model = CANCalibrator(AnalyticLogisticRegression(), cv=5)
+    with dask.config.set(scheduler="sync"):
+        funcs = [
+            lambda: model.fit(X, y),
+            lambda: model.fit(dX, dy),
+            lambda: dX.sum(axis=0).compute(),
+        ]
+        best, ratio = interleaved_times(funcs, repeat)
+        lazy = CANCalibrator(AnalyticLogisticRegression(), cv=5).fit(dX, dy)
+    same = np.abs(lazy.predict_proba(X) - model.fit(X, y).predict_proba(X)).max()
+    print_table(
+        f"CANCalibrator(AnalyticLogisticRegression(), cv=5).fit, {n_samples} x 20, "
+        f"4 classes, 8 row blocks, synchronous scheduler, {repeat} interleaved rounds "
+        f"(max |P_dask - P_numpy| = {same:.1e})",
+        ["fit", "best s", "median time / in-memory fit"],
+        [
+            [name, f"{b:.3f}", f"{r:.2f}"]
+            for name, b, r in zip(
+                ["in memory (NumPy)", "dask array", "one pass over X (column sums)"],
+                best,
+                ratio,
+            )
+        ],
+    )
+
+
+def blas_description():
+    pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    return ", ".join(f"{p['internal_api']} {p.get('version')}" for p in pools)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, smoke run")
+    parser.add_argument(
+        "--part",
+        choices=["all", "timing", "prior-shift", "threads", "dask"],
+        default="all",
+        help="run one part only",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
+    part = args.part
     if args.quick:
-        timing(10_000, 20, 1_000, repeat=1, loop_rows=20, class_sep=1.0)
-        prior_shift(n_samples=2000, seeds=[0])
+        if part in ("all", "timing"):
+            timing(10_000, 20, 1_000, repeat=1, loop_rows=20, class_sep=1.0)
+        if part in ("all", "prior-shift"):
+            prior_shift(n_samples=2000, seeds=[0])
+        if part in ("all", "threads"):
+            threads(repeat=1, large_rows=2000)
+        if part in ("all", "dask"):
+            dask_fit(20_000, repeat=1)
     else:
-        for class_sep in (1.0, 2.0):
-            timing(100_000, 100, 10_000, repeat=5, loop_rows=100, class_sep=class_sep)
-        prior_shift(n_samples=6000, seeds=range(5))
+        if part in ("all", "timing"):
+            for class_sep in (1.0, 2.0):
+                timing(
+                    100_000, 100, 10_000, repeat=5, loop_rows=100, class_sep=class_sep
+                )
+        if part in ("all", "prior-shift"):
+            prior_shift(n_samples=6000, seeds=range(5))
+        if part in ("all", "threads"):
+            threads(repeat=5, large_rows=5_000)
+        if part in ("all", "dask"):
+            dask_fit(400_000, repeat=3)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """Benchmark the dask fit of AnalyticLogisticRegression against a partial_fit loop.
 
+Question: Does the dask fit of AnalyticLogisticRegression keep peak memory set
+by the block size rather than the data size, at a time close to one pass over the
+data?
+
 Data: ``rows x features`` float64 standard normal rows (10^7 x 100 = 8 GB by
 default) with three classes derived from the first two features. The data is
 never held whole: ``dask.array.random`` generates it block by block, the same
@@ -41,12 +45,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(ROOT))
-from _timing import cpu_model  # noqa: E402
+from _timing import cpu_model
 
 SEED = 0
 N_CLASSES = 3

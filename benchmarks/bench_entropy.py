@@ -1,5 +1,8 @@
 """Benchmark entropy_normalize against one softmax pass and a per-row brentq loop.
 
+Question: How fast is entropy_normalize, relative to one softmax pass and to
+a per-row root finder, at the same accuracy?
+
 Data: ``n_rows x 100`` probability rows ``softmax(s * Z)`` with ``Z`` standard
 normal and a per-row sharpness ``s ~ U(0.3, 3)`` (so the rows need exponents
 well away from 1), target = the mean row entropy. Every method is timed in the
@@ -17,19 +20,15 @@ Run ``python benchmarks/bench_entropy.py`` (10^6 rows, about 2.4 GB of arrays;
 
 import argparse
 import platform
-import sys
 import time
-from pathlib import Path
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
+from _timing import best_time
 from scipy.optimize import brentq
 from scipy.special import entr, softmax
 
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import best_time  # noqa: E402
-
-from skprob import entropy_normalize  # noqa: E402
+from skprob import entropy_normalize
 
 
 def make_rows(n_rows, n_classes, seed=0):

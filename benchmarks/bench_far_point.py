@@ -34,8 +34,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _data import real_sets  # noqa: E402
 from _timing import cpu_model, markdown_table  # noqa: E402
-from bench_real import load_sets, preprocessor  # noqa: E402
+from bench_real import preprocessor  # noqa: E402
 
 from skprob import AccuracyOptimizedLinear, AnalyticLogisticRegression  # noqa: E402
 
@@ -115,7 +116,7 @@ def main(argv=None):
     print(f"Machine: {cpu_model()}, {os.cpu_count()} CPUs")
     start = time.perf_counter()
     rows, worst = [], {m: [] for m in args.models}
-    for name, X, y in load_sets(args.sets):
+    for name, X, y in real_sets(args.sets):
         result = evaluate(X, y, args.models)
         row = [name]
         for m in args.models:

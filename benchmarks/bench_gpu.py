@@ -1,5 +1,8 @@
 """Benchmark every public skprob estimator on CuPy (GPU) arrays against NumPy.
 
+Question: How much faster is each estimator on CuPy arrays than on NumPy
+arrays, with the same results?
+
 For each estimator class in ``skprob.__all__`` that has a data recipe in
 ``RECIPES`` below, time ``fit`` and each of ``predict``, ``predict_proba``,
 ``transform`` and ``score_samples`` that it has, once on NumPy arrays and once
@@ -30,12 +33,9 @@ import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-from pathlib import Path  # noqa: E402
 
+import _data  # noqa: E402, F401  (this checkout's skprob first)
 import numpy as np  # noqa: E402
-
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 METHODS = ("predict", "predict_proba", "transform", "score_samples")
 

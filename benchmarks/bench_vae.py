@@ -1,5 +1,8 @@
 """Benchmark VAEDensity against GaussianMixture and KernelDensity, held-out likelihood.
 
+Question: How close does VAEDensity's held-out likelihood come to the true
+density, compared with GaussianMixture and KernelDensity, and at what speed?
+
 Three parts:
 
 - ``family``: data near a 2-D surface with a known density. ``z ~ N(0, I_2)`` is
@@ -34,12 +37,12 @@ the script prints. ``--parts`` picks the parts, ``--members`` the family members
 import argparse
 import os
 import platform
-import sys
 import time
 import warnings
-from pathlib import Path
 
+import _data  # noqa: F401  (this checkout's skprob before an installed one)
 import numpy as np
+from _timing import best_time, cpu_model, markdown_table
 from scipy.special import logsumexp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -47,11 +50,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
 
-# Benchmark the checkout this file sits in, not whatever skprob is installed.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _timing import best_time, cpu_model, markdown_table  # noqa: E402
-
-from skprob import VAEDensity  # noqa: E402
+from skprob import VAEDensity
 
 # (map, n_features, noise): every map twice, dimensions 4 to 20, every noise level
 MEMBERS = [

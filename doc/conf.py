@@ -19,7 +19,7 @@ import skprob  # noqa: E402
 
 project = "skprob"
 author = "skprob developers"
-copyright = "skprob developers, BSD-3-Clause"
+copyright = "2026, skprob developers"
 version = release = skprob.__version__
 
 extensions = [
@@ -58,7 +58,6 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "doc_module": "skprob",
     "backreferences_dir": "generated",
-    "reference_url": {"skprob": None},
     "filename_pattern": "/plot_",
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -6,6 +6,7 @@
 # SECTIONS lists them in the order they are printed. Keep each section to a few
 # seconds on a laptop: this is a demo, the benchmarks/ scripts are the measurements.
 
+import argparse
 import time
 import warnings
 
@@ -359,7 +360,28 @@ SECTIONS = [
 ]
 
 
-def main():
+def _parser():
+    sections = "\n".join(
+        f"  {section.__name__.removeprefix('section_'):<11}"
+        f"{section.__doc__.splitlines()[0]}"
+        for section in SECTIONS
+    )
+    return argparse.ArgumentParser(
+        prog="python -m skprob",
+        description=(
+            "Fit every skprob estimator on bundled or synthetic data and print its\n"
+            "results next to the closest scikit-learn alternative.\n"
+            "It takes no options: run it without arguments."
+        ),
+        epilog=f"sections, printed in this order:\n{sections}\n\n"
+        "Measurements with stated machines are made by the scripts in benchmarks/.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def main(argv=None):
+    # parsed before any work, so that --help (or a mistyped option) returns at once
+    _parser().parse_args(argv)
     np.set_printoptions(precision=4, suppress=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

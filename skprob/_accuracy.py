@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize, minimize_scalar
-from scipy.sparse import csr_array
+from scipy.sparse import csr_array, diags_array
 from scipy.special import log_ndtr, ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -33,11 +33,12 @@ from ._argmax import argmax_probabilities
 from ._backend import (
     asarray,
     get_namespace_and_device,
+    issparse,
     lazy_blockwise,
     log_zero_as_tiny,
     to_numpy,
 )
-from ._closed_form import check_moments_finite, class_priors, closed_form, log_priors
+from ._closed_form import choose_solver, default_closed_form
 from ._linear import LinearScoresMixin
 from ._moments import grouped_moments, merge_moments
 from ._validation import check_sample_weight, encode_labels
@@ -445,7 +446,8 @@ class _Objective:
             )
             d_coef_penalty = (2.0 * self.alpha / (v * v)) * coef_c
 
-        d_coef = d_scores.T @ self.X - d_coef_penalty
+        # (X^T G)^T rather than G^T X: the product SciPy sparse X computes
+        d_coef = np.asarray(self.X.T @ d_scores).T - d_coef_penalty
         d_intercept = np.sum(d_scores, axis=0)
         if self.n_rows == 1:
             # W_0 = 0 is fixed; the gradient of the free row is row 1.
@@ -465,20 +467,15 @@ def _sigma_schedule(sigma_init, sigma_final, n_stages):
 
 
 def _row_keys(X, y_index):
-    """A 64-bit hash of each row's values (as float32) and label.
-
-    float32 bit patterns: float32 and float64 copies of the same data hash
-    alike (values out of float32 range hash as inf, which is harmless here).
-    """
-    with np.errstate(over="ignore"):
-        single = np.ascontiguousarray(X, dtype=np.float32)
-    bits = single.view(np.uint32).astype(np.uint64)
+    """A 64-bit hash of each row's values (as float32) and label."""
     multipliers = np.random.default_rng(0).integers(
         1, 2**63, size=X.shape[1] + 1, dtype=np.uint64
     )
-    # A multiply-and-sum over the bit patterns (wrapping at 2^64), then the
-    # MurmurHash3 finaliser so that the low bits depend on every input bit.
-    key = bits @ multipliers[1:] + y_index.astype(np.uint64) * multipliers[0]
+    # A multiply-and-sum over the float32 bit patterns (wrapping at 2^64: float32
+    # and float64 copies of the same data split alike, and a zero adds nothing,
+    # so a sparse row hashes as its dense copy), then the MurmurHash3 finaliser
+    # so that the low bits depend on every input bit.
+    key = _row_bit_sums(X, multipliers[1:]) + y_index.astype(np.uint64) * multipliers[0]
     key ^= key >> np.uint64(33)
     key *= np.uint64(0xFF51AFD7ED558CCD)
     key ^= key >> np.uint64(33)
@@ -500,6 +497,21 @@ def _holdout_rows(X, y_index, weights, n_classes):
     if kept_classes.shape[0] < n_classes or n_held_out < _MIN_HELD_OUT:
         return None
     return held_out
+
+
+def _row_bit_sums(X, multipliers):
+    """``sum_j bits(float32(x_ij)) * multipliers_j`` of each row, modulo 2^64."""
+    # values out of float32 range hash as inf, which is harmless here
+    with np.errstate(over="ignore"):
+        if not issparse(X):
+            single = np.ascontiguousarray(X, dtype=np.float32)
+            return single.view(np.uint32).astype(np.uint64) @ multipliers
+        X = X.tocsr()
+        single = X.data.astype(np.float32)
+    terms = single.view(np.uint32).astype(np.uint64) * multipliers[X.indices]
+    # row sums as differences of a wrapping running sum: exact modulo 2^64
+    running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms)])
+    return running[X.indptr[1:]] - running[X.indptr[:-1]]
 
 
 def _kept_rows(held_out, y_index, weights, n_classes):
@@ -540,9 +552,9 @@ def _high_leverage_rows(X, y_index, weights, moments):
     bound = max(_MAX_LEVERAGE, 2.0 * np.count_nonzero(keep) / max(n_weighted, 1))
     if bound >= 1.0 or not np.any(keep):
         return None
-    whiten = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep])
-    offsets = (X - moments.means[y_index]) / scale
-    projected = offsets @ whiten
+    # z_i projected on the whitened directions, without densifying a sparse X
+    whiten = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep]) / scale[:, None]
+    projected = np.asarray(X @ whiten) - (moments.means @ whiten)[y_index]
     # equal rows (by value and label) are one location: their weights add up,
     # so that a weight of 2 and a repeated row are flagged alike
     _, location = np.unique(_row_keys(X, y_index), return_inverse=True)
@@ -614,7 +626,10 @@ def _column_units(X):
     columns of ``X`` peak in [1, 2), and the squares of such a column (in the
     class covariances) neither underflow nor overflow.
     """
-    largest = np.max(np.abs(X), axis=0) if X.shape[0] else np.zeros(X.shape[1])
+    if not X.shape[0]:
+        return np.ones(X.shape[1])
+    largest = abs(X).max(axis=0)
+    largest = largest.toarray().ravel() if issparse(largest) else largest
     extreme = (largest > 0) & ((largest < 2.0**-100) | (largest > 2.0**100))
     exponents = np.where(
         extreme, np.floor(np.log2(np.where(extreme, largest, 1.0))), 0.0
@@ -683,7 +698,7 @@ class _Calibration(NamedTuple):
     smoothing: float
 
 
-def _calibration(scores, y_index, weights, sigma_final, unit_weight):
+def _calibration(scores, y_index, weights, sigma_final):
     """Noise family, scale and smoothing of the smallest held-out log-loss.
 
     Each family (Gaussian, the training model, and Gumbel, whose argmax
@@ -695,8 +710,8 @@ def _calibration(scores, y_index, weights, sigma_final, unit_weight):
     predicted one. The floor keeps a finite level when the held-out rows are
     all classified with room to spare, where the log-loss keeps falling as
     the noise vanishes. The smoothing weight ``0.5 / (n + K)`` (``n`` the
-    held-out weight in units of ``unit_weight``, the smallest weight of a
-    training row, so that integer weights and repeated rows count alike) is
+    held-out weight, in units of the smallest training weight, so that
+    integer weights and repeated rows count alike) is
     that of a nearly uniform distribution mixed into the probabilities: as
     if half a row more had been seen with each class equally likely, it
     bounds the log-loss of a row by about ``log(2 (n + K))``, where a
@@ -739,7 +754,7 @@ def _calibration(scores, y_index, weights, sigma_final, unit_weight):
         )
         fits[noise] = (float(result.fun), float(math.exp(result.x)))
     noise = min(fits, key=lambda name: fits[name][0])
-    n_rows = float(np.sum(weights) / unit_weight)
+    n_rows = float(np.sum(weights))
     return _Calibration(noise, fits[noise][1], 0.5 / (n_rows + n_classes))
 
 
@@ -1063,7 +1078,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     Edge cases: when no direction separates any training rows (constant
     features), the intercepts are fitted so that :meth:`predict_proba` gives
     the weighted class frequencies. Multiplying all weights by one constant
-    changes nothing (they are divided by their largest value). Columns whose
+    changes nothing (they are divided by their smallest positive value). Columns whose
     largest absolute value lies outside ``2^+-100`` are rescaled inside the
     fit by a power of two (exact), so that features in extreme units (e.g.
     ``X * 1e-300``, whose squares underflow) give the model of the unscaled
@@ -1184,7 +1199,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # that their squares neither underflow nor overflow; ordinary columns
         # are left as they are, bit for bit.
         units = _column_units(X_host)
-        X_host = X_host / units
+        if np.any(units != 1.0):
+            X_host = (
+                X_host @ diags_array(1.0 / units)
+                if issparse(X_host)
+                else X_host / units
+            )
         warm = self._warm_theta(previous, X, units)
 
         sigma = float(self.sigma_final)
@@ -1247,11 +1267,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         elif self.calibration == "holdout" and held_out is not None and not constant:
             rows = held_out.rows
             calibration = _calibration(
-                held_out.scores,
-                y_host[rows],
-                w_host[rows],
-                sigma,
-                np.min(w_host[w_host > 0]),
+                held_out.scores, y_host[rows], w_host[rows], sigma
             )
             self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = calibration
         return self
@@ -1291,11 +1307,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         The quadrature needs SciPy's normal CDF and the
         optimiser is SciPy's, so the fit runs on the host: only X (once) and the
         final coefficients move. The weights include ``class_weight`` and are
-        divided by their largest value: every result is unchanged when all
-        weights are multiplied by one constant, and their sum cannot overflow.
+        divided by their smallest positive value: every result is unchanged
+        when all weights are multiplied by one constant, and integer weights
+        whose smallest is 1 stay the counts that repeated rows would give.
         """
         xp, _, _ = get_namespace_and_device(X)
-        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32])
+        X, y = validate_data(
+            self, X, y, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32]
+        )
         xp, _, dev = get_namespace_and_device(X)
         check_classification_targets(y)
         classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
@@ -1313,17 +1332,20 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 self.class_weight, classes=classes_host, y=classes_host[y_host]
             )
             w_host = w_host * per_class[y_host]
-        largest = np.max(w_host)
-        if not largest > 0:
+        if not np.any(w_host > 0):
             raise ValueError(
                 "The weights (sample_weight times class_weight) sum to zero: "
                 "there is nothing to fit."
             )
+        smallest = np.min(w_host[w_host > 0])
+        X_host = (X.tocsr().astype(np.float64) if issparse(X) else to_numpy(X)).astype(
+            np.float64, copy=False
+        )
         return (
             X,
-            to_numpy(X).astype(np.float64, copy=False),
+            X_host,
             y_host,
-            w_host / largest,
+            w_host / smallest,
             classes,
         )
 
@@ -1342,17 +1364,39 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         start and, through it, the held-out selection.
         """
         group, split, kept = self._split(X, y_index, weights, n_classes)
-        parts = self._grouped_moments(X, group, y_index, weights, n_classes)
-        drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
-        if drop is not None:
-            weights = np.where(drop, 0.0, weights)
-            group, split, kept = self._split(X, y_index, weights, n_classes)
-            if self.init == "analytic":
-                parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+        parts = None
+        # Wide data (more columns than rows, or a covariance too large to
+        # hold) use the row solvers; every row has a high leverage there and
+        # none is left out.
+        if choose_solver(*X.shape, n_classes, "auto") == "covariance":
+            parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+            drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
+            if drop is not None:
+                weights = np.where(drop, 0.0, weights)
+                group, split, kept = self._split(X, y_index, weights, n_classes)
+                if self.init == "analytic":
+                    parts = self._grouped_moments(X, group, y_index, weights, n_classes)
         if self.init != "analytic":
             return weights, split, kept, None, None
-        kept_start = None if split is None else self._closed_form(parts[2])
-        return weights, split, kept, kept_start, self._closed_form(_merge(parts))
+        kept_start = None
+        if split is not None:
+            kept_start = self._closed_form(
+                X,
+                y_index,
+                weights,
+                n_classes,
+                kept,
+                None if parts is None else parts[2],
+            )
+        start = self._closed_form(
+            X,
+            y_index,
+            weights,
+            n_classes,
+            slice(None),
+            None if parts is None else _merge(parts),
+        )
+        return weights, split, kept, kept_start, start
 
     @staticmethod
     def _split(X, y_index, weights, n_classes):
@@ -1382,18 +1426,18 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         parts = grouped_moments(
             X, group, y_index, weights, 3, n_classes, np, higher=False
         )
-        check_moments_finite(_merge(parts), getattr(self, "feature_names_in_", None))
         return parts
 
-    def _closed_form(self, moments):
-        """The default AnalyticLogisticRegression of the rows of ``moments``."""
-        return closed_form(
-            moments,
-            log_priors(class_priors(None, moments.weights)),
-            covariance="mean",
-            shrinkage=None,
-            tol=1e-10,
+    def _closed_form(self, X, y_index, weights, n_classes, rows, moments=None):
+        """The default AnalyticLogisticRegression of ``rows`` (moments optional)."""
+        return default_closed_form(
+            X[rows],
+            y_index[rows],
+            weights[rows],
+            n_classes,
             fit_intercept=self.fit_intercept,
+            moments=moments,
+            feature_names=getattr(self, "feature_names_in_", None),
         )
 
     def _held_out_model(
@@ -1567,7 +1611,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         w = weights / np.sum(weights)
         onehot = (y_index[:, None] == np.arange(n_classes)).astype(np.float64)
         direction = (w[:, None] * (onehot - 1.0 / n_classes)).T
-        coef = direction @ X
+        coef = np.asarray(X.T @ direction.T).T
         intercept = np.sum(direction, axis=1)
         if n_classes == 2:
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
@@ -1671,4 +1715,5 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
+        tags.input_tags.sparse = True
         return tags

@@ -7,6 +7,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import hstack as sparse_hstack
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -18,6 +19,7 @@ from ._backend import (
     expit,
     get_namespace_and_device,
     is_dask_collection,
+    issparse,
     lazy_blockwise,
     log_or_minus_inf,
     softmax,
@@ -25,11 +27,17 @@ from ._backend import (
 )
 from ._closed_form import (
     SHRINKAGE_RULES,
+    check_columns_finite,
     check_moments_finite,
+    choose_solver,
     class_priors,
     closed_form,
+    covariance_bytes,
     log_priors,
     needs_higher_moments,
+    resolve_rule,
+    row_statistics,
+    rows_closed_form,
 )
 from ._linear import LinearScoresMixin
 from ._losses import PenalisedLogLoss, TemperatureOffsetsLoss
@@ -40,6 +48,8 @@ from ._validation import check_sample_weight, encode_labels
 __all__ = ["AnalyticLogisticRegression"]
 
 _TEMPERATURE_FOLDS = 5
+# solver="covariance" refuses data whose d x d matrices would need more.
+_COVARIANCE_MAX_BYTES = 4 << 30
 # temperature="auto": 1 / T is kept in [e^-7, e^7] (T from 1e-3 to 1e3), and
 # the intercept offsets get a N(0, 1) prior (in logits): without it, on small
 # nearly separable sets the offsets chase a few out-of-fold errors. Newton's
@@ -109,6 +119,13 @@ def _fit_temperature_and_offsets(scores, target, weight):
     return float(1.0 / params[0]), offsets
 
 
+def _one_class_error(classes):
+    return ValueError(
+        "AnalyticLogisticRegression needs samples of at least 2 classes "
+        f"in the data, got only one class: {to_numpy(classes)[0]!r}."
+    )
+
+
 def _refine(problem, theta, max_iter, tol):
     """Damped Newton from ``theta`` after the best shrink along its ray.
 
@@ -144,13 +161,22 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
     Parameters
     ----------
-    covariance : {"mean", "pooled"}, default="mean"
+    covariance : {"auto", "mean", "pooled"}, default="auto"
         Shared covariance. ``"mean"`` averages the class covariances with equal
         weights, so a large class does not dominate the shape of the decision
         boundary; ``"pooled"`` weights them by class size (the within-class
         covariance of
         :class:`~sklearn.discriminant_analysis.LinearDiscriminantAnalysis`).
-    shrinkage : None, float in [0, 1], "ledoit-wolf" or "oas", default=None
+        ``"auto"`` is ``"mean"`` for data with more rows than features on the
+        ``"covariance"`` solver, and ``"pooled"`` otherwise (wide data, and the
+        row solvers' data), where the covariances of small classes are too
+        noisy to weigh as much as the others'.
+
+        .. versionchanged:: 0.1
+           The default changed from ``"mean"`` to ``"auto"``: unchanged for
+           tall data.
+    shrinkage : "auto", None, float in [0, 1], "ledoit-wolf" or "oas", \
+            default="auto"
         Shrinkage ``lam`` of the correlation matrix ``R`` (``Sigma = D R D``,
         ``D`` the standard deviations) towards the identity:
         ``R_lam = (1 - lam) R + lam I``, i.e.
@@ -161,7 +187,20 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         :func:`sklearn.covariance.oas`; LinearDiscriminantAnalysis also
         standardises before its Ledoit-Wolf shrinkage). Working on the
         correlation scale makes the model independent of the units of the
-        features.
+        features. ``"auto"`` is no shrinkage where ``covariance="auto"`` is
+        ``"mean"`` (tall data on the ``"covariance"`` solver, where the
+        covariance is well determined), and ``"ledoit-wolf"`` otherwise
+        (``"oas"`` for sparse X on the ``"covariance"`` solver, which does not
+        collect fourth moments).
+        ``"ledoit-wolf"`` is not available for sparse X with
+        ``solver="covariance"``. On the ``"cg"`` solver the intensity is
+        estimated without forming ``R`` (``||R||_F^2`` by Hutch++, a
+        randomised trace estimator with a fixed seed), so it can differ
+        slightly from the other solvers' exact value.
+
+        .. versionchanged:: 0.1
+           The default changed from None to ``"auto"``: unchanged for tall
+           data, shrunk for wide data.
     priors : array-like of shape (n_classes,), default=None
         Class priors. By default the (weighted) class frequencies.
     fit_intercept : bool, default=True
@@ -208,6 +247,22 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         ``sum_i w_i log_loss_i + ||W||^2 / (2 C)``, all coefficient rows
         penalised and intercepts not, as LogisticRegression does. Used only
         when ``refine_iter > 0``.
+    solver : {"auto", "covariance", "gram", "cg"}, default="auto"
+        How the shrunk correlation is inverted. ``"covariance"`` forms the
+        per-class ``d x d`` scatter matrices (one pass over the data; the
+        only solver of :meth:`partial_fit` and dask input) and
+        eigendecomposes the ``d x d`` correlation. ``"gram"`` gives the same
+        model through the ``n x n`` Gram matrix of the within-class-centred
+        rows (Woodbury's identity): cheaper when there are fewer rows than
+        features. ``"cg"`` forms neither: conjugate gradients on the shrunk
+        correlation applied as an operator (two products with X per step,
+        O(nnz) for sparse X, the class means subtracted inside the products),
+        to a relative residual of 1e-8 per class; it needs a shrinkage > 0.
+        ``"auto"`` takes the cheapest direct solver whose matrices fit in
+        256 MiB (``"covariance"`` when there are at least as many rows as
+        features), else ``"cg"``. Sparse X is never densified.
+
+        .. versionadded:: 0.1
 
     Attributes
     ----------
@@ -222,8 +277,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         Offsets fitted with ``temperature="auto"`` (zeros otherwise).
     means_ : ndarray of shape (n_classes, n_features)
         Weighted class means.
-    covariance_ : ndarray of shape (n_features, n_features)
-        Shared (shrunk) covariance ``Sigma_lam = D R_lam D``.
+    covariance_ : ndarray of shape (n_features, n_features) or None
+        Shared (shrunk) covariance ``Sigma_lam = D R_lam D``; None when the
+        ``"gram"`` or ``"cg"`` solver fitted the model (it is never formed).
     shrinkage_ : float
         Shrinkage intensity used.
     priors_ : ndarray of shape (n_classes,)
@@ -234,6 +290,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         Temperature used by :meth:`predict_proba`.
     n_iter_ : int
         Newton steps taken by the refinement (0 for the closed form).
+    n_samples_seen_ : int
+        Rows seen by :meth:`fit`, or by :meth:`partial_fit` so far.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -248,8 +306,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
     Notes
     -----
-    The fit costs one pass over the data: O(n d^2) for the scatter matrices and
-    O(d^3) for the eigendecomposition, whatever the number of classes. Classes
+    With ``solver="covariance"`` the fit costs one pass over the data:
+    O(n d^2) for the scatter matrices and O(d^3) for the eigendecomposition,
+    whatever the number of classes; ``"gram"`` costs O(n^2 d + n^3) and
+    ``"cg"`` O(nnz K) per conjugate-gradient step. Sparse input (CSR or CSC)
+    is accepted by every method and gives the model of its dense copy. Classes
     declared in ``partial_fit(classes=...)`` but not seen yet get zero
     coefficients and an intercept of ``log(tiny)`` so they are never predicted.
 
@@ -287,11 +348,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     """
 
     _parameter_constraints: dict = {
-        "covariance": [StrOptions({"mean", "pooled"})],
+        "covariance": [StrOptions({"auto", "mean", "pooled"})],
         "shrinkage": [
             None,
             Interval(Real, 0, 1, closed="both"),
-            StrOptions(set(SHRINKAGE_RULES)),
+            StrOptions(set(SHRINKAGE_RULES) | {"auto"}),
         ],
         "priors": ["array-like", None],
         "fit_intercept": ["boolean"],
@@ -303,13 +364,14 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         "refine_iter": [Interval(Integral, 0, None, closed="left")],
         "refine_tol": [Interval(Real, 0, None, closed="left")],
         "C": [Interval(Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"auto", "covariance", "gram", "cg"})],
     }
 
     def __init__(
         self,
         *,
-        covariance="mean",
-        shrinkage=None,
+        covariance="auto",
+        shrinkage="auto",
         priors=None,
         fit_intercept=True,
         tol=1e-10,
@@ -317,6 +379,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         refine_iter=0,
         refine_tol=1e-4,
         C=1.0,
+        solver="auto",
     ):
         self.covariance = covariance
         self.shrinkage = shrinkage
@@ -327,6 +390,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self.refine_iter = refine_iter
         self.refine_tol = refine_tol
         self.C = C
+        self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -365,17 +429,32 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             y, xp=xp, device=get_namespace_and_device(X)[2], min_classes=1
         )
         n_classes = classes.shape[0]
-        higher = needs_higher_moments(self.shrinkage)
-        if self.temperature == "auto":
+        if n_classes < 2:
+            raise _one_class_error(classes)
+        n_samples, n_features = X.shape
+        solver = choose_solver(n_samples, n_features, n_classes, self.solver)
+        rule = resolve_rule(
+            self.shrinkage, self.covariance, n_samples, n_features, solver, issparse(X)
+        )
+        if solver != "covariance":
+            self._fit_rows(X, classes, y_index, sample_weight, solver, rule)
+        elif self.temperature == "auto":
             moments, temperature, offsets = self._moments_and_temperature(
-                X, y_index, sample_weight, n_classes, xp
+                X, y_index, sample_weight, n_classes, rule
             )
+            self._set_closed_form(classes, moments, rule, temperature, offsets)
         else:
+            self._check_covariance_size(X, n_classes)
             moments = chunk_moments(
-                X, y_index, sample_weight, n_classes, xp, higher=higher
+                X,
+                y_index,
+                sample_weight,
+                n_classes,
+                xp,
+                higher=needs_higher_moments(rule.shrinkage),
             )
-            temperature, offsets = float(self.temperature), None
-        self._set_closed_form(classes, moments, temperature, offsets)
+            self._set_closed_form(classes, moments, rule, float(self.temperature))
+        self.n_samples_seen_ = n_samples
         if self.refine_iter > 0:
             self._refine(X, y_index, sample_weight, xp)
         return self
@@ -393,7 +472,20 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             )
         validate_schema(self, X)
         classes, moments = class_moments(X, y, sample_weight)
-        return self._set_closed_form(classes, moments, float(self.temperature))
+        # the row count of a dask DataFrame is unknown until computed: such
+        # out-of-core data are taken as tall
+        n_samples = X.shape[0] if isinstance(X.shape[0], Integral) else math.inf
+        rule = resolve_rule(
+            self.shrinkage,
+            self.covariance,
+            n_samples,
+            self.n_features_in_,
+            "covariance",
+            False,
+        )
+        self._set_closed_form(classes, moments, rule, float(self.temperature))
+        self.n_samples_seen_ = n_samples
+        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -428,6 +520,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             )
         previous = getattr(self, "_moments", None)
         first_call = previous is None
+        if first_call and hasattr(self, "classes_"):
+            raise ValueError(
+                "partial_fit cannot continue this fit: it was made from the rows "
+                "(solver='gram' or 'cg'), which keeps no class covariances. Fit "
+                "with solver='covariance', or start partial_fit on a new estimator."
+            )
         if first_call and classes is None:
             raise ValueError(
                 "classes must be passed on the first call to partial_fit "
@@ -455,26 +553,47 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             min_classes=1,
             name="y",
         )
+        n_samples = X.shape[0] + (0 if first_call else self.n_samples_seen_)
+        self._check_covariance_size(X, all_classes.shape[0])
+        # "auto" shrinks while the rows seen are no more than the features:
+        # the fourth moments are collected exactly then (n only grows)
+        rule = resolve_rule(
+            self.shrinkage,
+            self.covariance,
+            n_samples,
+            X.shape[1],
+            "covariance",
+            issparse(X),
+        )
         chunk = chunk_moments(
             X,
             y_index,
             sample_weight,
             all_classes.shape[0],
             xp,
-            higher=needs_higher_moments(self.shrinkage),
+            higher=needs_higher_moments(rule.shrinkage),
         )
         moments = chunk if first_call else merge_moments(previous, chunk, xp)
         classes = all_classes if first_call else self.classes_
-        return self._set_closed_form(classes, moments, float(self.temperature))
+        self._set_closed_form(classes, moments, rule, float(self.temperature))
+        self.n_samples_seen_ = n_samples
+        return self
 
     def _check_training_data(self, X, y, sample_weight, *, reset):
         xp, _, _ = get_namespace_and_device(X)
-        X, y = validate_data(self, X, y, dtype=[xp.float64, xp.float32], reset=reset)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            dtype=[xp.float64, xp.float32],
+            reset=reset,
+        )
         xp, _, _ = get_namespace_and_device(X)
         check_classification_targets(y)
         return X, y, check_sample_weight(sample_weight, X), xp
 
-    def _set_closed_form(self, classes, moments, temperature, offsets=None):
+    def _set_closed_form(self, classes, moments, rule, temperature, offsets=None):
         """Set every fitted attribute of the closed form from per-class moments.
 
         ``classes`` are the sorted labels and ``moments`` their
@@ -483,52 +602,146 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         ``temperature`` and ``offsets`` are those used by
         :meth:`predict_proba` (the offsets fitted for ``temperature="auto"``).
         """
-        xp, _, dev = get_namespace_and_device(moments.means)
         if classes.shape[0] < 2:
-            raise ValueError(
-                "AnalyticLogisticRegression needs samples of at least 2 classes "
-                f"in the data, got only one class: {to_numpy(classes)[0]!r}."
-            )
+            raise _one_class_error(classes)
         check_moments_finite(moments, getattr(self, "feature_names_in_", None))
         priors = class_priors(self.priors, moments.weights)
-        model = self._closed_form(moments, log_priors(priors))
-        offsets = (
-            xp.zeros_like(model.intercept)
-            if offsets is None
-            else asarray(offsets, xp=xp, device=dev, dtype=model.intercept.dtype)
-        )
-        self.classes_ = classes
-        self.coef_ = model.coef
-        # softmax(scores / T + offsets) = softmax((scores + T offsets) / T)
-        self.intercept_ = model.intercept + temperature * offsets
-        self.intercept_offsets_ = offsets
-        self.means_ = moments.means
-        self.covariance_ = model.covariance
-        self.shrinkage_ = model.shrinkage
-        self.priors_ = priors
-        self.class_weight_sums_ = moments.weights
-        self.temperature_ = temperature
-        self.n_iter_ = 0
+        model = self._closed_form(moments, log_priors(priors), rule)
+        self._store(classes, model, priors, moments.weights, moments.means)
+        self._set_temperature(temperature, offsets)
         self._moments = moments
         return self
 
-    def _closed_form(self, moments, log_priors):
+    def _check_covariance_size(self, X, n_classes):
+        """ValueError, before any work, when the d x d matrices cannot fit."""
+        needed = covariance_bytes(X.shape[1], n_classes)
+        if needed > _COVARIANCE_MAX_BYTES:
+            raise ValueError(
+                f"solver='covariance' would hold {n_classes + 2} matrices of "
+                f"{X.shape[1]} x {X.shape[1]} ({needed / 2**30:.1f} GiB) for "
+                f"{X.shape[1]} features; use solver='auto', 'gram' or 'cg' (fit), "
+                "which never form them."
+            )
+
+    def _fit_rows(self, X, classes, y_index, sample_weight, solver, rule):
+        """The closed form from the rows (``solver`` "gram" or "cg"), on the host."""
+        xp, _, dev = get_namespace_and_device(X)
+        X_host = X if issparse(X) else to_numpy(X)
+        y_host = to_numpy(y_index).astype(np.intp)
+        w_host = to_numpy(sample_weight).astype(np.float64)
+        n_classes = classes.shape[0]
+        stats = row_statistics(X_host, y_host, w_host, n_classes)
+        check_columns_finite(
+            [stats.deviations, stats.means],
+            "squares",
+            X.dtype,
+            getattr(self, "feature_names_in_", None),
+        )
+        priors = class_priors(self.priors, stats.weights)
+        if self.temperature == "auto":
+            temperature, offsets = self._rows_temperature(
+                X_host, y_host, w_host, log_priors(priors), solver, rule
+            )
+        else:
+            temperature, offsets = float(self.temperature), None
+        model = self._rows_closed_form(
+            X_host, y_host, w_host, stats, log_priors(priors), solver, rule
+        )
+
+        def back(array):
+            return asarray(array, xp=xp, device=dev, dtype=X.dtype)
+
+        model = model._replace(coef=back(model.coef), intercept=back(model.intercept))
+        self._store(
+            classes, model, back(priors), back(stats.weights), back(stats.means)
+        )
+        self._set_temperature(temperature, offsets)
+
+    def _rows_closed_form(self, X, y_index, weights, stats, log_priors, solver, rule):
+        return rows_closed_form(
+            X,
+            y_index,
+            weights,
+            stats,
+            log_priors,
+            covariance=rule.covariance,
+            shrinkage=rule.shrinkage,
+            tol=self.tol,
+            fit_intercept=self.fit_intercept,
+            solver=solver,
+        )
+
+    def _rows_temperature(self, X, y_index, weights, log_priors, solver, rule):
+        """Temperature and offsets from out-of-fold scores of fold refits."""
+        n_classes = log_priors.shape[0]
+        fold_ids = _stratified_fold_ids(y_index, n_classes, _TEMPERATURE_FOLDS, np)
+        scores = None
+        for fold in range(_TEMPERATURE_FOLDS):
+            held, rest = (
+                np.flatnonzero(fold_ids == fold),
+                np.flatnonzero(fold_ids != fold),
+            )
+            stats = row_statistics(X[rest], y_index[rest], weights[rest], n_classes)
+            model = self._rows_closed_form(
+                X[rest],
+                y_index[rest],
+                weights[rest],
+                stats,
+                log_priors,
+                solver,
+                rule,
+            )
+            fold_scores = np.asarray(X[held] @ model.coef.T) + model.intercept
+            if scores is None:
+                scores = np.empty((X.shape[0], fold_scores.shape[1]))
+            scores[held] = fold_scores
+        if scores.shape[1] == 1:
+            scores = scores[:, 0]
+        return _fit_temperature_and_offsets(scores, y_index, weights)
+
+    def _store(self, classes, model, priors, weights, means):
+        """The fitted attributes of the closed form ``model``."""
+        self.classes_ = classes
+        self.coef_ = model.coef
+        self.intercept_ = model.intercept
+        self.means_ = means
+        self.covariance_ = model.covariance
+        self.shrinkage_ = model.shrinkage
+        self.priors_ = priors
+        self.class_weight_sums_ = weights
+        self.n_iter_ = 0
+        self._moments = None
+
+    def _set_temperature(self, temperature, offsets=None):
+        """Set ``temperature_`` and ``intercept_offsets_`` (added to ``intercept_``)."""
+        xp, _, dev = get_namespace_and_device(self.intercept_)
+        offsets = (
+            xp.zeros_like(self.intercept_)
+            if offsets is None
+            else asarray(offsets, xp=xp, device=dev, dtype=self.intercept_.dtype)
+        )
+        # softmax(scores / T + offsets) = softmax((scores + T offsets) / T)
+        self.intercept_ = self.intercept_ + temperature * offsets
+        self.intercept_offsets_ = offsets
+        self.temperature_ = temperature
+
+    def _closed_form(self, moments, log_priors, rule):
         return closed_form(
             moments,
             log_priors,
-            covariance=self.covariance,
-            shrinkage=self.shrinkage,
+            covariance=rule.covariance,
+            shrinkage=rule.shrinkage,
             tol=self.tol,
             fit_intercept=self.fit_intercept,
         )
 
-    def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, xp):
+    def _moments_and_temperature(self, X, y_index, sample_weight, n_classes, rule):
         # The temperature is chosen on out-of-fold scores: on the training rows
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
         # moments: the whole procedure reads X once for the moments and once
         # for the scores of all fold models.
-        dev = get_namespace_and_device(X)[2]
+        xp, _, dev = get_namespace_and_device(X)
         n_folds = _TEMPERATURE_FOLDS
         fold_ids = _stratified_fold_ids(y_index, n_classes, n_folds, xp)
         fold_moments = grouped_moments(
@@ -539,11 +752,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             n_folds,
             n_classes,
             xp,
-            higher=needs_higher_moments(self.shrinkage),
+            higher=needs_higher_moments(rule.shrinkage),
         )
         others, total = merge_all_but_one(fold_moments, xp)
         shared_log_priors = log_priors(class_priors(self.priors, total.weights))
-        models = [self._closed_form(rest, shared_log_priors) for rest in others]
+        models = [self._closed_form(rest, shared_log_priors, rule) for rest in others]
         # every fold model scores every row in one product; each row keeps the
         # scores of the model that did not see it
         coef = xp.concat([model.coef for model in models], axis=0)
@@ -564,10 +777,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
     def _refine(self, X, y_index, sample_weight, xp):
         dtype, dev = X.dtype, get_namespace_and_device(X)[2]
-        columns = [X]
-        if self.fit_intercept:
-            columns.append(xp.ones((X.shape[0], 1), dtype=dtype, device=dev))
-        design = xp.concat(columns, axis=1)
+        design = X
+        if self.fit_intercept and issparse(X):
+            ones = np.ones((X.shape[0], 1), dtype=dtype)
+            design = sparse_hstack([X, ones], format="csr")
+        elif self.fit_intercept:
+            ones = xp.ones((X.shape[0], 1), dtype=dtype, device=dev)
+            design = xp.concat([X, ones], axis=1)
         problem = PenalisedLogLoss(
             design,
             y_index,
@@ -652,4 +868,5 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.array_api_support = True
+        tags.input_tags.sparse = True
         return tags

@@ -10,6 +10,7 @@
 import sys
 
 import numpy as np
+from scipy.sparse import issparse as _scipy_issparse
 from sklearn import get_config
 from sklearn.utils._array_api import device as _sk_device
 from sklearn.utils._array_api import get_namespace as _sk_get_namespace
@@ -33,6 +34,7 @@ __all__ = [
     "namespace_name",
     "check_same_namespace",
     "is_dask_collection",
+    "issparse",
     "lazy_blockwise",
     "xlogx",
     "log_or_minus_inf",
@@ -225,6 +227,11 @@ def check_same_namespace(X, estimator, *, attribute, method):
         f"{namespace_name(X_xp)} ({X_device}). Convert X, or refit the estimator "
         "on arrays of this namespace."
     )
+
+
+def issparse(obj):
+    """True for a SciPy sparse matrix or array."""
+    return _scipy_issparse(obj)
 
 
 def is_dask_collection(obj):

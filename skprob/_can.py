@@ -5,10 +5,14 @@
 import itertools
 import math
 import warnings
+from contextlib import nullcontext
 from inspect import signature
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.sparse import issparse
+from scipy.special import logsumexp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -19,9 +23,9 @@ from sklearn.base import (
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneOut, check_cv, cross_val_predict
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.utils import Bunch, get_tags, indexable
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+from sklearn.utils import Bunch, assert_all_finite, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -30,15 +34,23 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    _num_samples,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
+from threadpoolctl import threadpool_limits
 
 from ._backend import (
     asarray,
     check_same_namespace,
     get_namespace_and_device,
+    is_dask_collection,
     is_numpy_namespace,
     lazy_blockwise,
     log_zero_as_tiny,
+    softmax,
     to_numpy,
     xlogx,
 )
@@ -274,6 +286,171 @@ def _adjust(P, A, prior, alpha, n_iter, xp, colsum=None, all_iterations=False):
     return results if all_iterations else results[0]
 
 
+def _as_class_scores(scores, xp):
+    """Decision scores as one column per class.
+
+    A binary ``decision_function`` gives ``s = score(class 1) - score(class 0)``;
+    ``(0, s)`` are the two class scores up to a common shift, which softmax
+    ignores.
+    """
+    if scores.ndim == 1:
+        return xp.stack([xp.zeros_like(scores), scores], axis=1)
+    return scores
+
+
+def _fit_temperature(scores, y_index, weight):
+    """Temperature ``T`` minimising the weighted log loss of ``softmax(scores / T)``.
+
+    The rule of scikit-learn's ``CalibratedClassifierCV(method="temperature")``:
+    one scalar, fitted on held-out scores, ``log(1 / T)`` searched in
+    ``[-10, 10]``. Runs on the host: ``scores`` is ``(n_samples, n_classes)``.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    weight = weight / weight.sum()
+    true_scores = np.take_along_axis(scores, y_index[:, None], axis=1)[:, 0]
+
+    def log_loss(log_beta):
+        beta = math.exp(log_beta)
+        return float(weight @ (logsumexp(beta * scores, axis=1) - beta * true_scores))
+
+    result = minimize_scalar(
+        log_loss,
+        bounds=(-10.0, 10.0),
+        method="bounded",
+        options={"xatol": 64 * np.finfo(np.float64).eps},
+    )
+    return math.exp(-result.x)
+
+
+class _ScoresAsProbabilities(ClassifierMixin, BaseEstimator):
+    """A fitted classifier with only ``decision_function``, made probabilistic.
+
+    ``predict_proba`` is ``softmax(decision_function(X) / temperature)``, a
+    binary score ``s`` being the class scores ``(0, s)``, so
+    ``P(classes_[1]) = expit(s / temperature)``; ``predict`` is the fitted
+    classifier's own (the same argmax).
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Classifier with ``decision_function`` and ``classes_``.
+    temperature : float > 0
+        Divides the scores before the softmax.
+    """
+
+    def __init__(self, estimator, temperature):
+        self.estimator = estimator
+        self.temperature = temperature
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.estimator.classes_
+
+    def fit(self, X, y, **fit_params):
+        """Not used: the wrapper holds an already fitted classifier."""
+        raise NotImplementedError(
+            "_ScoresAsProbabilities wraps a fitted classifier and is not refitted."
+        )
+
+    def decision_function(self, X):
+        """The fitted classifier's scores."""
+        return self.estimator.decision_function(X)
+
+    def predict_proba(self, X):
+        """``softmax(decision_function(X) / temperature)``."""
+        scores = self.estimator.decision_function(X)
+        xp, _, _ = get_namespace_and_device(scores)
+        if scores.dtype not in (xp.float32, xp.float64):
+            scores = xp.astype(scores, xp.float64)
+        return softmax(_as_class_scores(scores, xp) / self.temperature, axis=1, xp=xp)
+
+    def predict(self, X):
+        """The fitted classifier's predictions."""
+        return self.estimator.predict(X)
+
+
+class _WeightScaleFreeStandardScaler(StandardScaler):
+    """StandardScaler fitted with its sample weights divided by their maximum.
+
+    The weighted mean and variance do not depend on the scale of the weights,
+    but StandardScaler squares weighted sums, which overflow float64 for
+    weights of about 1e150 and more.
+    """
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit as StandardScaler does, on the rescaled weights."""
+        if sample_weight is not None:
+            if not hasattr(sample_weight, "__array_namespace__"):
+                sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            xp, _, _ = get_namespace_and_device(sample_weight)
+            largest = xp.max(sample_weight) if sample_weight.ndim else sample_weight
+            if float(largest) > 0:
+                sample_weight = sample_weight / largest
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class _ExactMaxAbsScaler(MaxAbsScaler):
+    """MaxAbsScaler that scales every column whose maximum is not exactly 0.
+
+    MaxAbsScaler leaves a column whose maximum is below ``10 * eps`` unscaled,
+    as if it were constant; the standardisation that follows it here decides
+    constancy relative to the column's own mean, which needs the column in a
+    range where its square does not underflow.
+    """
+
+    def fit(self, X, y=None):
+        """Fit as MaxAbsScaler does, then scale every non-zero column."""
+        super().fit(X, y)
+        xp, _, _ = get_namespace_and_device(self.max_abs_)
+        self.scale_ = xp.where(
+            self.max_abs_ > 0, self.max_abs_, xp.ones_like(self.max_abs_)
+        )
+        return self
+
+
+def _default_estimator(*, sparse=False):
+    """The base model used when ``estimator=None``.
+
+    Standardised, so that lbfgs converges within its default ``max_iter`` on
+    features of any units; the max-abs scaling before it keeps the squares of
+    the standardisation finite (no overflow, no underflow) for values anywhere
+    in the float64 range, and sparse input is scaled without centring, which
+    would densify it.
+    """
+    scaler = _WeightScaleFreeStandardScaler(with_mean=not sparse)
+    classifier = LogisticRegression()
+    if _routing_enabled():
+        # As CalibratedClassifierCV does for its default: the user cannot set
+        # the requests of an estimator built here.
+        scaler.set_fit_request(sample_weight=True)
+        classifier.set_fit_request(sample_weight=True)
+    return Pipeline(
+        [
+            ("maxabsscaler", _ExactMaxAbsScaler()),
+            ("standardscaler", scaler),
+            ("logisticregression", classifier),
+        ]
+    )
+
+
+def _check_finite_labels(y, owner):
+    # Before check_classification_targets, whose cast of NaN to int warns.
+    values = to_numpy(y)
+    if values.dtype.kind == "f":
+        assert_all_finite(values, input_name="y", estimator_name=owner)
+
+
+def _rows(params, index, n_samples):
+    """Fit parameters restricted to the rows ``index`` (those given per row)."""
+    return {
+        name: value[index] if getattr(value, "shape", ())[:1] == (n_samples,) else value
+        for name, value in params.items()
+    }
+
+
 class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """Adjust a classifier's doubtful predictions to the class prior (CAN).
 
@@ -300,15 +477,26 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator instance, default=None
-        Classifier with ``fit`` and ``predict_proba``; it is cloned, never
-        fitted in place. ``None`` means
-        ``make_pipeline(StandardScaler(), LogisticRegression())``: standardised
-        so that the solver converges whatever the units of the features (for
-        sparse ``X``, pass a classifier that accepts it). Wrap an already
+        Classifier with ``fit`` and ``predict_proba`` or ``decision_function``;
+        it is cloned, never fitted in place. A classifier with only
+        ``decision_function`` (:class:`~sklearn.svm.LinearSVC`,
+        :class:`~sklearn.linear_model.RidgeClassifier`, ...) gets probabilities
+        ``softmax(scores / temperature_)``, with the temperature fitted on the
+        out-of-fold scores (see Notes). ``None`` means a
+        :class:`~sklearn.preprocessing.MaxAbsScaler`, a
+        :class:`~sklearn.preprocessing.StandardScaler` and a
+        :class:`~sklearn.linear_model.LogisticRegression` in a pipeline:
+        standardised so that the solver converges whatever the units of the
+        features (for sparse ``X``, scaled without centring). Wrap an already
         fitted classifier in :class:`~sklearn.frozen.FrozenEstimator` to use it
         as it is: ``X, y`` of :meth:`fit` are then held-out data whose
         predictions form the reference set, and ``cv`` is only used by the
         ``"auto"`` options.
+
+        .. versionchanged:: 0.1
+           Classifiers with only ``decision_function`` are accepted; the
+           default pipeline scales by the maximum absolute value first and
+           accepts sparse ``X``.
     cv : int, cross-validation generator or iterable, default=5
         Splitting for the out-of-fold predictions (and for the inner search of
         the ``"auto"`` options). An int gives
@@ -349,12 +537,30 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         not used), so more rows count as doubtful.
     n_jobs : int, default=None
         Jobs for the cross-validated fits (``cross_val_predict``).
+    blas_threads : int >= 1 or None, default=1
+        Number of BLAS threads during :meth:`fit` (the fold fits, the refit on
+        all the data and the ``"auto"`` search), set with
+        :func:`threadpoolctl.threadpool_limits`: each fold fit is a series of
+        small matrix products, for which more threads mostly wait on each
+        other, the more so on a busy machine. ``None`` leaves the process's
+        setting (for a base model whose fits are large enough to use several
+        threads). :meth:`predict_proba` is not limited.
+
+        .. versionadded:: 0.1
 
     Attributes
     ----------
     estimator_ : estimator instance
         The base classifier fitted on all the data (the frozen one if a
-        :class:`~sklearn.frozen.FrozenEstimator` was given).
+        :class:`~sklearn.frozen.FrozenEstimator` was given). For a base with
+        only ``decision_function``, a wrapper of it whose ``predict_proba`` is
+        ``softmax(decision_function(X) / temperature_)``; the fitted classifier
+        is its ``estimator`` attribute.
+    temperature_ : float or None
+        Temperature of the softmax that turns the base classifier's
+        ``decision_function`` into probabilities (a binary score ``s`` gives
+        ``P(classes_[1]) = expit(s / temperature_)``); ``None`` for a base with
+        ``predict_proba``.
     classes_ : ndarray of shape (n_classes,)
         Class labels, those of ``estimator_``.
     reference_ : ndarray of shape (n_reference, n_classes) or None
@@ -401,6 +607,24 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     each doubtful row costs two products with the ``(n_reference, n_classes)``
     reference set per extra iteration, batched over rows.
 
+    A base classifier without ``predict_proba`` is turned into a
+    probabilistic one as :class:`~sklearn.calibration.CalibratedClassifierCV`
+    with ``method="temperature"`` and ``ensemble=False`` does: one temperature
+    ``T`` minimises the (weighted) log loss of ``softmax(scores / T)`` on the
+    out-of-fold decision scores (on the held-out ``X`` for a frozen base),
+    and the classifier refitted on all the data is used with it. The
+    out-of-fold probabilities that form the reference set are those same
+    softmaxes.
+
+    For a dask array ``X`` (with a base classifier that fits dask arrays,
+    such as :class:`AnalyticLogisticRegression`), each fold's model is fitted
+    on the dask rows of its training part and predicts its test part
+    blockwise, so ``X`` never comes into memory: only ``y``, the sample
+    weights and the ``(n_samples, n_classes)`` out-of-fold probabilities do.
+    The fits run one after the other (``n_jobs`` is not used: the dask
+    scheduler parallelises each one), and :meth:`predict_proba` of a dask
+    array is a lazy dask array.
+
     A row whose probability lies entirely on classes of zero prior is returned
     unchanged, and columns that are zero in ``[A; p]`` stay zero, so exact
     zeros never produce NaN.
@@ -419,11 +643,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     (label shift). Why the test: for a base model that is calibrated for
     the training prior, the confident rows are mostly of the classes the
     model is sure about, so the reference set under-represents the others
-    (in ``benchmarks/bench_real.py``, a minority class's share of the
-    reference is 0.28 against a prior of 0.42 on carData/Cowles) and the
-    original method moves doubtful rows towards them: it lost up to 11 pt
-    there, while the test keeps every data set within 1 pt of the base
-    model (see the User Guide).
+    and the original method moves doubtful rows towards them, which can cost
+    accuracy; the test keeps the base model's predictions unless the gain is
+    clear (measurements in ``benchmarks/RESULTS.md`` and the User Guide).
 
     References
     ----------
@@ -447,7 +669,11 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "estimator": [
+            HasMethods(["fit", "predict_proba"]),
+            HasMethods(["fit", "decision_function"]),
+            None,
+        ],
         "cv": ["cv_object"],
         "prior": ["array-like", None],
         "k": [Interval(Integral, 2, None, closed="left")],
@@ -457,6 +683,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         "reference": [StrOptions({"fit", "transductive"})],
         "uncertainty": [StrOptions({"top-k", "any-k"})],
         "n_jobs": [Integral, None],
+        "blas_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -472,6 +699,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         reference="fit",
         uncertainty="top-k",
         n_jobs=None,
+        blas_threads=1,
     ):
         self.estimator = estimator
         self.cv = cv
@@ -483,19 +711,12 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self.reference = reference
         self.uncertainty = uncertainty
         self.n_jobs = n_jobs
+        self.blas_threads = blas_threads
 
-    def _get_estimator(self):
+    def _get_estimator(self, X=None):
         if self.estimator is not None:
             return self.estimator
-        # Standardised, so that lbfgs converges within its default max_iter on
-        # features of any units (scaling alone leaves breast_cancer unconverged).
-        scaler, classifier = StandardScaler(), LogisticRegression()
-        if _routing_enabled():
-            # As CalibratedClassifierCV does for its default: the user cannot
-            # set the requests of an estimator built here.
-            scaler.set_fit_request(sample_weight=True)
-            classifier.set_fit_request(sample_weight=True)
-        return make_pipeline(scaler, classifier)
+        return _default_estimator(sparse=X is not None and issparse(X))
 
     def get_metadata_routing(self):
         """Get metadata routing of this object.
@@ -532,9 +753,11 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or sparse matrix of shape (n_samples, n_features)
             Training data (held-out data for a
-            :class:`~sklearn.frozen.FrozenEstimator`).
+            :class:`~sklearn.frozen.FrozenEstimator`). A dask array is kept
+            out of memory when the base classifier fits dask arrays (see
+            Notes).
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -552,38 +775,66 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        estimator = self._get_estimator()
+        estimator = self._get_estimator(X)
         frozen = isinstance(estimator, FrozenEstimator)
         X, y, y_host, weight = self._check_fit_input(
             X, y, sample_weight, estimator, frozen
         )
         routed = self._route_params(estimator, frozen, sample_weight, fit_params)
         splits = self._splits(X, y_host, frozen, routed.splitter.split)
-        oof = self._fit_base(estimator, frozen, X, y, splits, routed.estimator.fit)
-
-        xp, _, dev = get_namespace_and_device(oof)
-        if oof.dtype not in (xp.float32, xp.float64):
-            oof = xp.astype(oof, xp.float64)
-        y_index = self._encode(y_host)
-        prior = self._prior(y_index, weight, oof.shape[1])
-        self.prior_ = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
-        uncertainty = _uncertainty(oof, k=self.k, rule=self.uncertainty, xp=xp)
-        self._choose_setting(oof, uncertainty, y_index, weight, splits, xp)
-        self._set_reference(oof, uncertainty, xp)
+        with self._blas_limits():
+            oof = self._fit_base(estimator, frozen, X, y, splits, routed.estimator.fit)
+            y_index = self._encode(y_host)
+            oof = self._as_probabilities(oof, y_index, weight)
+            xp, _, dev = get_namespace_and_device(oof)
+            if oof.dtype not in (xp.float32, xp.float64):
+                oof = xp.astype(oof, xp.float64)
+            prior = self._prior(y_index, weight, oof.shape[1])
+            self.prior_ = asarray(prior, xp=xp, device=dev, dtype=oof.dtype)
+            uncertainty = _uncertainty(oof, k=self.k, rule=self.uncertainty, xp=xp)
+            self._choose_setting(oof, uncertainty, y_index, weight, splits, xp)
+            self._set_reference(oof, uncertainty, xp)
         return self
+
+    def _blas_limits(self):
+        # The fold fits are many small matrix products, for which BLAS threads
+        # spin and wait more than they compute.
+        if self.blas_threads is None:
+            return nullcontext()
+        return threadpool_limits(limits=self.blas_threads, user_api="blas")
 
     def _check_fit_input(self, X, y, sample_weight, estimator, frozen):
         """Check X, y, sample_weight and prior once, before any fold is fitted.
 
-        X itself is left to the base classifier (it may take text, frames or
+        X itself is left to a given base classifier (it may take text, frames or
         missing values); only its length and width are checked here, so that
-        errors name the user's shapes rather than a fold's. Returns the
-        indexable X and y, y on the host, and float64 host weights.
+        errors name the user's shapes rather than a fold's. The default base
+        model takes numeric finite X only, which is checked in full. Returns
+        the indexable X and y, y on the host, and float64 host weights.
         """
-        check_classification_targets(y)
-        X, y = indexable(X, y)
-        y = column_or_1d(y, warn=True)
-        n_samples = _num_samples(X)
+        lazy = is_dask_collection(X)
+        if lazy and self.estimator is None:
+            raise ValueError(
+                "CANCalibrator's default base model (LogisticRegression) needs X "
+                "in memory; for a dask array X pass a base classifier that fits "
+                "dask arrays, e.g. CANCalibrator(AnalyticLogisticRegression())."
+            )
+        # Labels are gathered (one value per row) whatever X is.
+        y_host = y.compute() if is_dask_collection(y) else y
+        if y_host is not None:
+            _check_finite_labels(y_host, "CANCalibrator")
+        check_classification_targets(y_host)
+        y_host = to_numpy(y_host)
+        if not lazy:
+            X, y = indexable(X, y)
+        y = column_or_1d(y, warn=True) if not is_dask_collection(y) else y
+        y_host = column_or_1d(y_host)
+        n_samples = X.shape[0] if lazy else _num_samples(X)
+        if lazy and math.isnan(n_samples):
+            raise ValueError(
+                "CANCalibrator needs the chunk sizes of a dask array X to split "
+                "it into folds: call X.compute_chunk_sizes() first."
+            )
         if n_samples == 0:
             raise ValueError(
                 "Found array with 0 sample(s) while a minimum of 1 is required "
@@ -595,14 +846,29 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 f"Found array with 0 feature(s) (shape={tuple(shape)}) while a "
                 "minimum of 1 is required by CANCalibrator."
             )
+        if y_host.shape[0] != n_samples:
+            raise ValueError(
+                f"X has {n_samples} samples but y has {y_host.shape[0]}; "
+                "CANCalibrator needs one label per row."
+            )
+        if self.estimator is None:
+            # Only checked: X itself goes on to the pipeline, with its feature
+            # names.
+            check_array(X, accept_sparse=["csr", "csc"], input_name="X", estimator=self)
+        n_classes = np.unique(y_host).shape[0]
+        if not frozen and n_classes < 2:
+            raise ValueError(
+                "CANCalibrator needs samples of at least 2 classes in y to fit "
+                f"its base classifier; y has 1 class: {y_host[0].item()!r}."
+            )
         # The weights are checked against the number of rows only: the base
         # classifier receives the user's own object.
+        if is_dask_collection(sample_weight):
+            sample_weight = sample_weight.compute()
         weight = to_numpy(check_sample_weight(sample_weight, np.empty((n_samples, 0))))
-        y_host = to_numpy(y)
         if self.prior is not None:
-            n_classes = (
-                len(estimator.classes_) if frozen else np.unique(y_host).shape[0]
-            )
+            if frozen:
+                n_classes = len(estimator.classes_)
             check_prior(self.prior, n_classes, name="prior")
         return X, y, y_host, weight
 
@@ -615,8 +881,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         params = dict(fit_params)
         if sample_weight is not None:
             if self.estimator is None:
-                # Both steps of the default pipeline take the weights.
-                for step in estimator.named_steps:
+                # The scalers and the classifier of the default pipeline take the
+                # weights (MaxAbsScaler has no use for them).
+                for step in ("standardscaler", "logisticregression"):
                     params[f"{step}__sample_weight"] = sample_weight
             elif "sample_weight" in signature(estimator.fit).parameters:
                 params["sample_weight"] = sample_weight
@@ -624,7 +891,10 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 warnings.warn(
                     f"{type(estimator).__name__}.fit does not accept sample_weight; "
                     "the weights are only used for the class prior and the 'auto' "
-                    "search of CANCalibrator."
+                    "search of CANCalibrator.",
+                    UserWarning,
+                    # user code -> _fit_context wrapper -> fit -> here
+                    stacklevel=4,
                 )
         return Bunch(estimator=Bunch(fit=params), splitter=Bunch(split={}))
 
@@ -636,20 +906,34 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         if frozen and not self._searches():
             return None
         cv = self._check_cv(y)
+        if is_dask_collection(X):
+            # Splitters only need the number of rows: no need to read X.
+            X = np.empty((y.shape[0], 0))
         return list(cv.split(X, y, **split_params))
 
     def _fit_base(self, estimator, frozen, X, y, splits, params):
-        """Set ``estimator_`` and return the out-of-fold probabilities."""
+        """Set ``estimator_`` and return the base model's out-of-fold outputs.
+
+        The outputs are ``predict_proba``, or ``decision_function`` for a base
+        without ``predict_proba`` (``estimator_`` is then the fitted base, to
+        be wrapped by :meth:`_as_probabilities`).
+        """
+        method = "predict_proba"
+        if not hasattr(estimator, method):
+            method = "decision_function"
         if frozen:
             self.estimator_ = estimator
-            oof = estimator.predict_proba(X)
+            oof = getattr(estimator, method)(X)
+        elif is_dask_collection(X):
+            oof = self._out_of_fold_lazy(estimator, method, X, y, splits, params)
+            self.estimator_ = clone(estimator).fit(X, y, **params)
         else:
             oof = cross_val_predict(
                 clone(estimator),
                 X,
                 y,
                 cv=splits,
-                method="predict_proba",
+                method=method,
                 n_jobs=self.n_jobs,
                 params=params,
             )
@@ -661,6 +945,44 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 delattr(self, attribute)
         self.classes_ = self.estimator_.classes_
         return oof
+
+    def _out_of_fold_lazy(self, estimator, method, X, y, splits, params):
+        """Out-of-fold outputs for a dask array X, gathered into memory.
+
+        Each fold's model is fitted on the dask rows of its training part and
+        predicts its test part blockwise; only the ``(n_samples, n_classes)``
+        outputs come back, never X.
+        """
+        n_samples = X.shape[0]
+        oof = None
+        for train, test in splits:
+            model = clone(estimator).fit(
+                X[train], y[train], **_rows(params, train, n_samples)
+            )
+            part = getattr(model, method)(X[test])
+            part = to_numpy(part.compute() if is_dask_collection(part) else part)
+            if oof is None:
+                oof = np.empty((n_samples,) + part.shape[1:], dtype=part.dtype)
+            oof[test] = part
+        return oof
+
+    def _as_probabilities(self, oof, y_index, weight):
+        """Out-of-fold probabilities; decision scores go through a fitted temperature.
+
+        For a base without ``predict_proba``, the temperature is fitted on the
+        out-of-fold scores and ``estimator_`` becomes the fitted base wrapped so
+        that its ``predict_proba`` applies it.
+        """
+        if hasattr(self.estimator_, "predict_proba"):
+            self.temperature_ = None
+            return oof
+        xp, _, _ = get_namespace_and_device(oof)
+        if oof.dtype not in (xp.float32, xp.float64):
+            oof = xp.astype(oof, xp.float64)
+        scores = _as_class_scores(oof, xp)
+        self.temperature_ = _fit_temperature(to_numpy(scores), y_index, weight)
+        self.estimator_ = _ScoresAsProbabilities(self.estimator_, self.temperature_)
+        return softmax(scores / self.temperature_, axis=1, xp=xp)
 
     def _choose_setting(self, oof, uncertainty, y_index, weight, splits, xp):
         """Set alpha_, threshold_, n_iter_ and adjust_ (searched or as given)."""
@@ -684,7 +1006,10 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             warnings.warn(
                 "No out-of-fold prediction has an uncertainty below "
                 f"threshold={self.threshold_:g}: the reference set is empty "
-                "and predict_proba returns the base classifier's probabilities."
+                "and predict_proba returns the base classifier's probabilities.",
+                UserWarning,
+                # user code -> _fit_context wrapper -> fit -> here
+                stacklevel=4,
             )
             self.adjust_ = False
         self._reference_colsum = xp.sum(
@@ -749,11 +1074,11 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         the changed rows, weighted), is positive.
         """
         dev = get_namespace_and_device(oof)[2]
-        alphas = _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),)
-        thresholds = (
-            _THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),)
-        )
-        n_iters = _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),)
+        # In units of the largest weight, so that the squared weights stay
+        # finite; the counts are reported in the user's units.
+        scale = float(weight.max())
+        weight = weight / scale
+        thresholds, alphas, n_iters = self._candidates()
         max_iter = max(n_iters)
         grid = list(itertools.product(thresholds, alphas, n_iters))
         # Weighted counts of the rows each setting fixes and breaks, and the sum
@@ -805,10 +1130,25 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                         fixed[setting] += float(w @ (new_hit & ~was_hit))
                         broken[setting] += float(w @ (was_hit & ~new_hit))
                         changed_sq[setting] += float(w**2 @ (new_hit != was_hit))
+        fixed, broken, changed_sq = (
+            np.array([sums[s] for s in grid]) for sums in (fixed, broken, changed_sq)
+        )
+        self._keep_best(grid, fixed, broken, changed_sq, weight @ hit, weight, scale)
+
+    def _candidates(self):
+        """The thresholds, alphas and iteration counts the search compares."""
+        return (
+            _THRESHOLD_GRID if self.threshold == "auto" else (float(self.threshold),),
+            _ALPHA_GRID if self.alpha == "auto" else (float(self.alpha),),
+            _N_ITER_GRID if self.n_iter == "auto" else (int(self.n_iter),),
+        )
+
+    def _keep_best(self, grid, fixed, broken, changed_sq, n_hit, weight, scale):
+        """Set the chosen setting, ``adjust_`` and ``search_results_``."""
         total = float(weight.sum())
-        base_accuracy = float(weight @ hit) / total
-        gain = np.array([fixed[s] - broken[s] for s in grid])
-        bound = gain - _EVIDENCE_Z * np.sqrt([changed_sq[s] for s in grid])
+        base_accuracy = float(n_hit) / total
+        gain = fixed - broken
+        bound = gain - _EVIDENCE_Z * np.sqrt(changed_sq)
         best = int(np.argmax(bound))
         self.threshold_, self.alpha_, self.n_iter_ = grid[best]
         # A setting must earn its place: without evidence, the base model.
@@ -817,8 +1157,8 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             "params": [{"threshold": t, "alpha": a, "n_iter": n} for t, a, n in grid],
             "accuracy": base_accuracy + gain / total,
             "base_accuracy": base_accuracy,
-            "n_fixed": np.array([fixed[s] for s in grid]),
-            "n_broken": np.array([broken[s] for s in grid]),
+            "n_fixed": fixed * scale,
+            "n_broken": broken * scale,
             "gain_lower_bound": bound / total,
         }
 
@@ -868,6 +1208,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _predict_proba(self, X, method):
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="prior_", method=method)
+        self._check_n_features(X)
         P = self.estimator_.predict_proba(X)
         if not self.adjust_:
             return P
@@ -892,6 +1233,19 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         out = xp.asarray(P, copy=True)
         out[doubtful] = adjusted
         return out
+
+    def _check_n_features(self, X):
+        # Before the base model sees X, so that the error names this estimator
+        # (not a step of the default pipeline the user never built).
+        expected = getattr(self, "n_features_in_", None)
+        shape = getattr(X, "shape", None)
+        if expected is None or shape is None or len(shape) != 2:
+            return
+        if shape[1] != expected:
+            raise ValueError(
+                f"X has {shape[1]} features, but CANCalibrator is expecting "
+                f"{expected} features as input."
+            )
 
     def predict(self, X):
         """Most probable class after the adjustment.
@@ -927,6 +1281,9 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         estimator_tags = get_tags(self._get_estimator())
-        tags.input_tags.sparse = estimator_tags.input_tags.sparse
+        # The default base model is built for sparse X at fit.
+        tags.input_tags.sparse = (
+            self.estimator is None or estimator_tags.input_tags.sparse
+        )
         tags.array_api_support = estimator_tags.array_api_support
         return tags

@@ -296,6 +296,20 @@ class EntropyDisplay:
         return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
 
 
+def _no_adjustment_reason(can):
+    """Why a fitted CANCalibrator with ``adjust_=False`` leaves every row as it is."""
+    searched = getattr(can, "search_results_", None)
+    if searched is not None and np.max(searched["gain_lower_bound"]) <= 0:
+        return (
+            "not adjusted: the out-of-fold evidence did not support adjusting\n"
+            "(no setting's gain passed the sign test)"
+        )
+    return (
+        "not adjusted: no out-of-fold prediction was confident enough\n"
+        f"(uncertainty < {can.threshold_:g}) to form a reference set"
+    )
+
+
 class CANDisplay:
     """Accuracy before and after a CAN adjustment, and the rows it changed.
 
@@ -323,6 +337,13 @@ class CANDisplay:
         Per true class, rows right before and wrong after.
     classes : ndarray of shape (n_classes,)
         Class labels, used as tick labels.
+    note : str, default=None
+        Why no prediction changed, drawn in the per-class axes when both
+        counts are zero everywhere; ``None`` draws "no prediction was fixed
+        or broken". :meth:`from_estimator` sets it when the calibrator chose
+        not to adjust (``adjust_=False``).
+
+        .. versionadded:: 0.1
 
     Attributes
     ----------
@@ -333,8 +354,9 @@ class CANDisplay:
     broken_bars_ : matplotlib BarContainer
         Bars of ``n_broken``.
     text_ : matplotlib Text or None
-        The note "no prediction was fixed or broken" drawn in the per-class
-        axes when both counts are zero everywhere; ``None`` otherwise.
+        The note (``note``, or "no prediction was fixed or broken") drawn in
+        the per-class axes when both counts are zero everywhere; ``None``
+        otherwise.
     ax_ : ndarray of shape (2,) of matplotlib Axes
         Accuracy axes and per-class axes.
     figure_ : matplotlib Figure
@@ -361,12 +383,15 @@ class CANDisplay:
     (array([0, 1, 1]), array([1, 0, 0]))
     """
 
-    def __init__(self, accuracy_before, accuracy_after, n_fixed, n_broken, classes):
+    def __init__(
+        self, accuracy_before, accuracy_after, n_fixed, n_broken, classes, *, note=None
+    ):
         self.accuracy_before = accuracy_before
         self.accuracy_after = accuracy_after
         self.n_fixed = n_fixed
         self.n_broken = n_broken
         self.classes = classes
+        self.note = note
 
     def plot(self, *, ax=None, bar_kw=None):
         """Plot the accuracy bars and the per-class counts.
@@ -421,6 +446,13 @@ class CANDisplay:
             ylabel="accuracy",
             title="held-out accuracy",
         )
+        self._plot_counts(ax_classes, bar_kw)
+        return self
+
+    def _plot_counts(self, ax_classes, bar_kw):
+        """Per-class fixed and broken bars, or the note when there are none."""
+        from matplotlib.ticker import MaxNLocator
+
         positions = np.arange(len(self.classes))
         width = 0.4
         self.fixed_bars_ = ax_classes.bar(
@@ -438,6 +470,8 @@ class CANDisplay:
             xlabel="true class", ylabel="rows changed", title="changed predictions"
         )
         ax_classes.legend()
+        # Row counts: no tick between two integers.
+        ax_classes.yaxis.set_major_locator(MaxNLocator(integer=True))
         # Counts are never negative; with all of them zero, matplotlib would
         # centre the axis on 0 and draw an empty panel.
         self.text_ = None
@@ -446,14 +480,13 @@ class CANDisplay:
             self.text_ = ax_classes.text(
                 0.5,
                 0.5,
-                "no prediction was fixed or broken",
+                "no prediction was fixed or broken" if self.note is None else self.note,
                 transform=ax_classes.transAxes,
                 ha="center",
                 va="center",
             )
         else:
             ax_classes.set_ylim(bottom=0)
-        return self
 
     @classmethod
     def from_estimator(cls, can, X, y, *, ax=None, bar_kw=None):
@@ -510,13 +543,22 @@ class CANDisplay:
             can.estimator_.predict_proba(X),
             can.predict_proba(X),
             classes=to_numpy(can.classes_),
+            note=None if can.adjust_ else _no_adjustment_reason(can),
             ax=ax,
             bar_kw=bar_kw,
         )
 
     @classmethod
     def from_predictions(
-        cls, y_true, proba_base, proba_adjusted, *, classes=None, ax=None, bar_kw=None
+        cls,
+        y_true,
+        proba_base,
+        proba_adjusted,
+        *,
+        classes=None,
+        note=None,
+        ax=None,
+        bar_kw=None,
     ):
         """Compare base and adjusted class probabilities on labelled rows.
 
@@ -532,6 +574,9 @@ class CANDisplay:
         classes : array-like of shape (n_classes,), default=None
             Labels of the columns; ``None`` takes the sorted unique labels of
             ``y_true``, which must then number ``n_classes``.
+        note : str, default=None
+            Why no prediction changed, drawn when both counts are zero
+            everywhere (see ``note`` of the constructor).
         ax : sequence of two matplotlib Axes, default=None
             Axes to plot on; ``None`` creates a new figure.
         bar_kw : dict, default=None
@@ -602,5 +647,6 @@ class CANDisplay:
             n_fixed,
             n_broken,
             classes,
+            note=note,
         )
         return display.plot(ax=ax, bar_kw=bar_kw)

@@ -31,7 +31,7 @@ from ._backend import (
     lazy_blockwise,
     logsumexp,
 )
-from ._validation import check_probability_rows
+from ._validation import check_probability_rows, check_sample_weight
 
 __all__ = ["EntropyNormalizer", "entropy_normalize"]
 
@@ -551,7 +551,7 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.renormalize = renormalize
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Set the target entropy (the mean entropy of ``X`` for ``"mean"``).
 
         Parameters
@@ -560,6 +560,8 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Training rows.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the mean entropy (``"mean"`` only).
 
         Returns
         -------
@@ -578,7 +580,12 @@ class EntropyNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self._check_non_negative(X, "fit", xp)
         if self.target_entropy == "mean":
             h = _row_entropy(X, self.input, self.renormalize, xp)
-            self.target_entropy_ = float(xp.mean(h)) / math.log(self.base)
+            if sample_weight is None:
+                mean = float(xp.mean(h))
+            else:
+                weight = check_sample_weight(sample_weight, X)
+                mean = float(xp.sum(weight * h) / xp.sum(weight))
+            self.target_entropy_ = mean / math.log(self.base)
         else:
             _check_target(self.target_entropy, self.base, X.shape[1])
             self.target_entropy_ = float(self.target_entropy)

@@ -26,7 +26,13 @@ class LinearScoresMixin:
         check_is_fitted(self)
         check_same_namespace(X, self, attribute="coef_", method=method)
         xp, _, _ = get_namespace_and_device(X)
-        X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=[xp.float64, xp.float32],
+            reset=False,
+        )
         xp, _, _ = get_namespace_and_device(X)
         coef = xp.astype(self.coef_, X.dtype)
         intercept = xp.astype(self.intercept_, X.dtype)

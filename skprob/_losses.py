@@ -8,7 +8,7 @@
 
 import numpy as np
 
-from ._backend import asarray, get_namespace_and_device, to_numpy
+from ._backend import asarray, get_namespace_and_device, issparse, to_numpy
 from ._newton import Point, forcing_term, solve_exact, truncated_cg
 
 __all__ = ["PenalisedLogLoss", "TemperatureOffsetsLoss"]
@@ -18,10 +18,17 @@ __all__ = ["PenalisedLogLoss", "TemperatureOffsetsLoss"]
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
 _CG_MAX_ITER = 250
+# Above this many features the preconditioner uses the diagonal of X^T W X
+# instead of its eigendecomposition (a d x d matrix).
+_PRECONDITIONER_MAX_SIDE = 4000
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
+
+
+def _dense(array):
+    return np.asarray(array.toarray() if issparse(array) else array, dtype=np.float64)
 
 
 class PenalisedLogLoss:
@@ -41,6 +48,8 @@ class PenalisedLogLoss:
         xp, _, dev = get_namespace_and_device(design)
         self.xp, self.dev, self.dtype = xp, dev, design.dtype
         self.design = design
+        # SciPy sparse designs (on the host) are never densified
+        self.sparse = issparse(design)
         self.binary = n_classes == 2
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
         onehot = xp.astype(y_index[:, None] == class_ids[None, :], design.dtype)
@@ -65,6 +74,12 @@ class PenalisedLogLoss:
 
     def _scores(self, theta):
         return self.design @ self._to_xp(theta).T
+
+    def _transpose_product(self, rows):
+        """``rows^T @ design`` (host float64) for dense rows of shape (n, m)."""
+        if self.sparse:
+            return np.asarray(self.design.T @ rows).T.astype(np.float64)
+        return to_numpy(rows.T @ self.design).astype(np.float64)
 
     def evaluate(self, theta):
         return self._at(theta, self._scores(theta))
@@ -124,8 +139,7 @@ class PenalisedLogLoss:
     def gradient(self, point):
         proba = point.cache[1]
         residual = self.weight * (proba - self.onehot)
-        gradient = to_numpy(residual.T @ self.design).astype(np.float64)
-        return gradient + self.penalised * point.theta / self.C
+        return self._transpose_product(residual) + self.penalised * point.theta / self.C
 
     def stationarity(self, point, gradient):
         """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
@@ -172,8 +186,7 @@ class PenalisedLogLoss:
         else:
             mixed = xp.sum(proba * change, axis=1, keepdims=True)
             response = curvature * (change - mixed)
-        product = to_numpy(response.T @ self.design).astype(np.float64)
-        return product + self.penalised * vector / self.C
+        return self._transpose_product(response) + self.penalised * vector / self.C
 
     def _hessian(self, proba, curvature):
         """Exact Hessian (host float64), two GEMMs whatever the number of classes.
@@ -184,7 +197,9 @@ class PenalisedLogLoss:
         """
         xp, design = self.xp, self.design
         n_samples, n_params = design.shape
-        if self.binary:
+        if self.sparse:
+            hessian = self._sparse_hessian(proba, curvature)
+        elif self.binary:
             hessian = to_numpy(design.T @ (curvature * design)).astype(np.float64)
         else:
             n_rows = proba.shape[1]
@@ -203,6 +218,26 @@ class PenalisedLogLoss:
         )
         return hessian
 
+    def _sparse_hessian(self, proba, curvature):
+        """The Hessian's (k, l) blocks ``X^T diag(w (delta_kl p_k - p_k p_l)) X``."""
+        design = self.design
+        n_params = design.shape[1]
+        if self.binary:
+            return _dense(design.T @ design.multiply(curvature))
+        n_rows = proba.shape[1]
+        hessian = np.empty((n_rows * n_params, n_rows * n_params))
+        for k in range(n_rows):
+            for j in range(k, n_rows):
+                row_weight = -self.weight[:, 0] * proba[:, k] * proba[:, j]
+                if k == j:
+                    row_weight = row_weight + curvature[:, k]
+                block = _dense(design.T @ design.multiply(row_weight[:, None]))
+                rows = slice(k * n_params, (k + 1) * n_params)
+                columns = slice(j * n_params, (j + 1) * n_params)
+                hessian[rows, columns] = block
+                hessian[columns, rows] = block.T
+        return hessian
+
     def _kronecker_preconditioner(self, proba, curvature):
         """Inverse of ``A (x) X^T W X + I / C``, the Kronecker approximation.
 
@@ -212,8 +247,7 @@ class PenalisedLogLoss:
         """
         xp, total = self.xp, self.total_weight
         if self._gram_eigen is None:
-            gram = self.design.T @ (self.weight * self.design)
-            self._gram_eigen = np.linalg.eigh(to_numpy(gram).astype(np.float64))
+            self._gram_eigen = self._gram_eigendecomposition()
         eigenvalues, eigenvectors = self._gram_eigen
         if self.binary:
             coupling = np.array([[float(xp.sum(curvature))]]) / total
@@ -226,12 +260,33 @@ class PenalisedLogLoss:
         denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / self.C
 
         def precondition(residual):
-            rotated = class_vectors.T @ residual @ eigenvectors
-            return self._drop_null(
-                class_vectors @ (rotated / denominator) @ eigenvectors.T
-            )
+            rotated = class_vectors.T @ residual
+            if eigenvectors is not None:
+                rotated = rotated @ eigenvectors
+            solved = rotated / denominator
+            if eigenvectors is not None:
+                solved = solved @ eigenvectors.T
+            return self._drop_null(class_vectors @ solved)
 
         return precondition
+
+    def _gram_eigendecomposition(self):
+        """Eigenvalues and eigenvectors of ``X^T W X``; its diagonal alone
+        (eigenvectors None) when the d x d matrix would be large."""
+        design, n_params = self.design, self.design.shape[1]
+        if n_params > _PRECONDITIONER_MAX_SIDE:
+            weighted_squares = (
+                design.multiply(design).multiply(self.weight)
+                if self.sparse
+                else self.weight * design * design
+            )
+            diagonal = np.asarray(weighted_squares.sum(axis=0), dtype=np.float64)
+            return to_numpy(diagonal).ravel(), None
+        if self.sparse:
+            gram = _dense(design.T @ design.multiply(self.weight))
+        else:
+            gram = to_numpy(design.T @ (self.weight * design))
+        return np.linalg.eigh(gram.astype(np.float64))
 
     def _drop_null(self, direction):
         """Remove the common intercept shift, to which the objective is blind."""

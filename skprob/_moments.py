@@ -11,11 +11,19 @@ import itertools
 from typing import NamedTuple
 
 import numpy as np
+from scipy.sparse import csr_array
 
-from ._backend import asarray, get_namespace_and_device, is_numpy_namespace, to_numpy
+from ._backend import (
+    asarray,
+    get_namespace_and_device,
+    is_numpy_namespace,
+    issparse,
+    to_numpy,
+)
 
 __all__ = [
     "ClassMoments",
+    "ScatterSummary",
     "chunk_moments",
     "expand_moments",
     "grouped_moments",
@@ -23,6 +31,7 @@ __all__ = [
     "ledoit_wolf_intensity",
     "merge_moments",
     "oas_intensity",
+    "scatter_summary",
 ]
 
 # Row blocks of a few MiB keep the gather, mean and centring of a block in cache
@@ -69,6 +78,8 @@ def chunk_moments(X, y_index, sample_weight, n_classes, xp, *, higher=False):
     Other namespaces (GPUs) get one large block.
     """
     n_samples, n_features = X.shape
+    if issparse(X):
+        return _sparse_moments(X, y_index, sample_weight, n_classes, higher)
     if not is_numpy_namespace(xp):
         return _block_moments(X, y_index, sample_weight, n_classes, xp, higher)
     block_rows = max(
@@ -131,6 +142,49 @@ def merge_all_but_one(parts, xp):
     others += [merge(a, b) for a, b in zip(prefixes[:-1], suffixes[1:])]
     others.append(prefixes[-1])
     return others, merge(prefixes[-1], parts[-1])
+
+
+def class_indicator(y_index, n_classes, sample_weight=None):
+    """Sparse (n, K) matrix with ``w_i`` (or 1) at ``(i, y_i)``.
+
+    ``P^T X`` then sums the (weighted) rows of each class.
+    """
+    n_samples = y_index.shape[0]
+    values = np.ones(n_samples) if sample_weight is None else sample_weight
+    return csr_array(
+        (values, (np.arange(n_samples), y_index)), shape=(n_samples, n_classes)
+    )
+
+
+def _sparse_moments(X, y_index, sample_weight, n_classes, higher):
+    """:class:`ClassMoments` of a SciPy sparse chunk, never densifying X.
+
+    The scatter of class ``k`` is ``X_k^T W X_k - n_k mu_k mu_k^T``: the
+    centring stays implicit, and the only dense results are the (K, d) means
+    and the (K, d, d) scatters.
+    """
+    if higher:
+        raise ValueError(
+            "shrinkage='ledoit-wolf' needs the fourth moments of the centred "
+            "data, which are not computed for sparse X; use shrinkage='oas' or a "
+            "float."
+        )
+    y_index = to_numpy(y_index).astype(np.intp)
+    weight = to_numpy(sample_weight).astype(X.dtype)
+    X = X.tocsr()
+    indicator = class_indicator(y_index, n_classes, weight)
+    weights = np.asarray(indicator.sum(axis=0)).ravel()
+    sums = np.asarray((indicator.T @ X).todense())
+    safe = np.where(weights > 0, weights, 1.0)
+    means = sums / safe[:, None]
+    scatters = np.empty((n_classes, X.shape[1], X.shape[1]), dtype=X.dtype)
+    for k in range(n_classes):
+        rows = np.flatnonzero(y_index == k)
+        block = X[rows]
+        weighted = block.multiply(weight[rows][:, None]).tocsr()
+        gram = np.asarray((block.T @ weighted).todense())
+        scatters[k] = gram - weights[k] * np.outer(means[k], means[k])
+    return ClassMoments(weights.astype(X.dtype), means.astype(X.dtype), scatters)
 
 
 def _block_moments(X, y_index, sample_weight, n_classes, xp, higher):
@@ -266,41 +320,66 @@ def _sum_classes(array):
     return xp.sum(array, axis=0)
 
 
-def _standardised_scatter(moments, scale):
-    """Pooled within-class scatter divided by ``scale_a scale_b`` (host float64)."""
+class ScatterSummary(NamedTuple):
+    """What the shrinkage rules read of the standardised pooled scatter ``S``.
+
+    ``S = sum_i w_i z_i z_i^T`` with ``z_i`` the within-class-centred row
+    divided by the per-feature scale: the total weight, the number of
+    features, ``tr(S)``, ``||S||_F^2`` and (Ledoit-Wolf only, else None)
+    ``sum_i w_i ||z_i||^4``. The moments give them exactly; the Gram and
+    iterative solvers compute them from the rows without forming ``S``.
+    """
+
+    n_samples: float
+    n_features: int
+    trace: float
+    frobenius: float
+    fourth: object = None
+
+
+def scatter_summary(moments, scale):
+    """:class:`ScatterSummary` of the moments for the per-feature ``scale``."""
+    n_samples = float(to_numpy(_sum_classes(moments.weights)))
     pooled = to_numpy(_sum_classes(moments.scatters)).astype(np.float64)
-    return pooled / np.outer(scale, scale)
+    standardised = pooled / np.outer(scale, scale)
+    fourth = None
+    if moments.has_higher:
+        inverse_variance = 1.0 / scale**2
+        products = to_numpy(_sum_classes(moments.square_products))
+        fourth = float(
+            inverse_variance @ products.astype(np.float64) @ inverse_variance
+        )
+    return ScatterSummary(
+        n_samples,
+        scale.shape[0],
+        float(np.trace(standardised)),
+        float(np.sum(standardised**2)),
+        fourth,
+    )
 
 
-def ledoit_wolf_intensity(moments, scale):
-    """Ledoit-Wolf intensity of the within-class-centred data divided by ``scale``.
+def ledoit_wolf_intensity(summary):
+    """Ledoit-Wolf intensity of the within-class-centred standardised data.
 
     The formula of ``sklearn.covariance.ledoit_wolf_shrinkage`` (with
     ``assume_centered=True``), written in terms of sufficient statistics so that
     ``partial_fit`` and dask give the same value as ``fit``.
     """
-    n_samples = float(to_numpy(_sum_classes(moments.weights)))
-    n_features = scale.shape[0]
-    emp_cov = _standardised_scatter(moments, scale) / n_samples
-    inverse_variance = 1.0 / scale**2
-    products = to_numpy(_sum_classes(moments.square_products)).astype(np.float64)
-    fourth = float(inverse_variance @ products @ inverse_variance)
-    trace = np.trace(emp_cov)
+    n_samples, n_features = summary.n_samples, summary.n_features
+    trace = summary.trace / n_samples
+    delta_ = summary.frobenius / n_samples**2
     mu = trace / n_features
-    delta_ = np.sum(emp_cov**2)
-    beta = (fourth / n_samples - delta_) / (n_features * n_samples)
+    beta = (summary.fourth / n_samples - delta_) / (n_features * n_samples)
     delta = (delta_ - 2.0 * mu * trace + n_features * mu**2) / n_features
     beta = min(beta, delta)
     return 0.0 if beta <= 0 else float(beta / delta)
 
 
-def oas_intensity(moments, scale):
+def oas_intensity(summary):
     """Oracle Approximating Shrinkage intensity, as in ``sklearn.covariance.oas``."""
-    n_samples = float(to_numpy(_sum_classes(moments.weights)))
-    n_features = scale.shape[0]
-    emp_cov = _standardised_scatter(moments, scale) / n_samples
-    mu = np.trace(emp_cov) / n_features
-    alpha = np.mean(emp_cov**2)
+    n_samples, n_features = summary.n_samples, summary.n_features
+    mu = summary.trace / n_samples / n_features
+    alpha = summary.frobenius / n_samples**2 / n_features**2
     num = alpha + mu**2
     den = (n_samples + 1.0) * (alpha - mu**2 / n_features)
     return 1.0 if den == 0 else float(min(num / den, 1.0))

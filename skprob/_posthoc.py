@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from inspect import signature
 from numbers import Integral
 
 from sklearn.base import (
@@ -13,8 +14,14 @@ from sklearn.base import (
 )
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import check_cv, cross_val_predict
-from sklearn.utils import get_tags, indexable
+from sklearn.utils import Bunch, assert_all_finite, get_tags, indexable
 from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
@@ -22,6 +29,7 @@ from ._backend import (
     check_same_namespace,
     get_namespace_and_device,
     log_or_minus_inf,
+    to_numpy,
 )
 from ._validation import check_probability_rows, decode_labels
 
@@ -53,7 +61,12 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
     ----------
     estimator : estimator instance, default=None
         Classifier with ``fit`` and ``response_method``; it is cloned, never
-        fitted in place. ``None`` means
+        fitted in place. A classifier with only ``decision_function``
+        (:class:`~sklearn.svm.LinearSVC`) needs
+        ``response_method="decision_function"`` and a transformer that maps
+        scores to probabilities, or a calibrating wrapper
+        (:class:`~sklearn.calibration.CalibratedClassifierCV`,
+        :class:`CANCalibrator`); :meth:`fit` says so otherwise. ``None`` means
         :class:`~sklearn.linear_model.LogisticRegression`. Wrap an already
         fitted classifier in :class:`~sklearn.frozen.FrozenEstimator` to keep
         it as it is: ``X, y`` of :meth:`fit` are then held-out rows on which
@@ -116,13 +129,11 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
     ``target_entropy="mean"`` learns their mean entropy). Out-of-fold
     predictions come from classifiers that did not see the rows, as the final
     classifier will not see new rows, at the cost of ``n_splits`` extra fits.
-    Neither is better in general: over 4 data sets x 3 classifiers
-    (``benchmarks/bench_posthoc.py``) each gave the lower test log loss in 6
-    cases, and the 5-fold fit took 1.6 to 6.1 times as long, so the cheaper
-    one is the default. A transformer
-    whose parameters are all given (a float ``target_entropy``, as tuned by a
-    grid search) learns nothing from its input, and ``cv`` does not matter
-    for it.
+    Neither gives the lower test log loss in general (see
+    ``benchmarks/RESULTS.md``), so the cheaper one is the default. A
+    transformer whose parameters are all given (a float ``target_entropy``,
+    as tuned by a grid search) learns nothing from its input, and ``cv``
+    does not matter for it.
 
     The output of the transformer on the training rows must be probability
     rows (non-negative, summing to 1) with one column per class, or
@@ -174,7 +185,57 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         self.n_jobs = n_jobs
 
     def _get_estimator(self):
-        return LogisticRegression() if self.estimator is None else self.estimator
+        if self.estimator is not None:
+            return self.estimator
+        if _routing_enabled():
+            # As CalibratedClassifierCV does for its default: the user cannot
+            # set the requests of an estimator built here.
+            return LogisticRegression().set_fit_request(sample_weight=True)
+        return LogisticRegression()
+
+    def get_metadata_routing(self):
+        """Get metadata routing of this object.
+
+        ``fit``'s parameters go to the classifier's ``fit``, the transformer's
+        ``fit`` and, with a splitter as ``cv``, its ``split``, each as
+        requested.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        fit = MethodMapping().add(caller="fit", callee="fit")
+        router = MetadataRouter(owner=self).add(
+            estimator=self._get_estimator(), method_mapping=fit
+        )
+        if self.transformer is not None:
+            router.add(transformer=self.transformer, method_mapping=fit)
+        if self.cv != "in-sample":
+            router.add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
+    def _route_params(self, fit_params):
+        """Parameters of the classifier's and transformer's fit and of the split."""
+        if _routing_enabled():
+            return process_routing(self, "fit", **fit_params)
+        transformer_params = {}
+        weight = fit_params.get("sample_weight")
+        if (
+            weight is not None
+            and self.transformer is not None
+            and "sample_weight" in signature(self.transformer.fit).parameters
+        ):
+            transformer_params["sample_weight"] = weight
+        return Bunch(
+            estimator=Bunch(fit=fit_params),
+            transformer=Bunch(fit=transformer_params),
+            splitter=Bunch(split={}),
+        )
 
     @_fit_context(
         # estimator and transformer are not validated yet
@@ -190,8 +251,17 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         y : array-like of shape (n_samples,)
             Target labels.
         **fit_params : dict
-            Parameters passed to the classifier's ``fit`` (``sample_weight``
-            included); the transformer is fitted without them.
+            Parameters passed to the classifier's ``fit``; ``sample_weight``
+            also goes to the transformer's ``fit`` when that accepts it. With
+            metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``) each
+            parameter goes where it is requested (classifier, transformer, or
+            the ``cv`` splitter, e.g. ``groups``), and an unrequested one
+            raises.
+
+            .. versionchanged:: 0.1
+               ``sample_weight`` reaches the transformer, and metadata routing
+               is supported.
 
         Returns
         -------
@@ -199,22 +269,18 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
             Fitted estimator.
         """
         estimator = self._get_estimator()
-        if not hasattr(estimator, self.response_method):
-            raise ValueError(
-                f"response_method={self.response_method!r} but "
-                f"{type(estimator).__name__} has no {self.response_method} method."
-            )
-        if self.transformer is None and self.response_method != "predict_proba":
-            raise ValueError(
-                "transformer=None passes the classifier's output through unchanged, "
-                f"and {self.response_method} does not return probabilities: give a "
-                "transformer, or use response_method='predict_proba'."
+        self._check_response(estimator)
+        if y is not None and to_numpy(y).dtype.kind == "f":
+            # Before check_classification_targets, whose cast of NaN to int warns.
+            assert_all_finite(
+                to_numpy(y), input_name="y", estimator_name=type(self).__name__
             )
         check_classification_targets(y)
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
+        routed = self._route_params(fit_params)
         if self.cv == "in-sample":
-            self.estimator_ = clone(estimator).fit(X, y, **fit_params)
+            self.estimator_ = clone(estimator).fit(X, y, **routed.estimator.fit)
             scores = self._response(self.estimator_, X)
         else:
             cv = check_cv(self.cv, y, classifier=True)
@@ -222,13 +288,13 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
                 clone(estimator),
                 X,
                 y,
-                cv=cv,
+                cv=list(cv.split(X, y, **routed.splitter.split)),
                 method=self.response_method,
                 n_jobs=self.n_jobs,
-                params=fit_params,
+                params=routed.estimator.fit,
             )
             scores = self._as_2d(scores)
-            self.estimator_ = clone(estimator).fit(X, y, **fit_params)
+            self.estimator_ = clone(estimator).fit(X, y, **routed.estimator.fit)
         for attribute in ("n_features_in_", "feature_names_in_"):
             if hasattr(self.estimator_, attribute):
                 setattr(self, attribute, getattr(self.estimator_, attribute))
@@ -239,7 +305,9 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
         if self.transformer is None:
             self.transformer_ = None
             return self
-        self.transformer_ = clone(self.transformer).fit(scores, y)
+        self.transformer_ = clone(self.transformer).fit(
+            scores, y, **routed.transformer.fit
+        )
         proba = self.transformer_.transform(scores)
         name = f"the output of {type(self.transformer_).__name__}.transform"
         n_classes = self.classes_.shape[0]
@@ -251,6 +319,30 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
             )
         check_probability_rows(proba, name=name)
         return self
+
+    def _check_response(self, estimator):
+        """Refuse a response_method the classifier lacks, naming the remedy."""
+        if not hasattr(estimator, self.response_method):
+            remedy = ""
+            if self.response_method == "predict_proba":
+                remedy = (
+                    " Pass response_method='decision_function' with a transformer "
+                    "that maps scores to probabilities (e.g. "
+                    "EntropyNormalizer(input='logits') or "
+                    "ArgmaxProbabilityTransformer()), or a calibrated classifier "
+                    "(CalibratedClassifierCV, CANCalibrator) as estimator."
+                )
+            raise ValueError(
+                f"response_method={self.response_method!r} but "
+                f"{type(estimator).__name__} has no {self.response_method} "
+                f"method.{remedy}"
+            )
+        if self.transformer is None and self.response_method != "predict_proba":
+            raise ValueError(
+                "transformer=None passes the classifier's output through unchanged, "
+                f"and {self.response_method} does not return probabilities: give a "
+                "transformer, or use response_method='predict_proba'."
+            )
 
     @staticmethod
     def _as_2d(scores):

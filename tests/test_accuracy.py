@@ -513,8 +513,8 @@ def test_analytic_starts_match_analytic_fits_on_the_same_rows(
     assert_array_equal(kept, _kept_rows(held_out, y, weights, n_classes))
     assert 50 < kept.shape[0] < np.count_nonzero(~held_out)
     parts = clf._grouped_moments(X, group, y, weights, n_classes)
-    kept_start = clf._closed_form(parts[2])
-    start = clf._closed_form(_merge(parts))
+    kept_start = clf._closed_form(X, y, weights, n_classes, kept, parts[2])
+    start = clf._closed_form(X, y, weights, n_classes, slice(None), _merge(parts))
     for model, rows in [(kept_start, kept), (start, slice(None))]:
         reference = AnalyticLogisticRegression(fit_intercept=fit_intercept).fit(
             X[rows], y[rows], sample_weight=weights[rows]

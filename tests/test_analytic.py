@@ -15,6 +15,7 @@ from array_api_helpers import (
     rtol_for,
     to_namespace,
 )
+from data_helpers import offset_classification
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import softmax as scipy_softmax
 from sklearn import config_context
@@ -34,17 +35,13 @@ from skprob._backend import to_numpy
 
 
 def _data(n_classes, n_samples=300, n_features=6, seed=0):
-    X, y = make_classification(
+    return offset_classification(
+        n_classes,
         n_samples=n_samples,
         n_features=n_features,
         n_informative=4,
-        n_redundant=0,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        random_state=seed,
+        seed=seed,
     )
-    # an offset far from the origin exercises the numerics of the centring
-    return X + 50.0, y
 
 
 def _reference_closed_form(X, y, covariance="mean", shrinkage=0.0, weights=None):
@@ -182,15 +179,20 @@ def test_partial_fit_unseen_class_is_never_predicted_and_finite():
     assert set(clf.predict(X)) <= {0, 1}
 
 
+@pytest.mark.parametrize("solver", ["covariance", "gram"])
 @pytest.mark.parametrize("n_samples, n_features", [(20, 50), (200, 8)])
-def test_singular_covariance_gives_pseudo_inverse_solution(n_samples, n_features):
+def test_singular_covariance_gives_pseudo_inverse_solution(
+    n_samples, n_features, solver
+):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n_samples, n_features))
     y = np.arange(n_samples) % 2
     X[y == 1] += 1.0
     if n_features == 8:
         X = np.hstack([X, X[:, :3], np.ones((n_samples, 1))])  # duplicated + constant
-    clf = AnalyticLogisticRegression(covariance="pooled").fit(X, y)
+    clf = AnalyticLogisticRegression(
+        covariance="pooled", shrinkage=None, solver=solver
+    ).fit(X, y)
     assert np.all(np.isfinite(clf.coef_)) and np.all(np.isfinite(clf.intercept_))
     means = np.array([X[y == c].mean(axis=0) for c in (0, 1)])
     sigma = sum(np.cov(X[y == c].T, bias=True) * np.mean(y == c) for c in (0, 1))

@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from array_api_helpers import NAMESPACE_DTYPES, check_namespace_matches_numpy
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import softmax
 from scipy.stats import entropy as scipy_entropy
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_digits, load_iris, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier, SGDClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
@@ -487,9 +489,9 @@ def test_inputs_not_modified():
         ({"n_iter": 0}, ValueError, "'n_iter' parameter"),
         ({"reference": "batch"}, ValueError, "'reference' parameter"),
         (
-            {"estimator": LinearSVC()},
+            {"estimator": StandardScaler()},
             ValueError,
-            "'estimator' parameter.*predict_proba",
+            "'estimator' parameter.*predict_proba.*decision_function",
         ),
     ],
 )
@@ -694,3 +696,297 @@ def test_predict_log_proba_on_dask_matches_numpy():
     assert isinstance(lazy, da.Array)
     assert_allclose(lazy.compute(scheduler="sync"), can.predict_log_proba(X))
     assert_allclose(np.exp(can.predict_log_proba(X)), can.predict_proba(X))
+
+
+# ------------------------------------------------- bases with decision_function
+@pytest.mark.parametrize(
+    "base",
+    [
+        LinearSVC(),
+        RidgeClassifier(),
+        SGDClassifier(loss="hinge", random_state=0),
+    ],
+    ids=["LinearSVC", "RidgeClassifier", "SGDClassifier-hinge"],
+)
+@pytest.mark.parametrize("binary", [False, True])
+def test_decision_function_base_matches_temperature_scaling(base, binary):
+    # scikit-learn's temperature scaling with ensemble=False fits the same
+    # temperature on the same out-of-fold scores and refits on all the data.
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if binary:
+        y = (y == 1).astype(int)
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, y))
+    can = CANCalibrator(base, cv=folds, threshold=0.9, alpha=1.0).fit(X, y)
+    reference = CalibratedClassifierCV(
+        base, method="temperature", ensemble=False, cv=folds
+    ).fit(X, y)
+    assert_allclose(
+        can.estimator_.predict_proba(X), reference.predict_proba(X), atol=1e-6
+    )
+    assert can.temperature_ > 0
+    # The reference set is made of the softmaxes of the out-of-fold scores.
+    scores = cross_val_predict(base, X, y, cv=folds, method="decision_function")
+    if binary:
+        scores = np.c_[np.zeros_like(scores), scores]
+    oof = softmax(scores / can.temperature_, axis=1)
+    assert_allclose(can.reference_, oof[_top_k_uncertainty(oof, 3) < 0.9])
+    assert_array_equal(can.estimator_.predict(X), can.estimator_.estimator.predict(X))
+    proba = can.predict_proba(X)
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_temperature_minimises_the_log_loss():
+    # The fitted temperature against a dense grid of the same objective.
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    w = np.linspace(0.5, 2.0, 150)
+    can = CANCalibrator(LinearSVC(), cv=3, threshold=0.9, alpha=1.0)
+    can.fit(X, y, sample_weight=w)
+    scores = cross_val_predict(
+        LinearSVC(), X, y, cv=3, method="decision_function", params={"sample_weight": w}
+    )
+    grid = np.exp(np.linspace(-4, 4, 4001))
+    losses = [
+        np.average(-np.log(softmax(scores / t, axis=1)[np.arange(150), y]), weights=w)
+        for t in grid
+    ]
+    assert can.temperature_ == pytest.approx(grid[np.argmin(losses)], rel=3e-3)
+
+
+def test_frozen_decision_function_base_fits_temperature_on_held_out_rows():
+    X, y = load_iris(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, random_state=0, stratify=y
+    )
+    svc = make_pipeline(StandardScaler(), LinearSVC()).fit(X_train, y_train)
+    can = CANCalibrator(FrozenEstimator(svc), threshold=0.9, alpha=1.0)
+    can.fit(X_test, y_test)
+    reference = CalibratedClassifierCV(FrozenEstimator(svc), method="temperature").fit(
+        X_test, y_test
+    )
+    assert_allclose(
+        can.estimator_.predict_proba(X), reference.predict_proba(X), atol=1e-6
+    )
+
+
+# ----------------------------------------------------- errors that name the cause
+def test_huge_and_tiny_features_fit_as_the_unscaled_data():
+    # Standardisation does not depend on the units: X * 1e200 and X * 1e-300
+    # give the same model as X (their squares overflow or underflow float64).
+    X, y = load_iris(return_X_y=True)
+    reference = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(X, y)
+    for factor in (1e200, 1e300, 1e-100, 1e-300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            can = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(X * factor, y)
+            proba = can.predict_proba(X * factor)
+        assert_allclose(proba, reference.predict_proba(X), rtol=1e-6, atol=1e-9)
+
+
+def test_huge_sample_weights_weight_the_default_model():
+    # Weights of 1e300 overflow StandardScaler's weighted sums; the weighted
+    # mean and variance do not depend on the scale of the weights, while
+    # LogisticRegression's fit does (the weighted loss against the penalty).
+    X, y = make_classification(
+        300, n_features=4, flip_y=0.2, class_sep=0.5, random_state=0
+    )
+    w = np.full(300, 1e300)
+    w[::3] = 3e299
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        can = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(X, y, sample_weight=w)
+    X_max = X / np.abs(X).max(axis=0)
+    scaler = StandardScaler().fit(X_max, sample_weight=w / 1e300)
+    assert_allclose(can.estimator_[1].scale_, scaler.scale_)
+    model = LogisticRegression().fit(scaler.transform(X_max), y, sample_weight=w)
+    assert_allclose(can.estimator_[-1].coef_, model.coef_, rtol=1e-5)
+    assert_allclose(can.prior_, np.bincount(y, weights=w / 1e300) / (w / 1e300).sum())
+    # The search's own use of the weights, on fixed base probabilities: the
+    # weights' scale changes neither its evidence nor its choice.
+    P = CANCalibrator(cv=3).fit(X, y).estimator_.predict_proba(X)
+    P = np.c_[P, np.zeros(300)]
+    y3 = np.where(P[:, 0] > 0.9, 2, y)
+    searched = CANCalibrator(_given(3), cv=3).fit(P, y3, sample_weight=w)
+    unit = CANCalibrator(_given(3), cv=3).fit(P, y3, sample_weight=w / 1e300)
+    assert np.all(np.isfinite(searched.search_results_["gain_lower_bound"]))
+    assert_allclose(
+        searched.search_results_["gain_lower_bound"],
+        unit.search_results_["gain_lower_bound"],
+    )
+    assert_allclose(
+        searched.search_results_["n_fixed"], unit.search_results_["n_fixed"] * 1e300
+    )
+
+
+def test_sparse_input_with_the_default_base_model():
+    from scipy.sparse import csr_matrix
+    from scipy.sparse import random as sparse_random
+    from sklearn.preprocessing import MaxAbsScaler
+
+    rng = np.random.default_rng(0)
+    X = sparse_random(600, 40, density=0.1, format="csr", random_state=0).toarray()
+    y = np.argmax(X @ rng.normal(size=(40, 3)) + rng.normal(size=(600, 3)), axis=1)
+    can = CANCalibrator(cv=3, threshold=0.9, alpha=1.0).fit(csr_matrix(X), y)
+    # Scaled without centring, which would densify the matrix.
+    reference = make_pipeline(
+        MaxAbsScaler(), StandardScaler(with_mean=False), LogisticRegression()
+    ).fit(X, y)
+    assert_allclose(
+        can.estimator_.predict_proba(csr_matrix(X)),
+        reference.predict_proba(X),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    assert can.predict_proba(csr_matrix(X)).shape == (600, 3)
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.ones((1, 3)), [0], r"at least 2 classes in y.*1 class: 0"),
+        (np.ones((10, 3)), ["a"] * 10, r"at least 2 classes in y.*1 class: 'a'"),
+        (np.r_[[[np.nan, 1.0]], np.ones((9, 2))], [0, 1] * 5, "X contains NaN"),
+        (np.r_[[[np.inf, 1.0]], np.ones((9, 2))], [0, 1] * 5, "X contains infinity"),
+        (np.ones((10, 3)), [0, 1] * 4, r"inconsistent numbers of samples: \[10, 8\]"),
+        (np.ones((10, 3)), np.r_[np.nan, [0.0, 1.0] * 4, 1.0], "Input y contains NaN"),
+        (np.arange(10.0), [0, 1] * 5, "Expected 2D array, got 1D array"),
+        (np.ones((10, 2, 2)), [0, 1] * 5, "dim 3, while dim <= 2 is required by CAN"),
+        (np.array([["a", "b"]] * 10), [0, 1] * 5, "not compatible with.*strings"),
+        (np.empty((0, 3)), [], "0 sample.*required by CANCalibrator"),
+    ],
+    ids=[
+        "one-row",
+        "one-class",
+        "nan",
+        "inf",
+        "lengths",
+        "nan-label",
+        "1d",
+        "3d",
+        "strings",
+        "empty",
+    ],
+)
+def test_fit_errors_name_the_users_problem(X, y, match):
+    with warnings.catch_warnings(), pytest.raises(ValueError, match=match) as error:
+        # A clear error, not a NumPy warning on the way to it.
+        warnings.simplefilter("error", RuntimeWarning)
+        CANCalibrator().fit(X, y)
+    assert "fold" not in str(error.value)
+
+
+def test_predict_with_the_wrong_width_names_the_calibrator():
+    X, y = load_iris(return_X_y=True)
+    can = CANCalibrator(cv=3).fit(X, y)
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        with pytest.raises(
+            ValueError, match="X has 3 features, but CANCalibrator is expecting 4"
+        ):
+            getattr(can, method)(X[:, :3])
+
+
+# ------------------------------------------------------------------- warnings
+def test_warnings_have_a_category_and_point_at_the_caller():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.warns(UserWarning, match="does not accept sample_weight") as record:
+        CANCalibrator(KNeighborsClassifier(), cv=3).fit(
+            X, y, sample_weight=np.ones(150)
+        )
+    assert record[0].filename == __file__
+    # Every row is doubtful at threshold 0.01: no reference set.
+    with pytest.warns(UserWarning, match="reference set is empty") as record:
+        CANCalibrator(_given(3), threshold=0.01, alpha=1.0).fit(
+            np.full((3, 3), 1 / 3), [0, 1, 2]
+        )
+    assert record[0].filename == __file__
+
+
+# ----------------------------------------------------------------------- dask
+@pytest.mark.parametrize(
+    "params",
+    [{"threshold": 0.5, "alpha": 1.0}, {}, {"n_iter": 2, "prior": [0.5, 0.3, 0.2]}],
+    ids=["fixed", "searched", "n_iter2-prior"],
+)
+def test_dask_fit_equals_numpy_fit(params):
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, y = load_iris(return_X_y=True)
+    X = X + 50.0
+    w = np.linspace(0.5, 2.0, 150)
+    can = CANCalibrator(AnalyticLogisticRegression(), cv=3, **params)
+    reference = clone(can).fit(X, y, sample_weight=w)
+    with dask.config.set(scheduler="sync"):
+        fitted = clone(can).fit(
+            da.from_array(X, chunks=(40, -1)),
+            da.from_array(y, chunks=40),
+            sample_weight=da.from_array(w, chunks=40),
+        )
+        lazy = fitted.predict_proba(da.from_array(X, chunks=(40, -1)))
+        assert isinstance(lazy, da.Array)
+        proba = lazy.compute()
+    assert_allclose(fitted.estimator_.coef_, reference.estimator_.coef_, rtol=1e-9)
+    assert_allclose(fitted.reference_, reference.reference_, rtol=1e-9, atol=1e-12)
+    assert_allclose(fitted.prior_, reference.prior_)
+    assert fitted.adjust_ == reference.adjust_
+    assert (fitted.alpha_, fitted.threshold_) == (
+        reference.alpha_,
+        reference.threshold_,
+    )
+    assert_allclose(proba, reference.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_dask_fit_on_a_local_cluster_equals_numpy_fit():
+    da = pytest.importorskip("dask.array")
+    distributed = pytest.importorskip("distributed")
+    X, y = load_iris(return_X_y=True)
+    can = CANCalibrator(AnalyticLogisticRegression(), cv=3)
+    reference = clone(can).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            processes=False,
+            threads_per_worker=1,
+            # A free port: a busy 8787 would only give a warning.
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        fitted = clone(can).fit(
+            da.from_array(X, chunks=(50, -1)), da.from_array(y, chunks=50)
+        )
+        proba = fitted.predict_proba(da.from_array(X, chunks=(50, -1))).compute()
+    assert_array_equal(
+        fitted.search_results_["n_fixed"], reference.search_results_["n_fixed"]
+    )
+    assert_allclose(proba, reference.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_dask_fit_without_a_dask_base_is_refused_clearly():
+    da = pytest.importorskip("dask.array")
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="default base model.*AnalyticLogistic"):
+        CANCalibrator().fit(da.from_array(X, chunks=50), y)
+
+
+# -------------------------------------------------------------------- threads
+@pytest.mark.parametrize("blas_threads, expected", [(1, 1), (None, 2)])
+def test_fold_fits_run_under_the_blas_thread_limit(blas_threads, expected):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    class _Recording(LogisticRegression):
+        seen = []
+
+        def fit(self, X, y, sample_weight=None):
+            pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+            type(self).seen.append(max(p["num_threads"] for p in pools))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    X, y = load_iris(return_X_y=True)
+    with threadpool_limits(limits=2, user_api="blas"):
+        CANCalibrator(_Recording(max_iter=1000), cv=3, blas_threads=blas_threads).fit(
+            X, y
+        )
+    assert _Recording.seen == [expected] * 4

@@ -13,6 +13,7 @@ import sys
 
 import numpy as np
 import pytest
+from data_helpers import offset_classification
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 
@@ -47,17 +48,14 @@ def client():
 
 
 def _data(n_classes, n_samples=1500, n_features=7, seed=0):
-    X, y = make_classification(
+    # far from the origin: the block means must be merged, not just summed
+    return offset_classification(
+        n_classes,
         n_samples=n_samples,
         n_features=n_features,
         n_informative=5,
-        n_redundant=0,
-        n_classes=n_classes,
-        n_clusters_per_class=1,
-        random_state=seed,
+        seed=seed,
     )
-    # far from the origin: the block means must be merged, not just summed
-    return X + 50.0, y
 
 
 def _assert_same_fit(fitted, reference, rtol=1e-10):

@@ -347,6 +347,42 @@ def test_can_plot_says_so_when_nothing_changed():
     assert changed.text_ is None and changed.ax_[1].get_ylim()[0] == 0
 
 
+def test_can_from_estimator_says_why_nothing_was_adjusted():
+    # digits with a well-calibrated model: no setting passes the sign test.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.5, random_state=0, stratify=y
+    )
+    can = CANCalibrator(cv=3).fit(X_train, y_train)
+    assert not can.adjust_
+    assert np.max(can.search_results_["gain_lower_bound"]) <= 0
+    display = CANDisplay.from_estimator(can, X_test, y_test)
+    assert "out-of-fold evidence did not support adjusting" in display.text_.get_text()
+    # A base so regularised that every out-of-fold row is nearly uniform: an
+    # empty reference set, a different reason.
+    flat = CANCalibrator(LogisticRegression(C=1e-8), cv=3, threshold=0.5, alpha=1.0)
+    with pytest.warns(UserWarning, match="reference set is empty"):
+        empty = flat.fit(X_train, y_train)
+    display = CANDisplay.from_estimator(empty, X_test, y_test)
+    assert "no out-of-fold prediction was confident" in display.text_.get_text()
+    assert "uncertainty < 0.5" in display.text_.get_text()
+
+
+def test_can_count_axis_has_integer_ticks():
+    y = np.array([0, 1, 1])
+    base = np.array([[0.6, 0.4], [0.6, 0.4], [0.3, 0.7]])
+    adjusted = np.array([[0.6, 0.4], [0.4, 0.6], [0.3, 0.7]])
+    display = CANDisplay.from_predictions(y, base, adjusted)
+    display.figure_.canvas.draw()
+    ticks = display.ax_[1].get_yticks()
+    low, high = display.ax_[1].get_ylim()
+    shown = ticks[(ticks >= low) & (ticks <= high)]
+    assert shown.size >= 2
+    np.testing.assert_array_equal(shown, np.round(shown))
+
+
 def test_can_bad_input():
     y = np.array([0, 1, 1, 0])
     P = np.array([[0.6, 0.4], [0.6, 0.4], [0.3, 0.7], [0.9, 0.1]])

@@ -366,6 +366,14 @@ EXPECTED_FAILURES_DEFAULT = {
         "check_transformer_data_not_an_array",
         "check_transformer_general",
         "check_transformer_preserve_dtypes",
+        # fit takes sample_weight: the weight checks fit on the same random rows
+        "check_all_zero_sample_weights_error",
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weights_list",
+        "check_sample_weights_not_an_array",
+        "check_sample_weights_not_overwritten",
+        "check_sample_weights_pandas_series",
+        "check_sample_weights_shape",
     )
 }
 _ALWAYS = {
@@ -381,9 +389,14 @@ _ALWAYS = {
 EXPECTED_FAILURES = {
     "default": {**EXPECTED_FAILURES_DEFAULT, **_ALWAYS},
     "renormalize": {
-        "check_estimators_dtypes": "integer data has all-zero rows, not distributions",
-        **_ALWAYS,
-    },
+        name: "integer data has all-zero rows, not distributions"
+        for name in (
+            "check_estimators_dtypes",
+            "check_sample_weights_not_an_array",
+            "check_sample_weights_pandas_series",
+        )
+    }
+    | _ALWAYS,
     "logits": _ALWAYS,
 }
 PARAMS = {

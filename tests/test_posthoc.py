@@ -235,8 +235,95 @@ def test_fit_params_reach_the_classifier(iris_split, cv):
             method="predict_proba",
             params={"sample_weight": weight},
         )
+    # The transformer's fit takes the weights too.
+    target = np.average(stats.entropy(rows, axis=1), weights=weight)
+    assert clf.transformer_.target_entropy_ == pytest.approx(target, rel=1e-12)
+
+
+@pytest.mark.parametrize("cv", ["in-sample", 3])
+def test_zero_weights_equal_dropping_the_rows(iris_split, cv):
+    X_train, X_test, y_train, _ = iris_split
+    weight = np.ones(y_train.shape[0])
+    weight[::4] = 0.0
+    kept = weight > 0
+    clf = TransformedProbaClassifier(_base(), transformer=EntropyNormalizer(), cv=cv)
+    weighted = clone(clf).fit(X_train, y_train, sample_weight=weight)
+    if cv == "in-sample":
+        dropped = clone(clf).fit(X_train[kept], y_train[kept])
+        assert_allclose(
+            weighted.predict_proba(X_test), dropped.predict_proba(X_test), atol=1e-6
+        )
+    # Out of fold the folds differ once rows are dropped: the explicit
+    # computation with the same folds instead.
+    folds = None if cv == "in-sample" else StratifiedKFold(cv)
+    base = _base().fit(X_train[kept], y_train[kept])
+    rows = (
+        base.predict_proba(X_train)
+        if folds is None
+        else cross_val_predict(
+            _base(),
+            X_train,
+            y_train,
+            cv=folds,
+            method="predict_proba",
+            params={"sample_weight": weight},
+        )
+    )
+    target = stats.entropy(rows[kept], axis=1).mean()
+    assert weighted.transformer_.target_entropy_ == pytest.approx(target, rel=1e-6)
+
+
+class _WeightRecorder(EntropyNormalizer):
+    """EntropyNormalizer whose fit records the sample_weight it receives."""
+
+    def fit(self, X, y=None, sample_weight=None):
+        self.seen_weight_ = sample_weight
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_metadata_routing_to_classifier_transformer_and_splitter(iris_split):
+    from sklearn import config_context
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.model_selection import GroupKFold
+
+    X_train, _, y_train, _ = iris_split
+    weight = np.linspace(0.5, 2.0, y_train.shape[0])
+    groups = np.arange(y_train.shape[0]) % 5
+    with config_context(enable_metadata_routing=True):
+        clf = TransformedProbaClassifier(
+            _base().set_fit_request(sample_weight=True),
+            transformer=_WeightRecorder().set_fit_request(sample_weight=False),
+            cv=GroupKFold(3),
+        ).fit(X_train, y_train, sample_weight=weight, groups=groups)
+        # A parameter that nothing requests is refused, as scikit-learn does.
+        with pytest.raises(UnsetMetadataPassedError, match="sample_weight"):
+            TransformedProbaClassifier(_base(), transformer=EntropyNormalizer()).fit(
+                X_train, y_train, sample_weight=weight
+            )
+    assert clf.transformer_.seen_weight_ is None
+    rows = cross_val_predict(
+        _base(),
+        X_train,
+        y_train,
+        cv=list(GroupKFold(3).split(X_train, y_train, groups)),
+        method="predict_proba",
+        params={"sample_weight": weight},
+    )
     target = stats.entropy(rows, axis=1).mean()
     assert clf.transformer_.target_entropy_ == pytest.approx(target, rel=1e-12)
+    full = _base().fit(X_train, y_train, sample_weight=weight)
+    assert_allclose(clf.estimator_.coef_, full.coef_)
+    # The default classifier, built inside, requests the weights itself.
+    with config_context(enable_metadata_routing=True):
+        default = TransformedProbaClassifier(
+            transformer=EntropyNormalizer().set_fit_request(sample_weight=False)
+        ).fit(X_train, y_train, sample_weight=weight)
+    plain = LogisticRegression().fit(X_train, y_train, sample_weight=weight)
+    assert_allclose(default.estimator_.coef_, plain.coef_)
+    routing = TransformedProbaClassifier(
+        _base(), transformer=EntropyNormalizer(), cv=GroupKFold(3)
+    ).get_metadata_routing()
+    assert "groups" in routing.consumes("fit", ["groups", "sample_weight"])
 
 
 @pytest.mark.parametrize(
@@ -260,7 +347,8 @@ def test_fit_params_reach_the_classifier(iris_split, cv):
         (
             {"estimator": LinearSVC(), "transformer": EntropyNormalizer()},
             ValueError,
-            "LinearSVC has no predict_proba method",
+            "LinearSVC has no predict_proba method.*response_method="
+            "'decision_function'.*CalibratedClassifierCV",
         ),
         ({"cv": "out-of-fold"}, InvalidParameterError, "'cv' parameter"),
         ({"transformer": "entropy"}, InvalidParameterError, "'transformer' param"),
@@ -272,6 +360,17 @@ def test_bad_input(iris_split, params, error, match):
     params = {"estimator": _base(), **params}
     with pytest.raises(error, match=match):
         TransformedProbaClassifier(**params).fit(X_train, y_train)
+
+
+def test_nan_label_rejected_without_a_numpy_warning(iris_split):
+    import warnings
+
+    X_train, _, y_train, _ = iris_split
+    y = y_train.astype(float)
+    y[3] = np.nan
+    with warnings.catch_warnings(), pytest.raises(ValueError, match="y contains NaN"):
+        warnings.simplefilter("error", RuntimeWarning)
+        TransformedProbaClassifier(_base()).fit(X_train, y)
 
 
 def test_regression_target_rejected(iris_split):

@@ -531,14 +531,17 @@ def _kept_rows(held_out, y_index, weights, n_classes):
 def _high_leverage_rows(X, y_index, weights, moments):
     """Rows that alone carry most of the within-class scatter along a direction.
 
-    The leverage of row ``i`` is ``h_i = w_i z_i^T S^+ z_i`` with ``z_i`` its
-    offset from its class mean and ``S`` the within-class scatter of all rows;
-    the leverages add up to the rank ``r`` of ``S``. Equal rows count as one
-    location of their total weight. A row with ``h_i`` above
+    The leverage of row ``i`` is ``h_i = u z_i^T S^+ z_i`` with ``z_i`` its
+    offset from its class mean, ``S`` the weighted within-class scatter of all
+    rows and ``u`` the smallest positive weight, the weight of one
+    observation: a weight of 2 counts as two equal rows of leverage ``h_i``
+    each (``sum_i w_i h_i / u`` is the rank ``r`` of ``S``), so many equal
+    rows are evidence where one far row is not. A row with ``h_i`` above
     ``_MAX_LEVERAGE`` sets more than half of ``S`` along its own direction:
     one far row, at any distance beyond a few radii, has ``h`` close to 1 and
     no ordinary row does, unless the rows are so few that every one has a high
-    leverage (above ``r / n`` on average): the bound is then raised to twice
+    leverage (``r / n`` on average, ``n`` the total weight in units of ``u``):
+    the bound is then raised to twice
     that average, and nothing is flagged once it reaches 1. Rows flagged in a
     class that would lose all its weight are kept. Returns the boolean mask,
     or None when no row is flagged.
@@ -548,18 +551,17 @@ def _high_leverage_rows(X, y_index, weights, moments):
     scale = np.where(scale > 0, scale, 1.0)
     eigenvalues, eigenvectors = np.linalg.eigh(scatter / np.outer(scale, scale))
     keep = eigenvalues > 1e-10 * max(eigenvalues[-1], 0.0)
-    n_weighted = np.count_nonzero(weights > 0)
+    n_weighted = np.sum(weights) / np.min(weights[weights > 0])
     bound = max(_MAX_LEVERAGE, 2.0 * np.count_nonzero(keep) / max(n_weighted, 1))
     if bound >= 1.0 or not np.any(keep):
         return None
     # z_i projected on the whitened directions, without densifying a sparse X
     whiten = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep]) / scale[:, None]
     projected = np.asarray(X @ whiten) - (moments.means @ whiten)[y_index]
-    # equal rows (by value and label) are one location: their weights add up,
-    # so that a weight of 2 and a repeated row are flagged alike
-    _, location = np.unique(_row_keys(X, y_index), return_inverse=True)
-    location_weights = np.bincount(location, weights)[location]
-    leverage = location_weights * np.einsum("ij,ij->i", projected, projected)
+    # per unit of weight: a weight of 2 and a repeated row are flagged alike,
+    # and many equal rows are evidence, not one far point
+    unit = np.min(weights[weights > 0])
+    leverage = unit * np.einsum("ij,ij->i", projected, projected)
     drop = leverage > bound
     left = np.bincount(y_index, np.where(drop, 0.0, weights), moments.weights.shape[0])
     drop &= (left > 0)[y_index]

@@ -1089,8 +1089,8 @@ def test_one_far_point_moves_test_accuracy_by_at_most_one_point(
 
 
 def test_high_leverage_rows_match_the_hat_matrix():
-    # Reference: the diagonal of the weighted hat matrix of the class-centred
-    # rows, sqrt(w) Z (Z^T W Z)^+ Z^T sqrt(w), by a pseudo-inverse.
+    # Reference: the diagonal of the hat matrix of the class-centred rows per
+    # unit of weight, min(w) Z (Z^T W Z)^+ Z^T, by a pseudo-inverse.
     from skprob._accuracy import _high_leverage_rows
     from skprob._moments import chunk_moments
 
@@ -1099,9 +1099,12 @@ def test_high_leverage_rows_match_the_hat_matrix():
     y = np.arange(200) % 2
     X[17] = [0.0, 0.0, 300.0, 0.0]
     w = rng.uniform(0.5, 2.0, size=200)
+    w[17] = np.min(w)  # one observation; with more weight it counts as several
     means = np.array([np.average(X[y == k], axis=0, weights=w[y == k]) for k in (0, 1)])
     Z = X - means[y]
-    hat = w * np.einsum("ij,jk,ik->i", Z, np.linalg.pinv((Z * w[:, None]).T @ Z), Z)
+    hat = np.min(w) * np.einsum(
+        "ij,jk,ik->i", Z, np.linalg.pinv((Z * w[:, None]).T @ Z), Z
+    )
     assert np.sum(hat > 0.5) == 1 and hat[17] > 0.95
     drop = _high_leverage_rows(X, y, w, chunk_moments(X, y, w, 2, np))
     assert_array_equal(drop, hat > 0.5)

@@ -3,7 +3,7 @@
 Question: How close does VAEDensity's held-out likelihood come to the true
 density, compared with GaussianMixture and KernelDensity, and at what speed?
 
-Three parts:
+Four parts:
 
 - ``family``: data near a 2-D surface with a known density. ``z ~ N(0, I_2)`` is
   mapped into ``n_features`` dimensions by one of three fixed random maps (``tanh``:
@@ -18,6 +18,11 @@ Three parts:
   its ``bandwidth`` chosen the same way, and the truth.
 - ``speed``: the default fit on 5 000 x 10 (the ``tanh`` map, noise 0.1) and the
   ``score_samples`` throughput next to GaussianMixture's.
+- ``threads``: the fit time with BLAS limited to one thread in the training
+  loop (``blas_threads=1``, the default) against ``blas_threads=None`` under
+  an outer limit of all cores (what an unconfigured machine runs), in
+  alternating repeats so that both see the same load; the default network and
+  a wide one with large minibatches.
 - ``digits``: scikit-learn's 8 x 8 digits (integers 0..16), dequantised. VAEDensity
   fits with ``dequantize=True`` and its score is ``log P(x)`` of the integer vector
   under the dequantised model, ``log int_[0,1)^64 p(x + u) du``. GaussianMixture and
@@ -49,6 +54,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KernelDensity
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skprob import VAEDensity
 
@@ -201,6 +207,42 @@ def load_average():
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
+def family_row(member, n_train, n_test):
+    """One row of the family table: the truth, the three models, their times."""
+    X = manifold_data(member, n_train, 0)
+    X_test = manifold_data(member, n_test, 1)
+    truth = true_log_density(member, X_test)
+    check = true_log_density(member, X_test[:50], refine=2, drop=60.0)
+    quadrature_error = np.max(np.abs(truth[:50] - check))
+    load = load_average()
+    fit_time, vae = best_time(lambda: VAEDensity(random_state=0).fit(X))
+    vae_score = vae.score(X_test)
+    gmm_time, gmm = best_time(
+        lambda: GridSearchCV(
+            GaussianMixture(random_state=0), {"n_components": GMM_GRID}, cv=3
+        ).fit(X)
+    )
+    kde_time, kde = best_time(
+        lambda: GridSearchCV(
+            KernelDensity(), {"bandwidth": np.geomspace(0.01, 1.0, 13)}, cv=3
+        ).fit(X)
+    )
+    gmm_score = gmm.best_estimator_.score(X_test)
+    kde_score = kde.best_estimator_.score(X_test) / n_test
+    return [
+        member_name(member),
+        f"{truth.mean():.3f} ({quadrature_error:.0e})",
+        f"**{vae_score:.3f}**" if vae_score >= gmm_score else f"{vae_score:.3f}",
+        f"{truth.mean() - vae_score:.3f}",
+        f"{gmm_score:.3f} ({gmm.best_params_['n_components']})",
+        f"{kde_score:.3f} ({kde.best_params_['bandwidth']:.2g})",
+        f"{fit_time:.1f} ({vae.n_iter_})",
+        f"{gmm_time:.1f}",
+        f"{kde_time:.1f}",
+        f"{load:.1f}",
+    ]
+
+
 def bench_family(members, quick):
     n_train, n_test = (1000, 300) if quick else (3000, 1000)
     print(
@@ -211,42 +253,7 @@ def bench_family(members, quick):
     )
     rows = []
     for member in members:
-        X = manifold_data(member, n_train, 0)
-        X_test = manifold_data(member, n_test, 1)
-        truth = true_log_density(member, X_test)
-        check = true_log_density(member, X_test[:50], refine=2, drop=60.0)
-        quadrature_error = np.max(np.abs(truth[:50] - check))
-        load = load_average()
-        fit_time, vae = best_time(lambda: VAEDensity(random_state=0).fit(X))
-        vae_score = vae.score(X_test)
-        gmm_time, gmm = best_time(
-            lambda: GridSearchCV(
-                GaussianMixture(random_state=0), {"n_components": GMM_GRID}, cv=3
-            ).fit(X)
-        )
-        kde_time, kde = best_time(
-            lambda: GridSearchCV(
-                KernelDensity(), {"bandwidth": np.geomspace(0.01, 1.0, 13)}, cv=3
-            ).fit(X)
-        )
-        gmm_score = gmm.best_estimator_.score(X_test)
-        kde_score = kde.best_estimator_.score(X_test) / n_test
-        rows.append(
-            [
-                member_name(member),
-                f"{truth.mean():.3f} ({quadrature_error:.0e})",
-                f"**{vae_score:.3f}**"
-                if vae_score >= gmm_score
-                else f"{vae_score:.3f}",
-                f"{truth.mean() - vae_score:.3f}",
-                f"{gmm_score:.3f} ({gmm.best_params_['n_components']})",
-                f"{kde_score:.3f} ({kde.best_params_['bandwidth']:.2g})",
-                f"{fit_time:.1f} ({vae.n_iter_})",
-                f"{gmm_time:.1f}",
-                f"{kde_time:.1f}",
-                f"{load:.1f}",
-            ]
-        )
+        rows.append(family_row(member, n_train, n_test))
         print(" ", " | ".join(rows[-1]), flush=True)
     print()
     print_table(
@@ -294,10 +301,91 @@ def bench_speed(quick):
     )
 
 
+def bench_threads(quick):
+    n_train = 1000 if quick else 2000
+    member = ("tanh", 10, 0.1)
+    X = manifold_data(member, n_train, 0)
+    common = dict(max_iter=10 if quick else 15, early_stopping=False, random_state=0)
+    networks = [
+        ("default: (64, 64), batch 100", {}),
+        (
+            "wide: (256, 256), batch 1000",
+            dict(hidden_layer_sizes=(256, 256), batch_size=1000),
+        ),
+    ]
+    n_cores = os.cpu_count()
+    rows = []
+    for name, network in networks:
+        times = {1: [], None: []}
+        for _ in range(2):
+            for blas_threads in (1, None):
+                with threadpool_limits(limits=n_cores, user_api="blas"):
+                    threads = max(
+                        i["num_threads"]
+                        for i in threadpool_info()
+                        if i["user_api"] == "blas"
+                    )
+                    model = VAEDensity(blas_threads=blas_threads, **common, **network)
+                    seconds, _ = best_time(lambda: model.fit(X))
+                times[blas_threads].append(seconds)
+        one, every = min(times[1]), min(times[None])
+        rows.append(
+            [name, f"{one:.2f}", f"{every:.2f}", f"{every / one:.2f}", str(threads)]
+        )
+    print(
+        f"threads: {common['max_iter']} epochs on {n_train} x 10 "
+        f"({member_name(member)}), best of alternating repeats; load average "
+        f"{load_average():.1f}"
+    )
+    print_table(
+        [
+            "network",
+            "blas_threads=1 s",
+            "blas_threads=None s",
+            "None / 1",
+            "BLAS threads outside",
+        ],
+        rows,
+    )
+
+
 def discrete_log_prob(score_samples, X, n_draws, rng):
     """log P(x) = log mean_s p(x + u_s) and the single-draw log p(x + u_1)."""
     draws = np.stack([score_samples(X + rng.random(X.shape)) for _ in range(n_draws)])
     return logsumexp(draws, axis=0) - np.log(n_draws), draws[0]
+
+
+def digits_vae_rows(X_train, X_test, n_draws, reference, bits, quick):
+    """Rows of the digits table for the dequantised VAEs."""
+    configs = [("VAEDensity(dequantize=True, n_components=8)", {})]
+    if not quick:
+        configs.append(
+            (
+                "... n_components=16, hidden_layer_sizes=(128, 128)",
+                {"n_components": 16, "hidden_layer_sizes": (128, 128)},
+            )
+        )
+    rows = []
+    for name, params in configs:
+        params = {"n_components": 8, **params}
+        fit_time, vae = best_time(
+            lambda: VAEDensity(
+                dequantize=True, random_state=0, n_importance_samples=n_draws, **params
+            ).fit(X_train)
+        )
+        rate, log_prob = throughput(vae.score_samples, X_test)
+        rows.append(
+            [
+                f"{name}, {vae.n_iter_} epochs",
+                f"{bits(log_prob):.3f}",
+                "",
+                f"{fit_time:.2f}",
+                "",
+                f"{fit_time / reference:.3g}",
+                f"{rate:,.0f}",
+            ]
+        )
+    return rows
 
 
 def bench_digits(quick):
@@ -321,34 +409,7 @@ def bench_digits(quick):
     (gmm, gmm_time, gmm_refit), (kde, kde_time, kde_refit) = cv_baselines(
         D_train, [1, 2, 4, 8, 16], np.geomspace(0.3, 3.0, 6 if quick else 10)
     )
-    rows = []
-    configs = [("VAEDensity(dequantize=True, n_components=8)", {})]
-    if not quick:
-        configs.append(
-            (
-                "... n_components=16, hidden_layer_sizes=(128, 128)",
-                {"n_components": 16, "hidden_layer_sizes": (128, 128)},
-            )
-        )
-    for name, params in configs:
-        params = {"n_components": 8, **params}
-        fit_time, vae = best_time(
-            lambda: VAEDensity(
-                dequantize=True, random_state=0, n_importance_samples=n_draws, **params
-            ).fit(X_train)
-        )
-        rate, log_prob = throughput(vae.score_samples, X_test)
-        rows.append(
-            [
-                f"{name}, {vae.n_iter_} epochs",
-                f"{bits(log_prob):.3f}",
-                "",
-                f"{fit_time:.2f}",
-                "",
-                f"{fit_time / reference:.3g}",
-                f"{rate:,.0f}",
-            ]
-        )
+    rows = digits_vae_rows(X_train, X_test, n_draws, reference, bits, quick)
     for name, model, search_time, refit in [
         (
             f"GaussianMixture, n_components={gmm.best_params_['n_components']} (CV)",
@@ -417,6 +478,8 @@ def main():
             bench_family([parse_member(m) for m in args.members.split(",")], args.quick)
         if "speed" in parts:
             bench_speed(args.quick)
+        if "threads" in parts:
+            bench_threads(args.quick)
         if "digits" in parts:
             bench_digits(args.quick)
 

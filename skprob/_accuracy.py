@@ -12,15 +12,14 @@
 
 import math
 import warnings
-from functools import lru_cache, reduce
+from functools import reduce
 from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
-from numpy.polynomial.hermite_e import hermegauss
 from scipy.optimize import minimize, minimize_scalar
-from scipy.sparse import csr_array, diags_array
-from scipy.special import log_ndtr, ndtr
+from scipy.sparse import diags_array
+from scipy.special import ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -41,38 +40,25 @@ from ._backend import (
 from ._closed_form import choose_solver, default_closed_form
 from ._linear import LinearScoresMixin
 from ._moments import grouped_moments, merge_moments
+
+# The rules and node counts live in _quadrature (shared with _argmax); the names
+# below are the ones this module and its tests have always used.
+from ._quadrature import MAX_GAUSS_HERMITE_NODES as _MAX_NODES
+from ._quadrature import NEGLIGIBLE_MARGIN as _NEGLIGIBLE_MARGIN
+from ._quadrature import TRAINING_NEGLIGIBLE_MARGIN as _FIT_NEGLIGIBLE_MARGIN
+from ._quadrature import expected_accuracy_nodes as _default_n_nodes
+from ._quadrature import gauss_hermite as _gauss_hermite
+from ._quadrature import training_nodes as _fit_n_nodes
+from ._quadrature import win_probability as _quadrature
 from ._validation import check_sample_weight, encode_labels
 
 __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT2 = math.sqrt(2.0)
-# Table of log Phi for the quadrature (see _log_phi_table): cells per unit and
-# range of u + e; per entry it replaces erfc, log, exp and a division.
-_LOG_PHI_CELLS = 2048
-_LOG_PHI_LO = -30.0
-_LOG_PHI_HI = 9.0
-# Entries of the (pairs, nodes) temporaries per block: 1 MiB per float64 array,
-# so memory stays bounded whatever the number of samples; measured 10% faster
-# than 16 MiB blocks (cache), with no gain from smaller ones.
-_BLOCK = 2**17
-# Gauss-Hermite nodes whose weight is below this cannot move A (a probability)
-# by more than the weight itself; dropping them saves work at the far nodes.
-_MIN_NODE_WEIGHT = 1e-16
-# Margins u = delta / sigma above this leave A unchanged to 1e-17 (see _quadrature).
-_NEGLIGIBLE_MARGIN = 12.0
-# The training objective, a mean of A, only needs it well within the
-# optimiser's tolerance (tol=1e-4 by default): a pair beyond 8 moves A by at most
-# Phi(-8 / sqrt(2)) = 7.6e-9. Measured on the
-# fitted models of leaf_id_flavia (32 classes) and digits at sigma=0.2: 23% and
-# 21% of the pairs lie within 8, 53% and 51% within 12.
-_FIT_NEGLIGIBLE_MARGIN = 8.0
 # Stages before the last only supply a smoothed starting point: they see at most
 # this many rows (an evenly spaced subset), so their cost does not grow with n.
 _COARSE_ROWS = 10_000
-# Beyond this many nodes the rule gains nothing (128 already reach 1e-6 at any
-# number of classes) and its construction grows as the cube of the count.
-_MAX_NODES = 256
 # One row in this many (by hash) is held out for the second start and the
 # calibration; with fewer held-out rows than _MIN_HELD_OUT (data sets below about
 # 50 rows) a noise level fitted on them means nothing, and neither is used.
@@ -90,168 +76,6 @@ _MAX_PROBA_SIGMA = 100.0
 # sigma_final itself many classes' held-out rows asked for less noise (the
 # bound was reached and the probabilities were too flat).
 _PROBA_FLOOR = 0.1
-
-
-def _default_n_nodes(n_classes):
-    """Nodes giving a worst-case quadrature error below about 1e-6.
-
-    Measured against a 300-node rule on margins drawn from N(m, s^2) with
-    m in {-2, 0, 2, 5} and s in {0.5, 2, 5}: 32 nodes give 3e-7 with 10 classes,
-    48 give 4e-7 with 30, 80 give 2e-7 with 100 (the integrand sharpens like
-    the maximum of n_classes - 1 Gaussians, so more classes need more nodes).
-    """
-    if n_classes <= 10:
-        return 32
-    if n_classes <= 30:
-        return 48
-    if n_classes <= 100:
-        return 80
-    return 128
-
-
-def _fit_n_nodes(n_classes):
-    """Nodes for the training objective and the calibration, below 1e-6.
-
-    The optimiser stops at a change of ``tol`` (1e-4 by default) in a mean of
-    ``A``, so the rule only has to be smooth and accurate in the mean well
-    below that; the calibration only has to place a minimum of a log-loss.
-    Measured against 64 nodes on the fitted models (sigma=0.2, pairs beyond
-    u = 8 skipped) of 8 real data sets with 3 to 10 classes: 10 nodes give a
-    mean error of 2e-9 to 8e-7 and a largest one of 3e-7 to 5e-5 per row
-    (16 nodes: 7e-9 and 2e-6); on margins drawn from N(3, 3^2) the largest
-    error per row with 10 nodes is 4e-6 with 3 classes, 6e-5 with 4, but 1e-4
-    with 5 and 10 (16 nodes: 9e-7 with 10, 3e-6 with 32). Over the 53 real
-    data sets of bench_real, 10 nodes for training and calibration gave the
-    same accuracy and log-loss as 16 (training) and 32 (calibration) for
-    15% less fit time. More than 32 classes keep the default rule (not
-    measured).
-    """
-    if n_classes <= 4:
-        return 10
-    return 16 if n_classes <= 32 else _default_n_nodes(n_classes)
-
-
-@lru_cache(maxsize=16)
-def _gauss_hermite(n_nodes):
-    """Nodes and weights integrating against the standard normal density."""
-    nodes, weights = hermegauss(n_nodes)
-    weights = weights * _INV_SQRT_2PI
-    keep = weights > _MIN_NODE_WEIGHT
-    nodes, weights = nodes[keep], weights[keep]
-    nodes.flags.writeable = False
-    weights.flags.writeable = False
-    return nodes, weights
-
-
-@lru_cache(maxsize=1)
-def _log_phi_table():
-    """Cubic Hermite pieces of ``log Phi`` on a grid of ``1 / _LOG_PHI_CELLS``.
-
-    Row ``k`` of the (4, n_cells) result holds the coefficient of ``t^k`` on each
-    cell, ``t`` in [0, 1), from ``log Phi`` and its derivative ``phi / Phi``
-    (SciPy's ``log_ndtr``) at the cell's ends. Measured against ``log_ndtr``
-    on 6 million points from -21 to 9: absolute error below 9e-14 (what a
-    product of CDFs needs, as its relative error); the cubic's derivative is
-    within 1.1e-11 of ``phi / Phi`` relative below 0 and 1.1e-12 absolute
-    above. Beyond its ends ``t`` is clamped: above
-    ``_LOG_PHI_HI`` (9), ``log Phi > -1.2e-19``; ``u + e`` stays above -21
-    (margins below -12 skip the row, no node lies below -8.3).
-    """
-    n_cells = int(round((_LOG_PHI_HI - _LOG_PHI_LO) * _LOG_PHI_CELLS))
-    x = _LOG_PHI_LO + np.arange(n_cells + 1) / _LOG_PHI_CELLS
-    f = log_ndtr(x)
-    slope = np.exp(-0.5 * x * x - f) * _INV_SQRT_2PI / _LOG_PHI_CELLS
-    f0, f1, s0, s1 = f[:-1], f[1:], slope[:-1], slope[1:]
-    table = np.stack(
-        [f0, s0, 3.0 * (f1 - f0) - 2.0 * s0 - s1, 2.0 * (f0 - f1) + s0 + s1]
-    )
-    table.flags.writeable = False
-    return table
-
-
-def _quadrature(
-    margins, nodes, weights, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN
-):
-    """``A_i = int phi(e) prod_j Phi(u_ij + e) de`` and ``dA_i / du_ij`` (host).
-
-    ``margins`` is ``u`` of shape (n, m). The product over ``j`` is a sum of
-    ``log Phi`` (a product of many CDFs underflows); the gradient uses
-    ``d/du_ij = int phi(e) prod_k Phi(u_ik + e) * phi(u_ij + e) / Phi(u_ij + e)``,
-    so one evaluation of the CDFs serves both. Pairs with ``u_ij`` above
-    ``saturation`` (12 by default) are skipped: their factor is 1 to within
-    ``Phi(-u / sqrt(2)) < 1e-17`` in ``A`` and their gradient is as small.
-    Rows with a margin below ``-saturation`` are skipped whole:
-    ``A <= Phi(u / sqrt(2)) < 1e-17`` and every ``dA / du`` is below
-    ``phi(u / sqrt(2)) < 1e-16``, so they are 0 (one test per row, unlike
-    per-entry skipping, which cost more than it saved). ``log Phi`` and its
-    derivative come from a table (``_log_phi_table``): on 50 000 rows with 10
-    classes and 16 nodes, 20% less time than SciPy's ``erfc`` with ``log``,
-    ``exp`` and a division per entry, for the same ``A`` to 2e-15.
-    """
-    n_rows, n_terms = margins.shape
-    n_nodes = nodes.shape[0]
-    value = np.ones(n_rows)
-    grad = np.zeros((n_rows, n_terms)) if gradient else None
-    lost = np.min(margins, axis=1) < -saturation
-    value[lost] = 0.0
-    pair_rows, pair_cols = np.nonzero((margins < saturation) & ~lost[:, None])
-    # Cell coordinates of u + e on the log Phi table, split as (u, e) terms so
-    # that the per-entry work is one addition.
-    cell_pairs = (margins[pair_rows, pair_cols] - _LOG_PHI_LO) * _LOG_PHI_CELLS
-    cell_nodes = nodes * _LOG_PHI_CELLS
-    table = _log_phi_table()
-    last_cell = table.shape[1] - 1
-    counts = np.bincount(pair_rows, minlength=n_rows)
-    # offsets[r] = first pair of row r (pairs come out of nonzero row-major)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    rows_per_block = max(1, _BLOCK // (max(n_terms, 1) * n_nodes))
-    for row_start in range(0, n_rows, rows_per_block):
-        row_stop = min(row_start + rows_per_block, n_rows)
-        first, last = offsets[row_start], offsets[row_stop]
-        if first == last:
-            continue
-        starts = offsets[row_start:row_stop]
-        has_pairs = starts < offsets[row_start + 1 : row_stop + 1]
-        block_rows = np.arange(row_start, row_stop)[has_pairs]
-        # t = position of u + e in table cells; beyond the table's ends log Phi
-        # is clamped to its end values (see _log_phi_table).
-        t = cell_pairs[first:last, None] + cell_nodes
-        np.clip(t, 0.0, last_cell, out=t)
-        cell = t.astype(np.intp)
-        t -= cell
-        a, b, c, d = table.take(cell, axis=1)
-        # log Phi(u + e) by the cubic in t, Horner's rule in place on d.
-        log_phi = d * t
-        log_phi += c
-        log_phi *= t
-        log_phi += b
-        log_phi *= t
-        log_phi += a
-        # Sums over each row's pairs as a product with a 0/1 CSR matrix: several
-        # times faster than np.add.reduceat over such short segments.
-        n_pairs = last - first
-        row_pointers = offsets[row_start : row_stop + 1] - first
-        row_sums = csr_array(
-            (np.ones(n_pairs), np.arange(n_pairs), row_pointers),
-            shape=(row_stop - row_start, n_pairs),
-        )
-        log_product = (row_sums @ log_phi)[has_pairs]
-        mass = np.exp(log_product) * weights
-        value[block_rows] = np.sum(mass, axis=1)
-        if gradient:
-            # phi / Phi = d log Phi / dx, the derivative of the same cubic.
-            d *= 3.0
-            d *= t
-            c *= 2.0
-            d += c
-            d *= t
-            d += b
-            mass *= _LOG_PHI_CELLS
-            local = pair_rows[first:last] - row_start
-            row_of_pair = np.cumsum(has_pairs)[local] - 1
-            block = np.einsum("pq,pq->p", d, mass[row_of_pair])
-            grad[pair_rows[first:last], pair_cols[first:last]] = block
-    return value, grad
 
 
 def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN):
@@ -802,7 +626,9 @@ def _mean_expected_accuracy(scores, y_index, weights, sigma, n_nodes):
     n_classes = scores.shape[1]
     others = _other_classes(y_index, n_classes)
     true = scores[np.arange(scores.shape[0]), y_index]
-    delta = true[:, None] - np.take_along_axis(scores, others, axis=1)
+    with np.errstate(over="ignore"):
+        # scores 1e308 apart: an infinite margin is the right limit (A = 0 or 1)
+        delta = true[:, None] - np.take_along_axis(scores, others, axis=1)
     if n_nodes is None:
         n_nodes = _default_n_nodes(n_classes)
     value, _ = _accuracy_terms(delta / sigma, n_nodes, gradient=False)

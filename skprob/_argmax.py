@@ -5,22 +5,22 @@
 # For scores mu and i.i.d. noise eps with density f and CDF F,
 #     p_i = P(argmax_j (mu_j + eps_j) = i)
 #         = int f(e) prod_{j != i} F(e + mu_i - mu_j) de.
-# Every rule below evaluates this one-dimensional integral with nodes that do not
-# depend on the data, so a whole block of rows is one array expression, and the
-# product over classes is a sum of log-CDFs (1000 classes or scores of +-1e3 do
-# not underflow). The rows are renormalised at the end, which only removes the
+# Every rule below evaluates this one-dimensional integral on nodes shared by all
+# classes of a row (fixed, or fixed within segments whose ends depend on the
+# scores), so a whole block of rows is one array expression, and the product over
+# classes is a sum of log-CDFs (1000 classes or scores of +-1e3 do not
+# underflow). The rows are renormalised at the end, which only removes the
 # quadrature error. Each noise is one entry of _RULES.
 
 import math
 import warnings
-from functools import lru_cache
 from numbers import Integral, Real
 from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 from scipy import stats
 from scipy.special import log_expit as _np_log_expit
-from scipy.special import ndtri, roots_legendre
+from scipy.special import ndtri
 from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -46,61 +46,33 @@ from ._backend import (
     softmax,
     to_numpy,
 )
+from ._quadrature import (
+    MIN_TANH_SINH_NODES,
+    TANH_SINH_NODES,
+    argmax_gaussian_nodes,
+    exact_legendre_nodes,
+    gauss_legendre_unit,
+    tanh_sinh_unit,
+)
 
 __all__ = ["argmax_probabilities", "ArgmaxProbabilityTransformer"]
 
 # Elements per temporary block: rows and nodes are processed in blocks of about
-# this many entries so that memory stays bounded. NumPy runs one pass per
-# operation, so cache-sized blocks (512 KiB in float64) are fastest there: 1.6x
-# faster than 2**22 for 200 classes, measured; other namespaces (GPUs) get
-# larger blocks, where each operation pays a launch.
+# this many entries, so memory stays bounded whatever the number of rows,
+# classes and nodes. NumPy runs one pass per operation, so cache-sized blocks
+# (512 KiB in float64) are fastest there; other namespaces (GPUs) get larger
+# blocks, where each operation pays a launch.
 _BLOCK = 2**22
 _BLOCK_NUMPY = 2**16
+# Largest temporary one row and one node may need (entries): beyond it a rule
+# cannot run in bounded memory, and says so before starting.
+_MAX_ROW_NODE_ENTRIES = 2**25
 
-# Fewest nodes of the tanh-sinh rules (a step of 0.5 in t on [-4, 4]). Measured
-# (Gaussian, scores [2, 1, 0, -1] and 100 near-tied classes): 2 nodes give 1/K
-# to every class, 8 nodes are off by 2e-2, 16 by 5e-5 and 1.5e-3; from 17 on,
-# the every-other-node comparison below flags what error remains.
-_MIN_TANH_SINH_NODES = 17
-
-# With a user-chosen n_nodes the rule is compared with its own every-other-node
-# sub-rule; a gap in some probability above this warns. Measured against
-# scipy.integrate.quad (2 to 200 classes, 17 to 41 nodes, score spreads 0.3 to
-# 10), every case with an error above 1e-5 had a gap above 1e-4, and the gap
-# was above the error in all but one (200 near-tied classes, 17 nodes: gap
-# 1.7e-3, error 5e-3).
+# With a user-chosen n_nodes (and always for frozen distributions, whose
+# smoothness is unknown) the rule is compared with its own every-other-node
+# sub-rule; a gap in some probability above this warns. The gap is usually far
+# above the rule's own error (benchmarks/RESULTS.md).
 _ERROR_WARN = 1e-4
-
-
-@lru_cache(maxsize=32)
-def _gauss_legendre_unit(n_nodes):
-    """Gauss-Legendre nodes and log-weights on [0, 1]."""
-    x, w = roots_legendre(n_nodes)
-    t = 0.5 * (x + 1.0)
-    log_w = np.log(0.5 * w)
-    t.flags.writeable = False
-    log_w.flags.writeable = False
-    return t, log_w
-
-
-@lru_cache(maxsize=32)
-def _tanh_sinh_unit(n_nodes, t_max=4.0):
-    """Tanh-sinh nodes on (0, 1): ``(s, log u, log(1 - u), log-weights)``.
-
-    ``u = expit(2 s)`` with ``s = pi/2 sinh(t)``; keeping ``s`` lets the caller
-    form ``F^-1(u)`` without rounding ``u`` near 1 (logit(u) is exactly ``2 s``).
-    The double-exponential clustering at both ends resolves the steep
-    ``u ** a``-type integrands that classes far below the maximum produce.
-    """
-    t = np.linspace(-t_max, t_max, n_nodes)
-    h = t[1] - t[0]
-    s = 0.5 * math.pi * np.sinh(t)
-    log_u = _np_log_expit(2.0 * s)
-    log_v = _np_log_expit(-2.0 * s)
-    log_w = math.log(h * math.pi) + np.log(np.cosh(t)) + log_u + log_v
-    for array in (s, log_u, log_v, log_w):
-        array.flags.writeable = False
-    return s, log_u, log_v, log_w
 
 
 def _blocks(n_rows, per_row_per_node, n_nodes, xp):
@@ -109,8 +81,15 @@ def _blocks(n_rows, per_row_per_node, n_nodes, xp):
     Slices stop at the array end: strict array-API namespaces reject
     out-of-range slice bounds.
     """
-    block = _BLOCK_NUMPY if is_numpy_namespace(xp) else _BLOCK
     per_row_per_node = max(1, per_row_per_node)
+    if per_row_per_node > _MAX_ROW_NODE_ENTRIES:
+        raise ValueError(
+            f"argmax_probabilities with this noise needs temporaries of "
+            f"{per_row_per_node} entries per row and node, more than the "
+            f"{_MAX_ROW_NODE_ENTRIES} it allows; use fewer classes or the "
+            '"gumbel" or "gaussian" noise, whose cost is linear in the classes.'
+        )
+    block = _BLOCK_NUMPY if is_numpy_namespace(xp) else _BLOCK
     group = max(1, min(n_nodes, block // per_row_per_node))
     chunk = max(1, block // (per_row_per_node * group))
     rows = [slice(i, min(i + chunk, n_rows)) for i in range(0, n_rows, chunk)]
@@ -118,92 +97,78 @@ def _blocks(n_rows, per_row_per_node, n_nodes, xp):
     return rows, nodes
 
 
-def _common_grid_log_mass(
-    z, x, log_dx, log_cdf_and_reverse_hazard, xp, *, estimate_error
-):
-    """``log p_i`` (up to a common constant) on one grid shared by all classes.
+def _log_add(total, part, xp):
+    return part if total is None else xp.logaddexp(total, part)
 
-    With ``u = e + z_i`` the integral for class ``i`` becomes
-    ``int f(u - z_i) prod_{j != i} F(u - z_j) du
-    = int r(u - z_i) G(u) du``, where ``G(u) = prod_j F(u - z_j)`` is the CDF
+
+def _grid_log_mass(below_max, n_grid, grid, class_terms, xp, *, period=None):
+    """``log p_i`` (up to a row constant) on nodes shared by all classes of a row.
+
+    With ``x`` the noise of the largest score and ``d_j = max z - z_j``, class
+    ``i`` wins with probability ``int f(x + d_i) prod_{j != i} F(x + d_j) dx
+    = int r(x + d_i) G(x) dx``, where ``G(x) = prod_j F(x + d_j)`` is the CDF
     of the noisy maximum and ``r = f / F`` the reverse hazard. ``log G`` is
-    formed once per node, so a row costs ``O(n_classes n_nodes)`` instead of
-    ``O(n_classes^2 n_nodes)``. The grid sits at ``u = max z + x_k``: every
-    integrand is bounded by the density of the maximum, which lives there.
-    All arguments ``x_k + max z - z_j`` are at least ``min x``, so ``log F`` is
-    bounded below and the sum over classes never meets ``-inf``; tied scores
-    give identical columns, so tied classes get bit-identical probabilities.
+    formed once per node, so a row costs ``O(n_classes)`` per node instead of
+    ``O(n_classes^2)``. Every ``x + d_j`` is at least ``x``, so ``log F`` is
+    bounded below where ``F(x) > 0``; tied scores give identical columns, so
+    tied classes get bit-identical probabilities.
 
-    Returns the log-masses and, with ``estimate_error``, the largest gap in
-    probability to the sub-rule on every other node (else 0).
+    ``grid(rows, nodes)`` returns the nodes ``x`` and log-weights of ``dx``,
+    each of shape (1 or n_rows_block, n_nodes_block); ``class_terms(d, x)`` the
+    log-integrand (without the weight) of every class at every node,
+    (n_rows_block, n_classes, n_nodes_block). Node blocks are summed as they
+    come, so memory is one block whatever the number of nodes. With
+    ``period`` (nodes per segment of the grid), also returns the largest gap
+    in probability to the sub-rule on every other node of each segment (else
+    0); its doubled weights cancel in the normalisation.
     """
-    n, K = z.shape
-    m = x.shape[0]
+    n, K = below_max.shape
+    dev = device(below_max)
+    row_blocks, node_blocks = _blocks(n, K, n_grid, xp)
+    out, gap = [], 0.0
+    for rows in row_blocks:
+        d = below_max[rows, :]
+        total = coarse = None
+        for nodes in node_blocks:
+            x, log_dx = grid(rows, nodes)
+            terms = class_terms(d, x) + log_dx[:, None, :]
+            total = _log_add(total, logsumexp(terms, axis=2, xp=xp), xp)
+            if period is not None:
+                index = np.arange(nodes.start, nodes.stop)
+                even = np.flatnonzero((index % period) % 2 == 0)
+                even = asarray(even, xp=xp, device=dev, dtype=xp.int64)
+                part = logsumexp(xp.take(terms, even, axis=2), axis=2, xp=xp)
+                coarse = _log_add(coarse, part, xp)
+        out.append(total)
+        if period is not None:
+            diff = softmax(total, axis=1, xp=xp) - softmax(coarse, axis=1, xp=xp)
+            gap = max(gap, float(xp.max(xp.abs(diff))))
+    return xp.concat(out, axis=0), gap
+
+
+def _fixed_grid(x, log_dx):
+    """A grid whose nodes are the same for every row."""
+
+    def grid(rows, nodes):
+        return x[None, nodes], log_dx[None, nodes]
+
+    return grid
+
+
+def _tanh_sinh_log_mass(z, n_nodes, xp, dev, estimate_error, quantile, log_pdf, terms):
+    """The shared grid at ``x = F^-1(u)`` for the tanh-sinh nodes ``u`` on (0, 1)."""
+    s, log_u, log_v, log_w = tanh_sinh_unit(n_nodes)
+    x = quantile(s, log_u, log_v)
+    x_xp = asarray(x, xp=xp, device=dev, dtype=z.dtype)
+    log_dx = asarray(log_w - log_pdf(x), xp=xp, device=dev, dtype=z.dtype)
     below_max = xp.max(z, axis=1, keepdims=True) - z
-    row_blocks, node_blocks = _blocks(n, K, m, xp)
-    out, gaps = [], []
-    for rows in row_blocks:
-        gc = below_max[rows, :][:, :, None]
-        parts = []
-        for group in node_blocks:
-            log_cdf, log_hazard = log_cdf_and_reverse_hazard(gc + x[group])
-            log_max_cdf = xp.sum(log_cdf, axis=1, keepdims=True)
-            parts.append(log_hazard + (log_max_cdf + log_dx[group]))
-        log_mass, node_gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
-        out.append(log_mass)
-        gaps.append(node_gap)
-    return xp.concat(out, axis=0), max(gaps)
-
-
-def _sum_nodes(terms, estimate_error, xp):
-    """Log-sum over the node axis; with ``estimate_error`` also the largest gap.
-
-    Every other node is the same rule with twice the step; its doubled weights
-    cancel in the normalisation, so the gap is between the two softmaxes.
-    """
-    log_mass = logsumexp(terms, axis=2, xp=xp)
-    if not estimate_error:
-        return log_mass, 0.0
-    coarse = logsumexp(terms[:, :, ::2], axis=2, xp=xp)
-    diff = softmax(log_mass, axis=1, xp=xp) - softmax(coarse, axis=1, xp=xp)
-    return log_mass, float(xp.max(xp.abs(diff)))
-
-
-def _pairwise_log_mass(z, nodes, log_weights, log_cdf, xp, *, estimate_error):
-    """``log sum_k w_k prod_{j != i} F(x_k + z_i - z_j)``: one grid per class.
-
-    ``O(n_classes^2 n_nodes)`` per row; used only for noises whose support
-    ends on the right, where the shared grid would put the density's jump to 0
-    inside the integration range. Each class lists its rivals in increasing
-    index order, so tied scores give bit-identical probabilities.
-    """
-    n, K = z.shape
-    m = nodes.shape[0]
-    # row i of rivals is 0..K-1 without i: shift the indices at or past i by one
-    positions = np.arange(K - 1)[None, :]
-    rivals = positions + (positions >= np.arange(K)[:, None])
-    rivals = asarray(rivals.reshape(-1), xp=xp, device=device(z), dtype=xp.int64)
-    row_blocks, node_blocks = _blocks(n, K * (K - 1), m, xp)
-    out, gaps = [], []
-    for rows in row_blocks:
-        zc = z[rows, :]
-        others = xp.reshape(xp.take(zc, rivals, axis=1), (zc.shape[0], K, K - 1))
-        diff = (zc[:, :, None] - others)[:, :, :, None]
-        parts = []
-        for group in node_blocks:
-            total = xp.sum(log_cdf(diff + nodes[group]), axis=2)
-            parts.append(total + log_weights[group])
-        log_mass, node_gap = _sum_nodes(xp.concat(parts, axis=2), estimate_error, xp)
-        out.append(log_mass)
-        gaps.append(node_gap)
-    return xp.concat(out, axis=0), max(gaps)
-
-
-def _tanh_sinh_grid(x, log_w, log_pdf_at_x, z, xp, dev):
-    """Nodes ``x`` and log-weights for ``dx`` (``w`` integrates over ``u = F(x)``)."""
-    return (
-        asarray(x, xp=xp, device=dev, dtype=z.dtype),
-        asarray(log_w - log_pdf_at_x, xp=xp, device=dev, dtype=z.dtype),
+    return _grid_log_mass(
+        below_max,
+        n_nodes,
+        _fixed_grid(x_xp, log_dx),
+        terms,
+        xp,
+        period=n_nodes if estimate_error else None,
     )
 
 
@@ -218,79 +183,149 @@ def _gaussian_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
         margin = (z[:, 1] - z[:, 0]) / math.sqrt(2.0)
         log_mass = xp.stack([log_ndtr(-margin, xp=xp), log_ndtr(margin, xp=xp)], axis=1)
         return log_mass, 0.0
-    s, log_u, _, log_w = _tanh_sinh_unit(n_nodes)
-    # Phi^-1(u) from the smaller of u and 1 - u, so no digits are lost near 1
-    x = np.sign(s) * -ndtri(np.exp(np.minimum(log_u, log_u - 2.0 * s)))
 
-    def log_cdf_and_reverse_hazard(a):
+    def quantile(s, log_u, log_v):
+        # Phi^-1(u) from the smaller of u and 1 - u, so no digits are lost near 1
+        return np.sign(s) * -ndtri(np.exp(np.minimum(log_u, log_v)))
+
+    def terms(d, x):
+        a = d[:, :, None] + x[:, None, :]
         log_cdf = log_ndtr(a, xp=xp)
-        return log_cdf, -0.5 * a * a - _HALF_LOG_2PI - log_cdf
+        log_max_cdf = xp.sum(log_cdf, axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            # a class far below the maximum: log density -inf, as it should be
+            log_pdf = -0.5 * a * a - _HALF_LOG_2PI
+        return (log_pdf - log_cdf) + log_max_cdf
 
-    grid = _tanh_sinh_grid(x, log_w, -0.5 * x * x - _HALF_LOG_2PI, z, xp, dev)
-    return _common_grid_log_mass(
-        z, *grid, log_cdf_and_reverse_hazard, xp, estimate_error=estimate_error
+    return _tanh_sinh_log_mass(
+        z,
+        n_nodes,
+        xp,
+        dev,
+        estimate_error,
+        quantile,
+        lambda x: -0.5 * x * x - _HALF_LOG_2PI,
+        terms,
     )
 
 
 def _logistic_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
-    s, log_u, log_v, log_w = _tanh_sinh_unit(n_nodes)
-
-    def log_cdf_and_reverse_hazard(a):
+    def terms(d, x):
         # f / F = 1 - F for the logistic distribution
-        return log_expit(a, xp=xp), log_expit(-a, xp=xp)
+        a = d[:, :, None] + x[:, None, :]
+        log_max_cdf = xp.sum(log_expit(a, xp=xp), axis=1, keepdims=True)
+        return log_expit(-a, xp=xp) + log_max_cdf
 
     # x = logit(u) = 2 s exactly, and f(x) = F(x) (1 - F(x)) = u (1 - u)
-    grid = _tanh_sinh_grid(2.0 * s, log_w, log_u + log_v, z, xp, dev)
-    return _common_grid_log_mass(
-        z, *grid, log_cdf_and_reverse_hazard, xp, estimate_error=estimate_error
+    return _tanh_sinh_log_mass(
+        z,
+        n_nodes,
+        xp,
+        dev,
+        estimate_error,
+        lambda s, log_u, log_v: 2.0 * s,
+        lambda x: _np_log_expit(x) + _np_log_expit(-x),
+        terms,
     )
+
+
+def _frozen_segments(noise, below_max, upper):
+    """Segments of (0, 1) in ``u = F(x)`` between the kinks of the integrand.
+
+    ``F(x + d_j)`` reaches 1 at ``x = upper - d_j``, where the density of class
+    ``j`` also drops to 0: the integrand is smooth only between those points,
+    so each segment gets its own rule. Returns, per row and segment sorted by
+    position, the lower end in ``u``, the upper end in ``1 - u`` (both kept
+    exactly near their own end) and the length.
+    """
+    kinks = np.sort(upper - below_max, axis=1)
+    hi_u, hi_v = noise.cdf(kinks), noise.sf(kinks)
+    lo_u = np.concatenate([np.zeros_like(hi_u[:, :1]), hi_u[:, :-1]], axis=1)
+    lo_v = np.concatenate([np.ones_like(hi_v[:, :1]), hi_v[:, :-1]], axis=1)
+    length = np.where(hi_u <= 0.5, hi_u - lo_u, lo_v - hi_v)
+    return lo_u, hi_v, np.maximum(length, 0.0)
+
+
+def _frozen_quantiles(noise, u, v):
+    """``F^-1(u)`` from ``u`` below 1/2 and from ``v = 1 - u`` above."""
+    x = np.empty_like(u)
+    low = u <= 0.5
+    x[low] = noise.ppf(u[low])
+    x[~low] = noise.isf(v[~low])
+    if np.any(np.isnan(x)):
+        raise ValueError(
+            f"The quantile function of the noise distribution {noise.dist.name!r} "
+            "is not defined inside (0, 1); argmax_probabilities needs a "
+            "continuous distribution with a quantile function."
+        )
+    return x
 
 
 def _frozen_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
-    # Any continuous scipy.stats distribution: integrate in u = F(e) over (0, 1)
-    # with the tanh-sinh rule; log F and log f are evaluated by SciPy on the host.
-    s, log_u, log_v, log_w = _tanh_sinh_unit(n_nodes)
-    x = np.where(s < 0, noise.ppf(np.exp(log_u)), noise.isf(np.exp(log_v)))
-    if not np.all(np.isfinite(x)):
-        raise ValueError(
-            f"The quantile function of the noise distribution {noise.dist.name!r} is "
-            "not finite inside (0, 1); argmax_probabilities needs a continuous "
-            "distribution with finite quantiles."
-        )
-    dtype = z.dtype
+    # Any continuous scipy.stats distribution: tanh-sinh in u = F(x) on each
+    # segment between the kinks of the integrand (one segment when the support
+    # has no right end), evaluated by SciPy on the host. The rule's nodes
+    # cluster at both ends of each segment, so a density that jumps or is
+    # infinite at the left end of the support, or at a kink, costs no accuracy.
+    s, log_u, log_v, log_w = tanh_sinh_unit(n_nodes)
+    zh = np.asarray(to_numpy(z), dtype=np.float64)
+    below_max = np.max(zh, axis=1, keepdims=True) - zh
+    upper = noise.support()[1]
+    if np.isfinite(upper):
+        lo_u, hi_v, length = _frozen_segments(noise, below_max, upper)
+    else:
+        lo_u, hi_v, length = np.zeros((1, 1)), np.zeros((1, 1)), np.ones((1, 1))
+    n_segments = length.shape[1]
 
-    def to_xp(values):
-        return asarray(values, xp=xp, device=dev, dtype=dtype)
+    def nodes_and_weights(rows, segment, k):
+        seg_length = length[rows][:, segment]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = lo_u[rows][:, segment] + seg_length * np.exp(log_u[k])
+            v = hi_v[rows][:, segment] + seg_length * np.exp(log_v[k])
+            x = _frozen_quantiles(noise, u, v)
+            log_dx = np.log(seg_length) + log_w[k] - noise.logpdf(x)
+        # nodes rounded onto an end of the support (density 0 or infinite
+        # there) or of an empty segment carry no weight
+        return x, np.where(np.isfinite(log_dx), log_dx, -np.inf)
 
-    def host(a):
-        return np.asarray(to_numpy(a), dtype=np.float64)
+    if n_segments == 1:
+        # one segment for every row: the quantiles are computed once
+        every = np.arange(n_nodes)
+        x, log_dx = nodes_and_weights(slice(0, 1), every * 0, every)
+        grid = _fixed_grid(x[0], log_dx[0])
+    else:
 
-    if np.isfinite(noise.support()[1]):
-        # f drops to 0 at the right end of the support; on the shared grid that
-        # jump would sit inside every lower class's range (frozen uniform noise:
-        # error 1e-2 there against 8e-5 per class), so each class keeps its grid.
-        return _pairwise_log_mass(
-            z,
-            to_xp(x),
-            to_xp(log_w),
-            lambda a: to_xp(noise.logcdf(host(a))),
-            xp,
-            estimate_error=estimate_error,
-        )
-    log_pdf = noise.logpdf(x)
-    # nodes where the quantile reached the left end of the support (density 0)
-    # carry no weight
-    keep = np.isfinite(log_pdf)
+        def grid(rows, nodes):
+            index = np.arange(nodes.start, nodes.stop)
+            return nodes_and_weights(rows, index // n_nodes, index % n_nodes)
 
-    def log_cdf_and_reverse_hazard(a):
-        a = host(a)
-        log_cdf = noise.logcdf(a)
-        return to_xp(log_cdf), to_xp(noise.logpdf(a) - log_cdf)
+    def terms(d, x):
+        a = d[:, :, None] + x[:, None, :]
+        # far from the maximum or past an end of the support, SciPy's log
+        # functions overflow or take log(0) on their way to the right limits
+        # (log F = 0 or -inf, log f = -inf)
+        with np.errstate(over="ignore", divide="ignore"):
+            log_cdf = noise.logcdf(a)
+            log_pdf = noise.logpdf(a)
+        log_max_cdf = np.sum(log_cdf, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            total = (log_pdf - log_cdf) + log_max_cdf
+        # F(x) = 0 (a node rounded onto the left end) or f = 0 (past the right
+        # end): the integrand is 0 there, whatever r = f / F gives; an infinite
+        # density is a node rounded onto an integrable singularity, whose tiny
+        # weight carries nothing
+        dropped = np.isneginf(log_max_cdf) | ~np.isfinite(log_pdf)
+        return np.where(dropped, -np.inf, total)
 
-    grid = _tanh_sinh_grid(x[keep], log_w[keep], log_pdf[keep], z, xp, dev)
-    return _common_grid_log_mass(
-        z, *grid, log_cdf_and_reverse_hazard, xp, estimate_error=estimate_error
+    log_mass, gap = _grid_log_mass(
+        below_max,
+        n_segments * n_nodes,
+        grid,
+        terms,
+        np,
+        period=n_nodes if estimate_error else None,
     )
+    return asarray(log_mass, xp=xp, device=dev, dtype=z.dtype), gap
 
 
 def _exponential_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
@@ -298,7 +333,7 @@ def _exponential_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
     # (1 - t a_j) dt, a_j = exp(z_j - max z): a polynomial of degree K - 1, so
     # Gauss-Legendre with ceil(K / 2) nodes is exact and the cost is O(n K m).
     n, K = z.shape
-    t, log_w = _gauss_legendre_unit(n_nodes)
+    t, log_w = gauss_legendre_unit(n_nodes)
     t = asarray(t, xp=xp, device=dev, dtype=z.dtype)
     log_w = asarray(log_w, xp=xp, device=dev, dtype=z.dtype)
     log_a = z - xp.max(z, axis=1, keepdims=True)
@@ -306,64 +341,55 @@ def _exponential_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
     out = []
     for rows in row_blocks:
         a = xp.exp(log_a[rows, :])
-        parts = []
+        total = None
         for group in node_blocks:
             terms = xp.log1p(-a[:, :, None] * t[group])
-            total = xp.sum(terms, axis=1, keepdims=True)
-            parts.append(total - terms + log_w[group])
-        mass = logsumexp(xp.concat(parts, axis=2), axis=2, xp=xp)
-        out.append(mass + log_a[rows, :])
+            product = xp.sum(terms, axis=1, keepdims=True)
+            part = logsumexp(product - terms + log_w[group], axis=2, xp=xp)
+            total = _log_add(total, part, xp)
+        out.append(total + log_a[rows, :])
     # exact rules: no quadrature error to estimate
     return xp.concat(out, axis=0), 0.0
 
 
 def _uniform_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
-    # U(0, 1) noise. With tau = e + z_i - max z in [0, 1] and d_j = max z - z_j,
-    # p_i = int_0^{1 - d_i} H(tau) / (tau + d_i) dtau with
-    # H(tau) = prod_j min(1, tau + d_j).
-    # H is a polynomial between the sorted kinks b_j = 1 - d_j (shared by all
-    # classes), so Gauss-Legendre on each of those K segments with ceil(K / 2)
-    # nodes is exact. Class i integrates the segments that end at or below b_i.
+    # U(0, 1) noise: f(x + d_i) = 1 up to x = 1 - d_i and F(x + d_j) =
+    # min(1, x + d_j), so G(x) is a polynomial between the sorted kinks
+    # 1 - d_j (shared by all classes) and Gauss-Legendre on each of those K
+    # segments with ceil(K / 2) nodes is exact. O(K^2 n_nodes) per row.
     n, K = z.shape
     dtype = z.dtype
-    t, log_w = _gauss_legendre_unit(n_nodes)
+    t, log_w = gauss_legendre_unit(n_nodes)
     t = asarray(t, xp=xp, device=dev, dtype=dtype)
     log_w = asarray(log_w, xp=xp, device=dev, dtype=dtype)
     tiny = xp.finfo(dtype).smallest_normal
-    one = xp.ones((), dtype=dtype, device=dev)
     d = xp.max(z, axis=1, keepdims=True) - z
-    b = xp.clip(1.0 - d, 0.0, 1.0)
-    hi = xp.sort(b, axis=1)
+    hi = xp.sort(xp.clip(1.0 - d, 0.0, 1.0), axis=1)
     lo = xp.concat([xp.zeros_like(hi[:, :1]), hi[:, :-1]], axis=1)
     length = hi - lo
     positive = length > 0
     log_length = xp.log(xp.where(positive, length, xp.ones_like(length)))
     log_length = xp.where(positive, log_length, -xp.inf)
-    row_blocks, node_blocks = _blocks(n, K * K, n_nodes, xp)
-    out = []
-    for rows in row_blocks:
-        dc, bc = d[rows, :], b[rows, :]
-        hic, loc, llc = hi[rows, :], lo[rows, :], log_length[rows, :]
-        # segment r counts for class i when it ends at or below b_i: (c, K_i, K_r)
-        keep = hic[:, None, :] <= bc[:, :, None]
-        parts = []
-        for group in node_blocks:
-            tg = t[group]
-            # nodes of every segment, (c, K_r, g); kept > 0 so the logs are finite
-            tau = xp.maximum(loc[:, :, None] + (hic - loc)[:, :, None] * tg, tiny)
-            log_h = xp.sum(
-                xp.log(xp.minimum(tau[:, :, :, None] + dc[:, None, None, :], one)),
-                axis=3,
-            )
-            log_node = log_h + llc[:, :, None] + log_w[group]
-            term = log_node[:, None, :, :] - xp.log(
-                tau[:, None, :, :] + dc[:, :, None, None]
-            )
-            term = xp.where(keep[:, :, :, None], term, -xp.inf)
-            parts.append(xp.reshape(term, (term.shape[0], K, -1)))
-        out.append(logsumexp(xp.concat(parts, axis=2), axis=2, xp=xp))
+
+    def grid(rows, nodes):
+        index = np.arange(nodes.start, nodes.stop)
+        segment = asarray(index // n_nodes, xp=xp, device=dev, dtype=xp.int64)
+        k = asarray(index % n_nodes, xp=xp, device=dev, dtype=xp.int64)
+        start = xp.take(lo[rows, :], segment, axis=1)
+        x = start + xp.take(length[rows, :], segment, axis=1) * xp.take(t, k)
+        log_dx = xp.take(log_length[rows, :], segment, axis=1) + xp.take(log_w, k)
+        # kept > 0 so the logs below are finite
+        return xp.maximum(x, tiny), log_dx
+
+    def terms(d, x):
+        a = d[:, :, None] + x[:, None, :]
+        log_max_cdf = xp.sum(
+            xp.log(xp.minimum(a, xp.ones_like(a))), axis=1, keepdims=True
+        )
+        return xp.where(a <= 1.0, log_max_cdf - xp.log(a), -xp.inf)
+
     # exact rules: no quadrature error to estimate
-    return xp.concat(out, axis=0), 0.0
+    return _grid_log_mass(d, K * n_nodes, grid, terms, xp)
 
 
 def _validate_scores(scores):
@@ -388,6 +414,20 @@ def _validate_scores(scores):
     return scores
 
 
+def _shifted_scores(scores, scale, xp):
+    """``(scores - max) / scale`` per row, without overflow or NaN.
+
+    Every rule depends on the differences only. Halving first keeps the
+    difference of two finite scores finite; a difference beyond the largest
+    float after the division by ``scale`` becomes ``-inf``, the right limit (a
+    class no noise can lift to the top).
+    """
+    half = scores * 0.5
+    below_max = xp.max(half, axis=1, keepdims=True) - half
+    with np.errstate(over="ignore"):
+        return -((below_max / scale) * 2.0)
+
+
 def _gumbel_log_mass(z, n_nodes, xp, dev, noise, estimate_error):
     # McFadden: Gumbel noise gives the softmax, so the scores are the log-masses
     return z, 0.0
@@ -406,34 +446,28 @@ class _Rule(NamedTuple):
     estimates_error: bool
 
 
-def _exact(n_classes):
-    # Gauss-Legendre with m nodes is exact to degree 2 m - 1 >= n_classes - 1
-    return max(1, math.ceil(n_classes / 2))
-
-
 def _tanh_sinh_floor(n_classes):
-    return _MIN_TANH_SINH_NODES
+    return MIN_TANH_SINH_NODES
 
 
-def _gaussian_default_nodes(n_classes):
-    # Measured against scipy.integrate.quad on scores of spread 0.3, 2 and 10:
-    # max error 3e-14 (K <= 10), 1e-15 (K <= 100) and 7e-15 (K = 200, quad's own
-    # error) with these counts; near ties (spread 0.3) need the most nodes.
-    return 49 if n_classes <= 10 else (97 if n_classes <= 100 else 129)
-
-
-# Measured like the Gaussian rule: 129 nodes keep the logistic rule within 7e-15
-# of scipy.integrate.quad up to 200 classes (widely spread scores need the most).
 _RULES = {
-    "gumbel": _Rule(_gumbel_log_mass, None, _exact, False),
+    "gumbel": _Rule(_gumbel_log_mass, None, exact_legendre_nodes, False),
     "gaussian": _Rule(
-        _gaussian_log_mass, _gaussian_default_nodes, _tanh_sinh_floor, True
+        _gaussian_log_mass, argmax_gaussian_nodes, _tanh_sinh_floor, True
     ),
-    "logistic": _Rule(_logistic_log_mass, lambda k: 129, _tanh_sinh_floor, True),
-    "uniform": _Rule(_uniform_log_mass, _exact, _exact, False),
-    "exponential": _Rule(_exponential_log_mass, _exact, _exact, False),
+    "logistic": _Rule(
+        _logistic_log_mass, lambda k: TANH_SINH_NODES, _tanh_sinh_floor, True
+    ),
+    "uniform": _Rule(
+        _uniform_log_mass, exact_legendre_nodes, exact_legendre_nodes, False
+    ),
+    "exponential": _Rule(
+        _exponential_log_mass, exact_legendre_nodes, exact_legendre_nodes, False
+    ),
     # any frozen continuous scipy.stats distribution
-    "frozen": _Rule(_frozen_log_mass, lambda k: 129, _tanh_sinh_floor, True),
+    "frozen": _Rule(
+        _frozen_log_mass, lambda k: TANH_SINH_NODES, _tanh_sinh_floor, True
+    ),
 }
 _NOISES = tuple(name for name in _RULES if name != "frozen")
 _NOISE_CONSTRAINT = [
@@ -463,7 +497,7 @@ def _check_nodes(rule, n_nodes, n_classes):
     floor = rule.min_nodes(n_classes)
     if n_nodes < floor:
         what = (
-            "with fewer, the tanh-sinh rule was measured off by 1e-3 to 0.3"
+            "with fewer, the tanh-sinh rule is far off for near-tied classes"
             if rule.estimates_error
             else f"the rule is exact for {n_classes} classes from that count on"
         )
@@ -518,13 +552,14 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
         Noise scale: the noise is ``scale * e``. Equivalent to dividing the
         scores by ``scale``.
     n_nodes : int >= 2, default=None
-        Number of quadrature nodes. ``None`` chooses: 49 (up to 10 classes),
+        Number of quadrature nodes (per segment for frozen distributions whose
+        support ends on the right). ``None`` chooses: 49 (up to 10 classes),
         97 (up to 100) or 129 for ``"gaussian"``, 129 for ``"logistic"`` and
         frozen distributions, and ``ceil(n_classes / 2)`` (exact) for
         ``"uniform"`` and ``"exponential"``. Ignored for ``"gumbel"`` and for
         two Gaussian classes. Fewer than 17 nodes for the tanh-sinh rules, or
         than ``ceil(n_classes / 2)`` for the exact ones, raise a ValueError; a
-        given count that looks inaccurate warns (see Notes).
+        count that looks inaccurate warns (see Notes).
 
     Returns
     -------
@@ -532,11 +567,20 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
         Probabilities in the namespace, device and floating dtype of
         ``scores``; every row sums to 1.
 
+    Raises
+    ------
+    ValueError
+        Before any work, when one row and one node would need a temporary
+        larger than the fixed block budget (``"uniform"`` and frozen
+        distributions with a right end, beyond about 30 million classes).
+
     Warns
     -----
     UserWarning
-        When ``n_nodes`` is given and a tanh-sinh rule differs by more than
-        1e-4 in some probability from its sub-rule on every other node.
+        When a tanh-sinh rule differs by more than 1e-4 in some probability
+        from its sub-rule on every other node: with a given ``n_nodes``, and
+        always for frozen distributions (whose density may have a kink or a
+        jump inside its support, such as ``scipy.stats.laplace``).
 
     See Also
     --------
@@ -545,34 +589,42 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
     Notes
     -----
     The probabilities depend only on score differences (translation invariant)
-    and preserve the order of the scores. The rules:
+    and preserve the order of the scores. Every rule puts all classes of a row
+    on one grid: with ``x`` the noise of the largest score and
+    ``d_j = (max(mu) - mu_j) / scale``, class ``i`` integrates
+    ``f(x + d_i) / F(x + d_i)`` times ``prod_j F(x + d_j)``, the CDF of the
+    noisy maximum, formed once per node. The products over classes are sums of
+    log-CDFs, so 1000 classes or scores of ``+-1e3`` neither underflow nor
+    overflow. Rows and nodes are processed in blocks of a fixed number of
+    entries and summed as they come, so memory does not grow with the number
+    of rows, classes or nodes beyond the input and the output. The rules and
+    their cost per row:
 
-    - ``"gumbel"``: ``softmax(scores / scale)``.
+    - ``"gumbel"``: ``softmax(scores / scale)``, ``O(n_classes)``.
     - ``"gaussian"``: ``Phi((mu_1 - mu_0) / (scale sqrt(2)))`` for two classes;
-      otherwise the tanh-sinh rule in ``u = Phi(e)`` (Gauss-Hermite in ``e``
+      otherwise the tanh-sinh rule in ``u = Phi(x)`` (Gauss-Hermite in ``x``
       needs many more nodes, because with many classes the integrand sits in
-      the upper tail of ``e``).
-    - ``"logistic"`` and frozen distributions: tanh-sinh in ``u = F(e)``.
-      Frozen distributions whose support ends on the right (uniform, beta)
-      keep one grid per class, at ``O(n_samples n_classes^2 n_nodes)``: their
-      density jumps to 0 there, which the shared grid below would meet inside
-      the integration range.
-    - ``"exponential"``: with ``v = exp(-e)`` the integral is a polynomial of
-      degree ``n_classes - 1``; Gauss-Legendre is exact and costs
-      ``O(n_samples n_classes n_nodes)``.
-    - ``"uniform"``: a polynomial between the sorted kinks ``mu_j + scale``;
-      Gauss-Legendre on each of the ``n_classes`` segments is exact and costs
-      ``O(n_samples n_classes^2 n_nodes)`` (``O(n_classes^3)`` per row).
+      the upper tail of ``x``), ``O(n_classes n_nodes)``.
+    - ``"logistic"``: tanh-sinh in ``u = F(x)``, ``O(n_classes n_nodes)``.
+    - ``"exponential"``: with ``v = exp(-x)`` the integral is a polynomial of
+      degree ``n_classes - 1``; Gauss-Legendre is exact,
+      ``O(n_classes n_nodes)``.
+    - ``"uniform"``: a polynomial between the sorted kinks ``1 - d_j``;
+      Gauss-Legendre on each of the ``n_classes`` segments is exact,
+      ``O(n_classes^2 n_nodes)``, that is ``O(n_classes^3)`` by default.
+    - Frozen distributions: tanh-sinh in ``u = F(x)``, whose nodes cluster at
+      both ends, so a density that jumps or is infinite at the left end of the
+      support (half-normal, Pareto, gamma) costs no accuracy;
+      ``O(n_classes n_nodes)`` evaluations of SciPy's ``logcdf`` and
+      ``logpdf``. When the support ends on the right (uniform, beta), each
+      ``F(x + d_j)`` reaches 1 at ``x = upper - d_j``, where the density of
+      class ``j`` drops to 0; the rule then runs on each of the
+      ``n_classes`` segments between those kinks, ``O(n_classes^2 n_nodes)``.
 
-    The other tanh-sinh rules substitute ``u = e + mu_i``, which puts every
-    class on one grid at ``max(mu) + x_k``: the integrand of class ``i`` is
-    ``f(u - mu_i) / F(u - mu_i)`` times ``prod_j F(u - mu_j)``, the CDF of the
-    noisy maximum, formed once per node. They cost
-    ``O(n_samples n_classes n_nodes)``, and the products over classes are sums
-    of log-CDFs, so 1000 classes or scores of ``+-1e3`` neither underflow nor
-    overflow. With a given ``n_nodes`` the rule is compared with its sub-rule
-    on every other node; the gap is usually far above the rule's own error,
-    so a warning means the rule may be off by about that much.
+    The tanh-sinh rules converge fast for densities that are smooth inside
+    their support. Their sub-rule on every other node gives an error estimate;
+    its gap is usually far above the rule's own error, so a warning means the
+    rule may be off by about that much.
 
     References
     ----------
@@ -596,18 +648,26 @@ def argmax_probabilities(scores, noise="gumbel", *, scale=1.0, n_nodes=None):
     rule = _resolve_noise(noise)
     scores = _validate_scores(scores)
     xp, _, dev = get_namespace_and_device(scores)
-    z = scores / scale
+    z = _shifted_scores(scores, scale, xp)
     nodes = _check_nodes(rule, n_nodes, z.shape[1])
-    log_mass, error = rule.log_mass(
-        z, nodes, xp, dev, noise, rule.estimates_error and n_nodes is not None
-    )
+    # a frozen distribution's smoothness is unknown, so its rule always checks
+    # itself; the named rules are accurate at their defaults
+    frozen = rule is _RULES["frozen"]
+    estimate = rule.estimates_error and (n_nodes is not None or frozen)
+    log_mass, error = rule.log_mass(z, nodes, xp, dev, noise, estimate)
     if error > _ERROR_WARN:
+        advice = (
+            "increase n_nodes, or pass n_nodes=None for the accurate default"
+            if n_nodes is not None and not frozen
+            else "the density is probably not smooth inside its support (a kink "
+            "or a jump); increase n_nodes until this warning stops"
+        )
         warnings.warn(
-            f"argmax_probabilities with n_nodes={n_nodes} differs by {error:.1e} "
+            f"argmax_probabilities with n_nodes={nodes} differs by {error:.1e} "
             "from the same rule on every other node, a sign of quadrature error "
-            "of that order; increase n_nodes, or pass n_nodes=None for the "
-            "accurate default.",
+            f"of that order: {advice}.",
             UserWarning,
+            stacklevel=3,
         )
     return softmax(log_mass, axis=1, xp=xp)
 

@@ -5,11 +5,14 @@
 import math
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._backend import get_namespace_and_device, softmax
 
 __all__ = ["entropy_invariant_scale", "attention"]
+
+_LOG_MAX_FLOAT = math.log(float(np.finfo(np.float64).max))
 
 
 @validate_params(
@@ -75,6 +78,43 @@ def entropy_invariant_scale(n, d, n_ref=512):
     0.1806
     """
     return math.log(n) / (math.log(n_ref) * math.sqrt(d))
+
+
+def _attention_weights(Q, K, scale, xp):
+    """``softmax(scale Q K^T)`` over the keys; scores that overflow give the limit.
+
+    Where the scaled scores stay finite this is the plain softmax. Otherwise
+    the scores are formed from ``Q / max|Q|`` and ``K / max|K|`` (at most ``d``
+    in magnitude) and the row's softmax is taken as the factor
+    ``c = scale max|Q| max|K|`` grows: each weight is ``exp(c (s - max s))``,
+    so a huge or infinite ``c`` gives the uniform distribution over the
+    maximal scores, never NaN.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        scores = (Q @ xp.matrix_transpose(K)) * scale
+    if bool(xp.all(xp.isfinite(scores))):
+        with np.errstate(over="ignore"):
+            # finite scores more than the largest float apart: the difference
+            # to the row maximum overflows to -inf, a weight of exactly 0
+            return softmax(scores, axis=-1, xp=xp)
+    q_max = float(xp.max(xp.abs(Q)))
+    k_max = float(xp.max(xp.abs(K)))
+    unit = (Q / q_max) @ xp.matrix_transpose(K / k_max)
+    below = unit - xp.max(unit, axis=-1, keepdims=True)
+    # c as a float: beyond the largest float it is inf, and a tie (below = 0)
+    # must then keep its weight rather than become inf * 0 = NaN
+    if scale == 0.0:
+        c = 0.0
+    else:
+        log_c = math.log(scale) + math.log(q_max) + math.log(k_max)
+        c = math.exp(log_c) if log_c < _LOG_MAX_FLOAT else math.inf
+    if math.isinf(c):
+        exponent = xp.where(below < 0, -xp.inf, xp.zeros_like(below))
+    else:
+        with np.errstate(over="ignore"):
+            exponent = below * c
+    weights = xp.exp(exponent)
+    return weights / xp.sum(weights, axis=-1, keepdims=True)
 
 
 @validate_params(
@@ -191,7 +231,6 @@ def attention(Q, K, V, scale="standard", *, n_ref=512, return_weights=False):
         if n_keys < 2:
             raise ValueError("The entropy-invariant scale needs at least 2 keys.")
         scale = entropy_invariant_scale(n_keys, d, n_ref=n_ref)
-    scores = (Q @ xp.matrix_transpose(K)) * float(scale)
-    weights = softmax(scores, axis=-1, xp=xp)
+    weights = _attention_weights(Q, K, float(scale), xp)
     out = weights @ V
     return (out, weights) if return_weights else out

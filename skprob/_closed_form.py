@@ -264,7 +264,10 @@ CG_RTOL = 1e-8
 _CG_MAX_ITER = 1000
 # Products with S of the Hutch++ estimate of ||S||_F^2 (for "oas" and
 # "ledoit-wolf" on the iterative path), from a fixed seed: deterministic fits.
-_TRACE_PROBES = 64
+_TRACE_PROBES = 32
+# Conjugate gradients and the trace estimate work on blocks of columns whose
+# (d, width) arrays take about this much.
+_BLOCK_BYTES = 1 << 23
 
 
 class RowStatistics(NamedTuple):
@@ -282,8 +285,10 @@ def row_statistics(X, y_index, sample_weight, n_classes):
     safe = np.where(weights > 0, weights, 1.0)
     means = np.asarray(_dense(indicator.T @ X), dtype=np.float64) / safe[:, None]
     if issparse(X):
-        squares = _dense(indicator.T @ X.multiply(X))
-        deviations = np.maximum(squares - weights[:, None] * means**2, 0.0)
+        deviations = _dense(indicator.T @ X.multiply(X)).astype(np.float64)
+        # in place: these (K, d) arrays are the largest of a wide sparse fit
+        deviations -= weights[:, None] * means**2
+        np.maximum(deviations, 0.0, out=deviations)
     else:
         deviations = indicator.T @ (X - means[y_index]) ** 2
     return RowStatistics(weights, means, np.asarray(deviations, dtype=np.float64))
@@ -338,10 +343,15 @@ class _CentredRows:
     def row_norms(self):
         """``||a_i||^2`` of each row of A."""
         if issparse(self.X):
-            scaled = self.X @ diags_array(self.inverse_scale)
-            squares = np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel()
+            # from the stored non-zeros: no scaled copy of X
+            X = self.X
+            values = (X.data * self.inverse_scale[X.indices]) ** 2
+            squares = np.zeros(X.shape[0])
+            filled = np.flatnonzero(np.diff(X.indptr))
+            squares[filled] = np.add.reduceat(values, X.indptr[filled])
             rows = np.arange(self.y_index.shape[0])
-            cross = _dense(scaled @ self.scaled_means.T)[rows, self.y_index]
+            weighted_means = self.scaled_means * self.inverse_scale
+            cross = np.asarray(X @ weighted_means.T)[rows, self.y_index]
             mean_norms = np.sum(self.scaled_means**2, axis=1)[self.y_index]
             norms = squares - 2.0 * cross + mean_norms
         else:
@@ -392,11 +402,20 @@ def _hutchinson_plus_plus(rows, row_scale):
 
     Hutch++ (Meyer et al., 2021): the trace on the range of a sketch of
     ``S^2`` exactly, Hutchinson's Rademacher estimate on the rest, from
-    ``4 k`` products with ``S`` (8 k with X) and a fixed seed.
+    ``4 k`` products with ``S`` (8 k with X), ``k = 16``, and a fixed seed.
     """
 
+    width = _block_width(rows)
+
     def apply(V):
-        return rows.rmatvec(row_scale[:, None] ** 2 * rows.matvec(V))
+        # column blocks keep the (n, width) and (d, width) temporaries small
+        return np.concatenate(
+            [
+                rows.rmatvec(row_scale[:, None] ** 2 * rows.matvec(V[:, j : j + width]))
+                for j in range(0, V.shape[1], width)
+            ],
+            axis=1,
+        )
 
     n_features = rows.inverse_scale.shape[0]
     k = min(_TRACE_PROBES // 2, n_features)
@@ -468,9 +487,15 @@ def rows_closed_form(
         standardised = _solve_gram(rows, gram, rhs, intensity, tol)
     else:
         standardised = _solve_cg(rows, rhs, intensity)
-    coef = standardised * inverse_scale
+    standardised *= inverse_scale
     return _finish(
-        coef, stats.means, stats.weights, log_priors, intensity, None, fit_intercept
+        standardised,
+        stats.means,
+        stats.weights,
+        log_priors,
+        intensity,
+        None,
+        fit_intercept,
     )
 
 
@@ -544,10 +569,25 @@ def _solve_cg(rows, rhs, intensity):
             "shrinkage='oas' (the default for such data) or a float in (0, 1]."
         )
 
+    width = _block_width(rows)
+    solution = np.empty_like(rhs)
+    for start in range(0, rhs.shape[0], width):
+        block = slice(start, start + width)
+        solution[block] = _cg_block(rows, rhs[block].T, intensity).T
+    return solution
+
+
+def _block_width(rows):
+    """Columns per block so that one (d, width) float64 array stays near 8 MiB."""
+    return max(1, _BLOCK_BYTES // (8 * rows.inverse_scale.shape[0]))
+
+
+def _cg_block(rows, target, intensity):
+    """Conjugate gradients on ``R_lam X = target`` for a block of columns."""
+
     def apply(V):
         return (1.0 - intensity) * rows.rmatvec(rows.matvec(V)) + intensity * V
 
-    target = rhs.T
     solution = target / intensity
     residual = target - apply(solution)
     goal = CG_RTOL * np.linalg.norm(target, axis=0)
@@ -556,26 +596,23 @@ def _solve_cg(rows, rhs, intensity):
     for _ in range(_CG_MAX_ITER):
         active = np.sqrt(rr) > goal
         if not np.any(active):
-            break
+            return solution
         product = apply(search)
         curvature = np.sum(search * product, axis=0)
         step = np.where(active, rr / np.where(active, curvature, 1.0), 0.0)
         solution += step * search
         residual -= step * product
         rr_new = np.sum(residual**2, axis=0)
-        search = (
-            residual
-            + np.where(active, rr_new / np.where(active, rr, 1.0), 0.0) * search
-        )
+        search *= np.where(active, rr_new / np.where(active, rr, 1.0), 0.0)
+        search += residual
         rr = rr_new
-    else:
-        warnings.warn(
-            f"Conjugate gradients stopped after {_CG_MAX_ITER} steps with a "
-            f"relative residual of {float(np.max(np.sqrt(rr) / goal)) * CG_RTOL:.1e}.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-    return solution.T
+    warnings.warn(
+        f"Conjugate gradients stopped after {_CG_MAX_ITER} steps with a "
+        f"relative residual of {float(np.max(np.sqrt(rr) / goal)) * CG_RTOL:.1e}.",
+        ConvergenceWarning,
+        stacklevel=5,
+    )
+    return solution
 
 
 def default_closed_form(

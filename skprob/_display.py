@@ -8,6 +8,7 @@
 # ``import skprob`` never imports it (matplotlib is the optional ``plot`` extra).
 
 import math
+from numbers import Real
 
 import numpy as np
 from sklearn.utils import check_consistent_length, column_or_1d
@@ -36,6 +37,14 @@ def _probability_rows(P, name):
     xp, _, _ = get_namespace_and_device(P)
     P = check_array(P, dtype=[xp.float64, xp.float32], input_name=name)
     return to_numpy(check_probability_rows(P, name=name))
+
+
+def _check_base(base):
+    # NumPy scalars are numbers.Real; booleans are not a logarithm base
+    if not isinstance(base, Real) or isinstance(base, (bool, np.bool_)):
+        raise TypeError(f"base must be a number > 1, got {base!r} (not a number).")
+    if not 1 < base < math.inf:
+        raise ValueError(f"base must be a number > 1 and finite, got {base!r}.")
 
 
 class EntropyDisplay:
@@ -278,8 +287,7 @@ class EntropyDisplay:
         >>> display.entropies_after.round(4)
         array([1. , 0.5, 0. ])
         """
-        if not (isinstance(base, (int, float)) and base > 1):
-            raise ValueError(f"base must be a number > 1, got {base!r}.")
+        _check_base(base)
         P_before = _probability_rows(P_before, "P_before")
         scale = math.log(base)
         before = entropy(P_before, axis=1, xp=np) / scale

@@ -15,6 +15,7 @@ import math
 import warnings
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -46,11 +47,14 @@ def _effective_tol(tol, dtype, n_classes, xp):
     return max(tol, 16.0 * eps * max(1.0, math.log(max(n_classes, 2))))
 
 
-# Logit rows whose largest magnitude exceeds this are divided by it before the
-# solve when some shifted logit of the block lies below -_LOGIT_RESCALE: the
-# solver forms a^3 (overflow beyond 5.6e102), and q = softmax(g a) depends on
-# g a only, so the exponent found is divided by the same factor.
-_LOGIT_RESCALE = 1e100
+# Logit rows whose spread (largest minus smallest logit) lies outside
+# [1 / r, r], r = (largest float)^(1/3) / 64, are divided by their spread
+# before the solve: the solver forms a^3, and g^2 with g near 1 / spread, and
+# q = softmax(g a) depends on g a only, so the exponent found is divided by the
+# same factor.
+def _rescale_bounds(dtype, xp):
+    high = float(xp.finfo(dtype).max) ** (1.0 / 3.0) / 64.0
+    return 1.0 / high, high
 
 
 def _log_values(X, input, xp):
@@ -61,16 +65,21 @@ def _log_values(X, input, xp):
     on every pass of the solver.
     """
     if input == "logits":
-        a = X - xp.max(X, axis=1, keepdims=True)
-        # one reduction over the block decides (an overflowed difference is -inf)
-        if not bool(xp.min(a) < -_LOGIT_RESCALE):
-            return a, None, None
-        magnitude = xp.max(xp.abs(X), axis=1, keepdims=True)
-        factor = xp.where(
-            magnitude > _LOGIT_RESCALE, magnitude, xp.ones_like(magnitude)
+        # Halves: two finite logits are less than the largest float apart after
+        # halving, so the difference never overflows; doubling back is exact.
+        half = X * 0.5
+        half_gap = half - xp.max(half, axis=1, keepdims=True)
+        half_spread = -xp.min(half_gap, axis=1, keepdims=True)
+        low, high = _rescale_bounds(X.dtype, xp)
+        rescale = (half_spread > 0.5 * high) | (
+            (half_spread > 0) & (half_spread < 0.5 * low)
         )
-        X = X / factor
-        return X - xp.max(X, axis=1, keepdims=True), None, factor[:, 0]
+        # one reduction over the block decides
+        if not bool(xp.any(rescale)):
+            return half_gap * 2.0, None, None
+        factor = xp.where(rescale, half_spread, xp.ones_like(half_spread))
+        # a / factor lies in [-2, 0] for the rescaled rows
+        return (half_gap / factor) * 2.0, None, factor[:, 0]
     support = X > 0
     if bool(xp.all(support)):
         return xp.log(X / xp.max(X, axis=1, keepdims=True)), None, None
@@ -268,7 +277,10 @@ def _entropy_normalize(X, target_nats, *, input, tol, max_iter, renormalize, xp)
             block, a, support, target_nats, tol, max_iter, input, xp
         )
         if factor is not None:
-            gamma = gamma / factor
+            with np.errstate(over="ignore"):
+                # logits a subnormal apart need an exponent beyond the largest
+                # float: inf is its limit (q itself was found from the rescaled a)
+                gamma = gamma / factor
         unconverged += remaining
         q_blocks.append(q)
         gamma_blocks.append(gamma)
@@ -305,11 +317,13 @@ def _row_entropy(X, input, renormalize, xp):
     first, so logits of +-1e300 neither overflow nor cancel.
     """
     if input == "logits":
-        a = X - xp.max(X, axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            # logits more than the largest float apart: -inf, a probability of 0
+            a = X - xp.max(X, axis=1, keepdims=True)
         log_z = logsumexp(a, axis=1, xp=xp, keepdims=True)
         p = xp.exp(a - log_z)
         # p underflows to 0 where a overflowed to -inf: 0 log 0 = 0, not NaN
-        terms = xp.where(p > 0, p * a, xp.zeros_like(p))
+        terms = p * xp.where(p > 0, a, xp.zeros_like(a))
         h = xp.squeeze(log_z, axis=1) - xp.sum(terms, axis=1)
         return xp.clip(h, 0.0, math.log(X.shape[1]))
     X = check_probability_rows(X, renormalize=renormalize, name="X")
@@ -398,8 +412,8 @@ def entropy_normalize(
     from the small-``g`` expansion ``H ~ log|support| - g^2 Var(a) / 2``)
     runs on all unconverged rows of a block at once, in log space (logits of
     ``+-1e4`` and exact zeros are fine), inside a per-row bracket with a
-    bisection fallback. Rows typically need three to four evaluations, each
-    costing about one exponential per entry; the measured cost against one
+    bisection fallback. Rows need a few evaluations, each costing about one
+    exponential per entry; the measured cost against one
     softmax pass is in ``benchmarks/RESULTS.md`` (``bench_entropy.py``).
     Probability rows whose entropy is already within ``tol`` of the target
     keep ``g = 1`` exactly.

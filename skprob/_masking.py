@@ -11,6 +11,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -35,6 +36,23 @@ def _check_replacement_probabilities(p_mask, p_random):
             f"replaced, so it must be at most 1; got {p_mask} + {p_random} = "
             f"{p_mask + p_random}."
         )
+
+
+def _column_magnitudes(X, xp):
+    """Largest absolute value per column, 1 for columns of zeros."""
+    magnitude = xp.max(xp.abs(X), axis=0)
+    return xp.where(magnitude > 0, magnitude, xp.ones_like(magnitude))
+
+
+def _column_means(X, xp):
+    """Column means of finite ``X`` without overflow.
+
+    A sum of large finite values overflows (four rows of 1e308); the mean of
+    the columns divided by their largest magnitude cannot, and multiplying
+    back is exact when all values are equal.
+    """
+    magnitude = _column_magnitudes(X, xp)
+    return xp.mean(X / magnitude, axis=0) * magnitude
 
 
 def _keep_weight(p_select, p_mask, p_random):
@@ -127,6 +145,13 @@ def masked_embedding_expectation(
            [0.  , 0.  ]])
     """
     _check_replacement_probabilities(p_mask, p_random)
+    if isinstance(mask_index, bool):
+        # NumPy booleans are not Integral and fail the parameter check; Python's
+        # are, but a boolean is no row index either (E[True] adds an axis)
+        raise TypeError(
+            f"mask_index must be an integer row index of E, got the boolean "
+            f"{mask_index!r}."
+        )
     if not is_non_numpy_array(E):
         E = np.asarray(E)
         if E.dtype.kind not in "iuf":
@@ -144,12 +169,14 @@ def masked_embedding_expectation(
             f"mask_index={mask_index} is not a row of E (vocab_size={vocab_size})."
         )
     if token_frequencies is None:
-        mean_embedding = xp.mean(E, axis=0)
+        mean_embedding = _column_means(E, xp)
     else:
         frequencies = check_prior(
             token_frequencies, vocab_size, name="token_frequencies"
         )
-        mean_embedding = asarray(frequencies, xp=xp, device=dev, dtype=dtype) @ E
+        frequencies = asarray(frequencies, xp=xp, device=dev, dtype=dtype)
+        magnitude = _column_magnitudes(E, xp)
+        mean_embedding = (frequencies @ (E / magnitude)) * magnitude
     shift = p_select * (p_mask * E[mask_index, :] + p_random * mean_embedding)
     return _keep_weight(p_select, p_mask, p_random) * E + shift[None, :]
 
@@ -251,7 +278,7 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         xp, _, _ = get_namespace_and_device(X)
         X = validate_data(self, X, dtype=[xp.float64, xp.float32])
         xp, _, _ = get_namespace_and_device(X)
-        self.means_ = xp.mean(X, axis=0)
+        self.means_ = _column_means(X, xp)
         return self
 
     def _validate(self, X, method):
@@ -289,7 +316,12 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         X : array-like of shape (n_samples, n_features)
             Clean data; not modified.
         random_state : int, RandomState instance, Generator or None, default=None
-            Seed of the draws.
+            Seed of the draws. ``None`` draws from NumPy's global random state,
+            as :func:`sklearn.utils.check_random_state` does, so
+            ``np.random.seed`` makes the draws reproducible.
+
+            .. versionchanged:: 0.1
+               ``None`` follows ``np.random.seed`` (it drew fresh entropy).
 
         Returns
         -------
@@ -301,6 +333,10 @@ class MaskingConsistentEncoder(OneToOneFeatureMixin, TransformerMixin, BaseEstim
         original = X
         X, xp = self._validate(X, "mask")
         dev = get_namespace_and_device(X)[2]
+        if random_state is None:
+            # the global RandomState, as check_random_state gives: np.random.seed
+            # then makes the draws reproducible
+            random_state = check_random_state(None)
         rng = _numpy_generator(random_state)
         n_samples, n_features = X.shape
         selected = rng.random((n_samples, n_features)) < self.p_select

@@ -475,13 +475,13 @@ def test_frozen_distributions_with_a_bounded_support():
         rtol=0,
         atol=1e-13,
     )
-    # A right end (uniform, beta): the density jumps to 0 there, so each class
-    # keeps its own grid; the tanh-sinh rule converges slowly through the kinks.
+    # A right end (uniform, beta): the density drops to 0 there, so the rule
+    # runs between the kinks, and matches the exact piecewise-polynomial rule.
     assert_allclose(
         argmax_probabilities(scores, stats.uniform()),
         argmax_probabilities(scores, "uniform"),
         rtol=0,
-        atol=2e-4,
+        atol=1e-13,
     )
     row = scores[0]
     expected = _quad_probabilities(row, stats.beta(2.0, 2.0))
@@ -501,8 +501,147 @@ def test_row_and_node_blocks_do_not_change_the_result(noise, monkeypatch):
     scores = np.random.default_rng(12).normal(size=(30, 7))
     whole = argmax_probabilities(scores, noise)
     given = argmax_probabilities(scores, noise, n_nodes=129)
-    monkeypatch.setattr(_argmax, "_BLOCK_NUMPY", 64)
+    monkeypatch.setattr(_argmax, "_BLOCK_NUMPY", 256)
     assert_allclose(argmax_probabilities(scores, noise), whole, rtol=1e-14, atol=0)
     assert_allclose(
         argmax_probabilities(scores, noise, n_nodes=129), given, rtol=1e-14, atol=0
     )
+
+
+def _support_quad(row, dist):
+    """Reference p_i: adaptive quadrature over the support, split at every kink.
+
+    The integrand ``f(e) prod_j F(e + mu_i - mu_j)`` has kinks where some
+    ``e + mu_i - mu_j`` crosses an end of the support; each piece is smooth.
+    """
+    lower, upper = dist.support()
+    out = np.empty(row.size)
+    for i in range(row.size):
+        d = row[i] - np.delete(row, i)
+        cuts = np.concatenate([[dist.median()], upper - d, lower - d])
+        edges = np.concatenate(
+            [[lower], np.unique(cuts[(cuts > lower) & (cuts < upper)]), [upper]]
+        )
+        out[i] = sum(
+            quad(
+                lambda e: np.exp(dist.logpdf(e) + dist.logcdf(e + d).sum()),
+                a,
+                b,
+                epsabs=1e-15,
+                epsrel=1e-13,
+                limit=500,
+            )[0]
+            for a, b in zip(edges[:-1], edges[1:])
+        )
+    return out
+
+
+JUMP_AT_LEFT_END = {
+    "halfnorm": stats.halfnorm(),
+    "truncnorm at 0": stats.truncnorm(0.0, np.inf),
+    "pareto": stats.pareto(3.0),
+    "gamma(0.5), infinite at 0": stats.gamma(0.5),
+}
+BOTH_ENDS = {
+    "uniform": stats.uniform(),
+    "beta(2, 2)": stats.beta(2.0, 2.0),
+    "truncnorm(-1, 2)": stats.truncnorm(-1.0, 2.0),
+    "weibull_max, right end only": stats.weibull_max(2.0),
+}
+
+
+@pytest.mark.parametrize(
+    "dist",
+    {**JUMP_AT_LEFT_END, **BOTH_ENDS}.values(),
+    ids=[*JUMP_AT_LEFT_END, *BOTH_ENDS],
+)
+def test_densities_with_ends_against_quad(dist):
+    # The density jumps (or is infinite) at an end of the support: near ties,
+    # moderate and wide spreads, against adaptive quadrature split at the kinks.
+    rng = np.random.default_rng(13)
+    rows = np.array([rng.normal(scale=s, size=5) for s in (0.2, 1.0, 3.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = argmax_probabilities(rows, dist)
+    expected = np.array([_support_quad(row, dist) for row in rows])
+    assert_allclose(proba, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "dist", [stats.halfnorm(), stats.foldnorm(1.0)], ids=["halfnorm", "foldnorm"]
+)
+def test_jump_at_the_left_end_against_monte_carlo(dist):
+    # The reported case: [[0.5, 0]] with half-normal noise gave [[0, 1]].
+    n_draws = 400_000
+    noise = dist.rvs(size=(n_draws, 2), random_state=14)
+    wins = np.mean(np.argmax(np.array([0.5, 0.0]) + noise, axis=1) == 0)
+    proba = argmax_probabilities(np.array([[0.5, 0.0]]), dist)
+    # five standard errors of the Monte Carlo mean
+    tolerance = 5 * np.sqrt(wins * (1 - wins) / n_draws)
+    assert abs(proba[0, 0] - wins) < tolerance
+    assert_allclose(proba.sum(), 1.0, atol=1e-15)
+
+
+@pytest.mark.parametrize("dist", JUMP_AT_LEFT_END.values(), ids=list(JUMP_AT_LEFT_END))
+def test_tied_scores_with_a_jump_at_the_left_end(dist):
+    # Ties: the node of every class starts at the jump; NaN was returned.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = argmax_probabilities(np.zeros((2, 3)), dist)
+    assert_allclose(proba, np.full((2, 3), 1 / 3), rtol=0, atol=1e-15)
+
+
+def test_kink_inside_the_support_warns_with_a_gap_above_the_error():
+    # Laplace's density has a kink at 0 (inside the support): the rule
+    # converges slowly there, and says so with a gap above its error.
+    row = np.array([0.1, 0.5, -0.3])
+    expected = _support_quad(row, stats.laplace())
+    with pytest.warns(UserWarning, match="not smooth inside its support") as record:
+        proba = argmax_probabilities(row[None, :], stats.laplace())
+    assert record[0].filename == __file__
+    gap = float(str(record[0].message).split("differs by ")[1].split(" ")[0])
+    error = np.abs(proba[0] - expected).max()
+    assert error <= gap
+    finer = argmax_probabilities(row[None, :], stats.laplace(), n_nodes=1025)
+    assert np.abs(finer[0] - expected).max() < error / 10
+
+
+def test_uniform_noise_memory_is_bounded_by_the_block():
+    # Every node block used to be kept until the end: 3.7 GiB for one row of
+    # 1000 classes. The running sum holds one block at a time.
+    tracemalloc = pytest.importorskip("tracemalloc")
+    n_classes = 300
+    scores = np.random.default_rng(15).normal(scale=0.1, size=(1, n_classes))
+    tracemalloc.start()
+    try:
+        proba = argmax_probabilities(scores, "uniform")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # keeping every block would take n_classes^2 * n_nodes float64 entries
+    kept_everything = n_classes**2 * (n_classes // 2) * 8
+    assert peak < 16 * 2**20 < kept_everything / 4
+    assert_allclose(proba.sum(), 1.0, atol=1e-12)
+    assert np.all(np.diff(proba[0][np.argsort(scores[0])]) >= -1e-15)
+
+
+def test_work_that_cannot_fit_is_refused_before_it_starts(monkeypatch):
+    from skprob import _argmax
+
+    monkeypatch.setattr(_argmax, "_MAX_ROW_NODE_ENTRIES", 50)
+    for noise in ("uniform", stats.uniform()):
+        with pytest.raises(ValueError, match="temporaries of 60 entries per row"):
+            argmax_probabilities(np.zeros((1, 60)), noise)
+
+
+@pytest.mark.parametrize("noise", NAMED + [stats.t(df=3), stats.uniform()])
+def test_scores_of_1e308_give_the_limit_without_warnings(noise):
+    # Differences of finite scores overflow: the far classes get exactly 0,
+    # tied maxima share, and no RuntimeWarning says otherwise.
+    scores = np.array([[1e308, -1e308, 0.0], [-1e308, 1e308, 1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = argmax_probabilities(scores, noise)
+        tiny_scale = argmax_probabilities(np.array([[1.0, 0.0]]), noise, scale=1e-310)
+    assert_allclose(proba, [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], rtol=0, atol=1e-15)
+    assert_array_equal(tiny_scale, [[1.0, 0.0]])

@@ -140,3 +140,32 @@ def test_docstring_points_to_the_benchmark_instead_of_quoting_figures():
     doc = entropy_invariant_scale.__doc__
     assert "%" not in doc
     assert "benchmarks/RESULTS.md" in doc and "bench_attention.py" in doc
+
+
+@pytest.mark.parametrize(
+    "Q, K, scale, expected",
+    [
+        # scores of 1e400: the row goes one-hot on the key that matches best
+        ([[1e200, 0.0]], [[1e200, 0.0], [0.0, 1e200]], "standard", [[1.0, 0.0]]),
+        ([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0], [0.5, 0.0]], 1e308, [[1, 0, 0]]),
+        # ties at the maximum share the weight in the limit
+        ([[1.0, 1.0]], [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], 1e308, [[0.5, 0.5, 0]]),
+        # scores that overflow with a zero scale: uniform, as for finite scores
+        ([[1e200, 0.0]], [[1e200, 0.0], [0.0, 1e200]], 0.0, [[0.5, 0.5]]),
+    ],
+)
+def test_overflowing_scores_give_the_limit(Q, K, scale, expected):
+    Q, K = np.asarray(Q), np.asarray(K)
+    V = np.arange(2.0 * K.shape[0]).reshape(K.shape[0], 2)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        out, weights = attention(Q, K, V, scale=scale, return_weights=True)
+    assert_array_equal(weights, expected)
+    assert_allclose(out, np.asarray(expected) @ V, rtol=1e-15)
+
+
+def test_large_but_finite_scores_keep_the_plain_softmax():
+    # Scores of 1e300 stay finite: the plain softmax (one-hot here) runs.
+    rng = np.random.default_rng(7)
+    Q, K, V = rng.normal(size=(3, 4)), rng.normal(size=(5, 4)), rng.normal(size=(5, 2))
+    _, weights = attention(Q * 1e150, K * 1e150, V, scale=1.0, return_weights=True)
+    assert_array_equal(weights, np.eye(5)[np.argmax(Q @ K.T, axis=1)])

@@ -69,6 +69,20 @@ def test_entropy_from_predictions_matches_scipy(base, unit):
     assert display.ax_.get_xlabel() == f"row entropy ({unit})"
 
 
+@pytest.mark.parametrize(
+    "base", [np.int64(2), np.float32(2.0), np.int8(10), 10], ids=repr
+)
+def test_entropy_base_may_be_any_real_number(base):
+    # NumPy scalars are numbers: np.int64(2) was refused as "not a number > 1".
+    P = _dirichlet_rows(30, 4, seed=3)
+    display = EntropyDisplay.from_predictions(P, base=base)
+    np.testing.assert_allclose(
+        display.entropies_before,
+        scipy_entropy(P, axis=1, base=float(base)),
+        rtol=1e-6 if isinstance(base, np.float32) else 1e-12,
+    )
+
+
 def test_entropy_histograms_and_target_line_show_the_values():
     P = _dirichlet_rows(400, 4, seed=2)
     Q = _dirichlet_rows(400, 4, seed=3)
@@ -194,6 +208,12 @@ def test_entropy_bad_input():
         EntropyDisplay.from_predictions(P[0])
     with pytest.raises(ValueError, match="base must be a number > 1"):
         EntropyDisplay.from_predictions(P, base=1.0)
+    for base in (np.inf, np.nan, 0.5):
+        with pytest.raises(ValueError, match="base must be a number > 1 and finite"):
+            EntropyDisplay.from_predictions(P, base=base)
+    for base in ("2", True, np.True_, None):
+        with pytest.raises(TypeError, match="base must be a number > 1.*not a number"):
+            EntropyDisplay.from_predictions(P, base=base)
     with pytest.raises(NotFittedError):
         EntropyDisplay.from_estimator(EntropyNormalizer(), P)
     with pytest.raises(TypeError, match="expects a fitted EntropyNormalizer"):

@@ -467,3 +467,37 @@ def test_huge_logits_reach_the_target_like_their_scaled_down_copy():
         np.vstack([Q[:3], Q[3:6]]),
         atol=1e-10,
     )
+
+
+def test_logits_of_1e308_are_warning_free():
+    # Differences of finite logits overflow to -inf (probability 0): a right
+    # result, so no RuntimeWarning. Hand values: rescaled by 1e308 the first
+    # row is [0, -2, -1]; the second has two ties and one impossible class.
+    X = np.array([[1e308, -1e308, 0.0], [1e308, 1e308, -1e308]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Q = entropy_normalize(X, 0.5, input="logits")
+        h = EntropyNormalizer(input="logits").fit(X).target_entropy_
+    assert_allclose(scipy_entropy(Q[0]), 0.5, atol=1e-9)
+    gamma = -np.log(Q[0, 2] / Q[0, 0])
+    assert_allclose(Q[0], softmax(gamma * np.array([0.0, -2.0, -1.0])), atol=1e-12)
+    assert_array_equal(Q[1], [0.5, 0.5, 0.0])
+    # entropies of the rows as given: 0 (one maximum) and log 2 (two ties)
+    assert_allclose(h, math.log(2) / 2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [1e300, 1e150, 1e-150, 1e-300])
+def test_scaled_logits_reach_the_same_distribution(factor):
+    # softmax(g c a) runs over the same family as softmax(g a): the row with
+    # a given entropy does not depend on c. Tiny logits (1e-300) gave the
+    # uniform row, whose entropy is log 3, not the target.
+    S = np.array([[1.0, 0.0, -1.0], [0.5, 0.2, 0.1], [1.0, 1.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Q = entropy_normalize(S * factor, 0.5, input="logits")
+    assert_allclose(scipy_entropy(Q[:2], axis=1), 0.5, atol=1e-9)
+    # each row stays in the family: log-ratios proportional to the logits
+    for row, q in zip(S[:2], Q[:2]):
+        g = np.log(q[0] / q[1]) / (row[0] - row[1])
+        assert_allclose(q, softmax(g * row), rtol=1e-9)
+    assert_allclose(Q[2], np.full(3, 1 / 3), rtol=1e-15)

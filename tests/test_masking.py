@@ -280,3 +280,45 @@ def test_mask_follows_set_output():
     for j in range(3):
         column = masked.iloc[:, j].to_numpy()
         assert np.all(np.isin(column, np.append(values[:, j], 0.0)))
+
+
+@pytest.mark.parametrize("mask_index", [True, False, np.True_, np.False_])
+def test_boolean_mask_index_is_refused_whatever_its_type(mask_index):
+    # One rule for Python and NumPy booleans: a boolean is no row index
+    # (E[True] silently added an axis and returned shape (1, 1, 3, 3)).
+    with pytest.raises(TypeError, match="mask_index"):
+        masked_embedding_expectation(np.eye(3), mask_index)
+
+
+def test_column_means_do_not_overflow():
+    # The sum of four rows of 1e308 overflows; the mean is exactly 1e308.
+    E = np.full((4, 2), 1e308)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        expected = masked_embedding_expectation(E, 0)
+        encoded = MaskingConsistentEncoder().fit_transform(E)
+        weighted = masked_embedding_expectation(E, 0, token_frequencies=[0.25] * 4)
+    # the map is affine with weights summing to 1: constant columns are fixed
+    assert_array_equal(expected, E)
+    assert_array_equal(weighted, E)
+    # mask_value=0 takes the weight p_select p_mask away
+    assert_allclose(encoded, (1 - 0.15 * 0.8) * E, rtol=1e-15)
+    assert_array_equal(MaskingConsistentEncoder().fit(E).means_, [1e308, 1e308])
+    mixed = np.array([[1e308, -3.0], [-1e308, 5.0], [5e307, 1.0]])
+    assert_allclose(
+        MaskingConsistentEncoder().fit(mixed).means_,
+        [5e307 / 3, 1.0],
+        rtol=1e-15,
+    )
+
+
+def test_mask_follows_the_global_random_state():
+    # random_state=None follows check_random_state: np.random.seed(0) makes
+    # the draws reproducible, as for scikit-learn's estimators.
+    X = np.arange(40.0).reshape(10, 4)
+    enc = MaskingConsistentEncoder(p_select=0.5).fit(X)
+    np.random.seed(0)
+    first = enc.mask(X)
+    np.random.seed(0)
+    second = enc.mask(X)
+    assert_array_equal(first, second)
+    assert not np.array_equal(first, enc.mask(X))

@@ -130,8 +130,8 @@ def test_cg_solver_equals_direct_solver(n_classes):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cg_shrinkage_estimate_is_close_to_the_exact_intensity(seed):
-    # Hutch++ with 32 sketch and 32 residual probes: within 4% of the exact
-    # intensity on seeds 0 to 3 of this problem; 10% leaves room for the
+    # Hutch++ with 16 sketch and 16 residual probes: within 7.5% of the exact
+    # intensity on seeds 0 to 3 of this problem; 15% leaves room for the
     # estimator's spread on a flat residual spectrum
     X, y, w = _sparse_problem(200, 500, 3, density=0.05, seed=seed)
     for rule in ["oas", "ledoit-wolf"]:
@@ -139,7 +139,7 @@ def test_cg_shrinkage_estimate_is_close_to_the_exact_intensity(seed):
         estimated = AnalyticLogisticRegression(solver="cg", shrinkage=rule).fit(
             sp.csr_array(X), y, w
         )
-        assert abs(estimated.shrinkage_ - exact.shrinkage_) < 0.1 * exact.shrinkage_
+        assert abs(estimated.shrinkage_ - exact.shrinkage_) < 0.15 * exact.shrinkage_
 
 
 @pytest.mark.parametrize("solver", ["gram", "cg"])

@@ -800,8 +800,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
 
         .. versionchanged:: 0.1.0
            The Gumbel family, the lower floor and the smoothing: the Gaussian
-           level alone, at least ``sigma_final``, gave up to 12 times
-           LogisticRegression's log-loss on real data sets.
+           level alone, at least ``sigma_final``, was far too confident on data
+           sets with many classes or a few confident mistakes.
     selection : {"holdout"} or None, default="holdout"
         Whether training has to earn its place. ``"holdout"``: the model
         fitted on the kept four fifths must classify more of the held-out

@@ -442,6 +442,13 @@ class _LbfgsReport:
         )
 
 
+def _in_units(X, units):
+    """X with each column divided by its unit (X itself when all units are 1)."""
+    if np.all(units == 1.0):
+        return X
+    return X @ diags_array(1.0 / units) if issparse(X) else X / units
+
+
 def _column_units(X):
     """Per-column powers of two that bring a column's largest value near 1.
 
@@ -1027,46 +1034,24 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # that their squares neither underflow nor overflow; ordinary columns
         # are left as they are, bit for bit.
         units = _column_units(X_host)
-        if np.any(units != 1.0):
-            X_host = (
-                X_host @ diags_array(1.0 / units)
-                if issparse(X_host)
-                else X_host / units
-            )
+        X_host = _in_units(X_host, units)
         warm = self._warm_theta(previous, X, units)
 
         sigma = float(self.sigma_final)
-        held_out = None
         weighted = w_host > 0
         w_host, split, kept, kept_start, start = self._analytic_starts(
             X_host, y_host, w_host, n_classes
         )
         self.n_outliers_ = int(np.count_nonzero(weighted & (w_host == 0)))
-        if warm is None:
-            if split is not None:
-                held_out = self._held_out_model(
-                    X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
-                )
-        objective = self._objective(X_host, y_host, w_host, n_classes)
-        if warm is not None:
-            theta, n_iter = self._optimise(
-                objective, warm, X_host, y_host, w_host, sigma, stages=False
+        held_out = None
+        if warm is None and split is not None:
+            held_out = self._held_out_model(
+                X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
             )
-        else:
-            initial = self._initial_theta(objective, X_host, y_host, w_host, start)
-            if held_out is None or held_out.train:
-                theta, n_iter = self._optimise(
-                    objective,
-                    initial,
-                    X_host,
-                    y_host,
-                    w_host,
-                    sigma,
-                    warm_start=None if held_out is None else held_out.theta,
-                )
-            else:
-                # the iterations that lost to the start on the held-out rows
-                theta, n_iter = initial / objective.spread(initial), held_out.n_iter
+        objective = self._objective(X_host, y_host, w_host, n_classes)
+        theta, n_iter = self._trained_theta(
+            objective, X_host, y_host, w_host, sigma, warm, held_out, start
+        )
         constant = not objective.varies(theta)
         if constant and self.fit_intercept:
             # No direction separates any rows: the best the model can do is
@@ -1084,21 +1069,44 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.start_selected_ = not (held_out is None or held_out.train)
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
-        self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = (
-            "gaussian",
-            sigma,
-            0.0,
-        )
+        calibration = _Calibration("gaussian", sigma, 0.0)
         if warm is not None:
             # the held-out rows were part of the previous fit: its model stays
-            self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = previous[3]
+            calibration = previous[3]
         elif self.calibration == "holdout" and held_out is not None and not constant:
             rows = held_out.rows
             calibration = _calibration(
                 held_out.scores, y_host[rows], w_host[rows], sigma
             )
-            self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = calibration
+        self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = calibration
         return self
+
+    def _trained_theta(
+        self, objective, X, y_index, weights, sigma, warm, held_out, start
+    ):
+        """Parameters and iterations of the fit on all rows.
+
+        From the previous fit (``warm_start``), or from the start the
+        held-out rows chose: the trained model of the kept rows joins the
+        starts, unless it lost to its own start there, when the start is the
+        model (with the iterations that lost).
+        """
+        if warm is not None:
+            return self._optimise(
+                objective, warm, X, y_index, weights, sigma, stages=False
+            )
+        initial = self._initial_theta(objective, X, y_index, weights, start)
+        if held_out is not None and not held_out.train:
+            return initial / objective.spread(initial), held_out.n_iter
+        return self._optimise(
+            objective,
+            initial,
+            X,
+            y_index,
+            weights,
+            sigma,
+            warm_start=None if held_out is None else held_out.theta,
+        )
 
     def _previous_fit(self):
         """``(classes_, coef_, intercept_, probability model)`` on the host for

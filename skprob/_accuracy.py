@@ -797,7 +797,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         ``sigma_final``) of the smallest log-loss, mixed with weight
         ``0.5 / (n + n_classes)`` for ``n`` held-out rows
         (``smoothing_proba_``) with a nearly uniform distribution (the
-        softmax of the scores at scale 100: uniform to within about 1%, but
+        softmax of the scores at scale 100: nearly uniform, but
         ordered as the scores), so that one confident mistake cannot cost
         much more than ``log(2 (n + n_classes))``. ``None``: Gaussian
         noise at ``sigma_``, the training level, which is overconfident.

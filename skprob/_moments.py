@@ -37,8 +37,7 @@ __all__ = [
 ]
 
 # Row blocks of a few MiB keep the gather, mean and centring of a block in cache
-# (measured 0.158 s -> 0.125 s for a fit on 200 000 x 100, against 0.075 s for
-# ``X.T @ X``).
+# (benchmarks/RESULTS.md, bench_analytic.py).
 _CACHE_BLOCK_BYTES = 1 << 23
 _MIN_BLOCK_ROWS = 1024
 # Multipliers of the row hash: odd 64-bit constants (the golden-ratio increment

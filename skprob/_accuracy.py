@@ -18,11 +18,13 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
+from scipy.sparse import diags_array
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, validate_data
 
@@ -30,6 +32,7 @@ from ._argmax import argmax_probabilities
 from ._backend import (
     asarray,
     get_namespace_and_device,
+    is_dask_collection,
     issparse,
     lazy_blockwise,
     log_zero_as_tiny,
@@ -62,11 +65,18 @@ _COARSE_ROWS = 10_000
 # 50 rows) a noise level fitted on them means nothing, and neither is used.
 _HOLDOUT_PERIOD = 5
 _MIN_HELD_OUT = 10
+# A row whose leverage in the within-class scatter exceeds this sets more than
+# half of the scatter along its own direction (see _high_leverage_rows).
+_MAX_LEVERAGE = 0.5
 # Probabilities below this count as this in a log-loss, as in scikit-learn.
 _LOG_LOSS_EPS = np.finfo(np.float64).eps
 # Upper end of the calibrated noise level in unit-spread score units: at 100
 # every class is equally likely to within 1%.
 _MAX_PROBA_SIGMA = 100.0
+# Lower end of the calibrated noise level, relative to sigma_final: at
+# sigma_final itself many classes' held-out rows asked for less noise (the
+# bound was reached and the probabilities were too flat).
+_PROBA_FLOOR = 0.1
 
 
 def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN):
@@ -281,15 +291,8 @@ def _sigma_schedule(sigma_init, sigma_final, n_stages):
     return [sigma_init * ratio ** (k / (n_stages - 1)) for k in range(n_stages)]
 
 
-def _holdout_rows(X, y_index, weights, n_classes):
-    """Rows held out to calibrate the probabilities: about one in five.
-
-    Chosen by a hash of each row's values and label rather than at random, so
-    that equal rows always fall on the same side (a weight of 2 and a repeated
-    row give the same split, and the row order does not matter) and the fit is
-    deterministic. None when the split leaves a class without a weighted row
-    among the kept ones or fewer than ``_MIN_HELD_OUT`` weighted held-out rows.
-    """
+def _row_keys(X, y_index):
+    """A 64-bit hash of each row's values (as float32) and label."""
     multipliers = np.random.default_rng(0).integers(
         1, 2**63, size=X.shape[1] + 1, dtype=np.uint64
     )
@@ -301,7 +304,19 @@ def _holdout_rows(X, y_index, weights, n_classes):
     key ^= key >> np.uint64(33)
     key *= np.uint64(0xFF51AFD7ED558CCD)
     key ^= key >> np.uint64(33)
-    held_out = key % np.uint64(_HOLDOUT_PERIOD) == 0
+    return key
+
+
+def _holdout_rows(X, y_index, weights, n_classes):
+    """Rows held out to calibrate the probabilities: about one in five.
+
+    Chosen by a hash of each row's values and label rather than at random, so
+    that equal rows always fall on the same side (a weight of 2 and a repeated
+    row give the same split, and the row order does not matter) and the fit is
+    deterministic. None when the split leaves a class without a weighted row
+    among the kept ones or fewer than ``_MIN_HELD_OUT`` weighted held-out rows.
+    """
+    held_out = _row_keys(X, y_index) % np.uint64(_HOLDOUT_PERIOD) == 0
     kept_classes = np.unique(y_index[~held_out & (weights > 0)])
     n_held_out = np.count_nonzero(weights[held_out] > 0)
     if kept_classes.shape[0] < n_classes or n_held_out < _MIN_HELD_OUT:
@@ -338,6 +353,167 @@ def _kept_rows(held_out, y_index, weights, n_classes):
     return kept
 
 
+def _high_leverage_rows(X, y_index, weights, moments):
+    """Rows that alone carry most of the within-class scatter along a direction.
+
+    The leverage of row ``i`` is ``h_i = u z_i^T S^+ z_i`` with ``z_i`` its
+    offset from its class mean, ``S`` the weighted within-class scatter of all
+    rows and ``u`` the smallest positive weight, the weight of one
+    observation: a weight of 2 counts as two equal rows of leverage ``h_i``
+    each (``sum_i w_i h_i / u`` is the rank ``r`` of ``S``), so many equal
+    rows are evidence where one far row is not. A row with ``h_i`` above
+    ``_MAX_LEVERAGE`` sets more than half of ``S`` along its own direction:
+    one far row, at any distance beyond a few radii, has ``h`` close to 1 and
+    no ordinary row does, unless the rows are so few that every one has a high
+    leverage (``r / n`` on average, ``n`` the total weight in units of ``u``):
+    the bound is then raised to twice
+    that average, and nothing is flagged once it reaches 1. Rows flagged in a
+    class that would lose all its weight are kept. Returns the boolean mask,
+    or None when no row is flagged.
+    """
+    scatter = np.sum(moments.scatters, axis=0)
+    scale = np.sqrt(np.diagonal(scatter))
+    scale = np.where(scale > 0, scale, 1.0)
+    eigenvalues, eigenvectors = np.linalg.eigh(scatter / np.outer(scale, scale))
+    keep = eigenvalues > 1e-10 * max(eigenvalues[-1], 0.0)
+    n_weighted = np.sum(weights) / np.min(weights[weights > 0])
+    bound = max(_MAX_LEVERAGE, 2.0 * np.count_nonzero(keep) / max(n_weighted, 1))
+    if bound >= 1.0 or not np.any(keep):
+        return None
+    # z_i projected on the whitened directions, without densifying a sparse X
+    whiten = eigenvectors[:, keep] / np.sqrt(eigenvalues[keep]) / scale[:, None]
+    projected = np.asarray(X @ whiten) - (moments.means @ whiten)[y_index]
+    # per unit of weight: a weight of 2 and a repeated row are flagged alike,
+    # and many equal rows are evidence, not one far point
+    unit = np.min(weights[weights > 0])
+    leverage = unit * np.einsum("ij,ij->i", projected, projected)
+    drop = leverage > bound
+    left = np.bincount(y_index, np.where(drop, 0.0, weights), moments.weights.shape[0])
+    drop &= (left > 0)[y_index]
+    return drop if np.any(drop) else None
+
+
+class _LbfgsReport:
+    """Progress of one L-BFGS solve on stdout, as L-BFGS-B's own report reads.
+
+    :class:`~sklearn.linear_model.LogisticRegression` passed ``verbose`` to
+    SciPy's L-BFGS-B as its print level (``iprint``): ``f`` and the largest
+    gradient entry at iterate 0 and then every 50 iterations for
+    ``verbose=1``, every iteration from 2, and a closing summary. SciPy 1.15
+    removed that output, so the same lines are printed here. Wraps the
+    objective to keep the gradient of the last evaluation (the accepted point
+    when the callback runs).
+    """
+
+    def __init__(self, objective, verbose):
+        self.objective = objective
+        self.every = 50 if verbose == 1 else 1
+        self.n_iter = 0
+        self.started = False
+        self.value = self.grad = None
+
+    def __call__(self, theta, sigma):
+        self.value, self.grad = self.objective(theta, sigma)
+        if not self.started:
+            self.started = True
+            print(
+                "AccuracyOptimizedLinear: L-BFGS-B on "
+                f"{self.objective.X.shape[0]} rows, N = {theta.shape[0]} "
+                f"parameters, sigma = {sigma:.4g}"
+            )
+            self._line()
+        return self.value, self.grad
+
+    def _line(self):
+        print(
+            f"At iterate {self.n_iter:5d}    f= {self.value: .5e}    "
+            f"|proj g|= {np.max(np.abs(self.grad)):.5e}"
+        )
+
+    def iteration(self, intermediate_result):
+        self.n_iter += 1
+        if self.n_iter % self.every == 0:
+            self._line()
+
+    def close(self, result, sigma):
+        print(
+            f"Tit = {result.nit}, Tnf = {result.nfev}, F = {result.fun:.6e} "
+            f"(minus the expected accuracy at sigma = {sigma:.4g}): "
+            f"{result.message}"
+        )
+
+
+def _in_units(X, units):
+    """X with each column divided by its unit (X itself when all units are 1)."""
+    if np.all(units == 1.0):
+        return X
+    return X @ diags_array(1.0 / units) if issparse(X) else X / units
+
+
+def _column_units(X):
+    """Per-column powers of two that bring a column's largest value near 1.
+
+    1 for columns whose largest absolute value lies within ``2^+-100`` (or
+    that are all zero); otherwise ``2^e`` with ``e`` the binary logarithm of
+    that value rounded down, which brings it into [1, 2). Dividing by a power
+    of two is exact, so the fit of ``X * 2^k`` is that of ``X`` wherever the
+    columns of ``X`` peak in [1, 2), and the squares of such a column (in the
+    class covariances) neither underflow nor overflow.
+    """
+    if not X.shape[0]:
+        return np.ones(X.shape[1])
+    largest = abs(X).max(axis=0)
+    largest = largest.toarray().ravel() if issparse(largest) else largest
+    extreme = (largest > 0) & ((largest < 2.0**-100) | (largest > 2.0**100))
+    exponents = np.where(
+        extreme, np.floor(np.log2(np.where(extreme, largest, 1.0))), 0.0
+    )
+    return np.ldexp(1.0, exponents.astype(np.int64))
+
+
+def _frequency_intercepts(class_weights, sigma):
+    """Intercepts whose Gaussian argmax probabilities are the class frequencies.
+
+    The model of :meth:`AccuracyOptimizedLinear.predict_proba` for rows that
+    all share one score vector ``b``: the maximum likelihood fit of the class
+    frequencies ``pi``, ``min_b -sum_k pi_k log A_k(b)`` with ``A_k`` the
+    probability that class ``k`` wins, whose minimum is ``A = pi``. Returns
+    ``b`` (centred) as the objective lays out intercepts: one value (class 1
+    against class 0) for two classes. The quadrature is the accurate rule of
+    :func:`expected_accuracy` (the probabilities are the answer here).
+    """
+    n_classes = class_weights.shape[0]
+    n_nodes = _default_n_nodes(n_classes)
+    priors = class_weights / np.sum(class_weights)
+    rows = np.arange(n_classes)
+    others = _other_classes(rows, n_classes)
+
+    def loss(b):
+        margins = (b[:, None] - b[others]) / sigma
+        value, grad = _accuracy_terms(margins, n_nodes)
+        value = np.maximum(value, _LOG_LOSS_EPS)
+        g = -(priors / value)[:, None] * grad / sigma
+        d_b = np.sum(g, axis=1)
+        np.add.at(d_b, others, -g)
+        return -(priors @ np.log(value)), d_b
+
+    start = sigma * math.sqrt(2.0) * np.log(np.maximum(priors, _LOG_LOSS_EPS))
+    result = minimize(
+        loss,
+        start - np.mean(start),
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 1000, "ftol": 1e-15, "gtol": 1e-12},
+    )
+    b = result.x - np.mean(result.x)
+    return b[1:] - b[:1] if n_classes == 2 else b
+
+
+def _merge(parts):
+    """Moments of the union of the disjoint groups of ``parts``."""
+    return reduce(lambda a, b: merge_moments(a, b, np), parts)
+
+
 class _HeldOut(NamedTuple):
     """The model of the kept rows and its scores on the held-out ``rows``."""
 
@@ -348,35 +524,72 @@ class _HeldOut(NamedTuple):
     n_iter: np.ndarray
 
 
-def _calibrated_sigma(scores, y_index, weights, sigma_final):
-    """Noise level of the smallest log-loss on held-out scores, >= ``sigma_final``.
+class _Calibration(NamedTuple):
+    """The probability model of :meth:`AccuracyOptimizedLinear.predict_proba`."""
 
-    ``-log A`` of each held-out row is its log-loss under the Gaussian argmax
-    model of :meth:`AccuracyOptimizedLinear.predict_proba`. The floor keeps the
-    training noise level when the held-out rows are all classified with room
-    to spare, where the log-loss would keep falling as the noise vanishes.
+    noise: str
+    scale: float
+    smoothing: float
+
+
+def _calibration(scores, y_index, weights, sigma_final):
+    """Noise family, scale and smoothing of the smallest held-out log-loss.
+
+    Each family (Gaussian, the training model, and Gumbel, whose argmax
+    probabilities are the softmax) gets the scale that minimises the
+    weighted log-loss of the held-out scores, from a floor of
+    ``_PROBA_FLOOR * sigma_final`` (the Gumbel scale with the same variance of
+    a score difference) up; the family with the smaller loss is kept. Both
+    keep the order of the scores, so the most probable class stays the
+    predicted one. The floor keeps a finite level when the held-out rows are
+    all classified with room to spare, where the log-loss keeps falling as
+    the noise vanishes. The smoothing weight ``0.5 / (n + K)`` (``n`` the
+    held-out weight, in units of the smallest training weight, so that
+    integer weights and repeated rows count alike) is
+    that of a nearly uniform distribution mixed into the probabilities: as
+    if half a row more had been seen with each class equally likely, it
+    bounds the log-loss of a row by about ``log(2 (n + K))``, where a
+    confident mistake that the held-out rows happened not to contain would
+    otherwise cost without bound.
     """
     n_classes = scores.shape[1]
+    rows = np.arange(scores.shape[0])
     others = _other_classes(y_index, n_classes)
-    true = scores[np.arange(scores.shape[0]), y_index]
-    delta = true[:, None] - np.take_along_axis(scores, others, axis=1)
+    delta = scores[rows, y_index][:, None] - np.take_along_axis(scores, others, axis=1)
     n_nodes = _fit_n_nodes(n_classes)
     w = weights / np.sum(weights)
+    floor = _PROBA_FLOOR * sigma_final
 
-    def log_loss(log_sigma):
+    def gaussian(log_sigma):
         value, _ = _accuracy_terms(delta / math.exp(log_sigma), n_nodes, gradient=False)
         # clipped as sklearn.metrics.log_loss clips probabilities
         return -(w @ np.log(np.maximum(value, _LOG_LOSS_EPS)))
 
-    result = minimize_scalar(
-        log_loss,
-        bounds=(math.log(sigma_final), math.log(max(sigma_final, _MAX_PROBA_SIGMA))),
-        method="bounded",
-        # 0.5% in the level is far below what the log-loss can tell apart on
-        # held-out rows, in half the evaluations of the default 1e-5
-        options={"xatol": 5e-3},
-    )
-    return float(math.exp(result.x))
+    def gumbel(log_scale):
+        # -log softmax of the true class, from the margins (log-sum-exp)
+        z = -delta / math.exp(log_scale)
+        top = np.maximum(np.max(z, axis=1), 0.0)
+        log_p = -(top + np.log(np.exp(-top) + np.sum(np.exp(z - top[:, None]), axis=1)))
+        return -(w @ np.maximum(log_p, math.log(_LOG_LOSS_EPS)))
+
+    fits = {}
+    # a Gumbel difference has variance pi^2 scale^2 / 3, a Gaussian 2 sigma^2
+    for noise, loss, low in [
+        ("gaussian", gaussian, floor),
+        ("gumbel", gumbel, floor * math.sqrt(6.0) / math.pi),
+    ]:
+        result = minimize_scalar(
+            loss,
+            bounds=(math.log(low), math.log(max(low, _MAX_PROBA_SIGMA))),
+            method="bounded",
+            # 0.5% in the level is far below what the log-loss can tell apart
+            # on held-out rows, in half the evaluations of the default 1e-5
+            options={"xatol": 5e-3},
+        )
+        fits[noise] = (float(result.fun), float(math.exp(result.x)))
+    noise = min(fits, key=lambda name: fits[name][0])
+    n_rows = float(np.sum(weights))
+    return _Calibration(noise, fits[noise][1], 0.5 / (n_rows + n_classes))
 
 
 def _check_margins_input(scores, y, sample_weight):
@@ -530,6 +743,13 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     (the stages before the last use at most 10 000 evenly spaced rows); the
     last stage then also considers the annealed model as a start.
 
+    A training row that alone spans a direction of the data (its leverage in
+    the within-class scatter above 0.5, which one row far from the others
+    reaches at any distance beyond a few radii) is left out of the fit: the
+    rest of the data cannot confirm what it says along that direction, and
+    the closed-form start, a moment method, would follow it wherever it lies.
+    One correctly labelled far row therefore leaves the model unchanged.
+
     Read more in the :ref:`User Guide <accuracy_optimized_linear>`.
 
     Parameters
@@ -569,15 +789,27 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     fit_intercept : bool, default=True
         Whether to fit the intercepts.
     calibration : {"holdout"} or None, default="holdout"
-        How :meth:`predict_proba` sets its noise level ``sigma_proba_``.
-        ``"holdout"``: the level that minimises the log-loss, on the held-out
-        fifth, of the scores of the model fitted on the other rows (the
-        second start, or its closed-form start where ``selection`` chose
-        that), but at least ``sigma_``. ``None``: ``sigma_``, the
-        training level, which is overconfident. Either way the coefficients
-        and the predictions are the same. Data sets too small to hold out 10
-        rows (below about 50 rows) use ``sigma_`` and the closed-form start
-        only.
+        How :meth:`predict_proba` turns scores into probabilities.
+        ``"holdout"``: from the scores, on the held-out fifth, of the model
+        fitted on the other rows (the second start, or its closed-form start
+        where ``selection`` chose that), the noise family (``noise_proba_``:
+        Gaussian, the training model, or Gumbel, whose argmax probabilities
+        are the softmax) and its scale (``sigma_proba_``, at least a tenth of
+        ``sigma_final``) of the smallest log-loss, mixed with weight
+        ``0.5 / (n + n_classes)`` for ``n`` held-out rows
+        (``smoothing_proba_``) with a nearly uniform distribution (the
+        softmax of the scores at scale 100: nearly uniform, but
+        ordered as the scores), so that one confident mistake cannot cost
+        much more than ``log(2 (n + n_classes))``. ``None``: Gaussian
+        noise at ``sigma_``, the training level, which is overconfident.
+        Either way the coefficients and the predictions are the same. Data
+        sets too small to hold out 10 rows (below about 50 rows) use
+        ``sigma_`` and the closed-form start only.
+
+        .. versionchanged:: 0.1.0
+           The Gumbel family, the lower floor and the smoothing: the Gaussian
+           level alone, at least ``sigma_final``, was far too confident on data
+           sets with many classes or a few confident mistakes.
     selection : {"holdout"} or None, default="holdout"
         Whether training has to earn its place. ``"holdout"``: the model
         fitted on the kept four fifths must classify more of the held-out
@@ -601,6 +833,31 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         less than 1e-4 per iteration for dozens of iterations: 1e-5 then
         goes on climbing, at two to three times the cost (see the User
         Guide).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, ``{class_label: weight}``, multiplying
+        ``sample_weight`` as in
+        :class:`~sklearn.linear_model.LogisticRegression`. ``"balanced"``
+        uses ``n_samples / (n_classes * np.bincount(y))``, which makes the
+        objective the expected *balanced* accuracy (the mean over classes of
+        each class's expected accuracy), for imbalanced classes where the
+        balanced accuracy is the metric. The held-out selection and the
+        calibration use the same weights.
+    verbose : int, default=0
+        For any positive value, print the progress of every L-BFGS solve
+        (the fit on the kept rows, then the fit on all rows) as
+        :class:`~sklearn.linear_model.LogisticRegression`'s ``verbose``
+        printed it through L-BFGS-B: the objective (minus the expected
+        accuracy) and the largest gradient entry at iterate 0 and then every
+        50 iterations (every iteration from ``verbose=2``), and a summary.
+    warm_start : bool, default=False
+        When set and the estimator was fitted before on the same classes and
+        features, the fit on all rows starts from the previous ``coef_`` and
+        ``intercept_`` at ``sigma_final`` (one stage; the earlier stages count
+        0 iterations) instead of from the closed form: the held-out model and
+        ``selection`` are skipped and ``sigma_proba_`` is the previous one
+        (at least ``sigma_final``), as the held-out rows were part of the
+        previous fit. A refit from a converged model takes at most one
+        iteration.
 
     Attributes
     ----------
@@ -615,13 +872,19 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     sigma_ : float
         Training noise level in the units of :meth:`decision_function`
         (equal to ``sigma_final``); :meth:`expected_accuracy` uses it.
+    noise_proba_ : {"gaussian", "gumbel"}
+        Noise family of :meth:`predict_proba` (see ``calibration``).
     sigma_proba_ : float
-        Noise level of :meth:`predict_proba` (see ``calibration``).
+        Noise scale of :meth:`predict_proba` (see ``calibration``).
+    smoothing_proba_ : float
+        Weight of the uniform distribution in :meth:`predict_proba`.
     n_iter_ : ndarray of shape (n_stages,)
         L-BFGS iterations run at each stage; when ``selection`` returned the
         start, those of the fit on the kept rows that lost to it.
     start_selected_ : bool
         Whether ``selection`` returned the closed-form start.
+    n_outliers_ : int
+        Number of training rows left out of the fit for their leverage.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -647,6 +910,20 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     with SciPy (arrays of other namespaces are copied there once); the fitted
     attributes and every prediction stay in the namespace and on the device
     of ``X``.
+
+    Edge cases: when no direction separates any training rows (constant
+    features), the intercepts are fitted so that :meth:`predict_proba` gives
+    the weighted class frequencies. Multiplying all weights by one constant
+    changes nothing (they are divided by their smallest positive value). Columns whose
+    largest absolute value lies outside ``2^+-100`` are rescaled inside the
+    fit by a power of two (exact), so that features in extreme units (e.g.
+    ``X * 1e-300``, whose squares underflow) give the model of the unscaled
+    data.
+
+    .. versionchanged:: 0.1.0
+       Rows of extreme leverage are left out of the fit; ``class_weight``,
+       ``verbose`` and ``warm_start``; class frequencies for constant
+       features; invariance to the scale of the weights and of the features.
 
     References
     ----------
@@ -684,6 +961,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         "n_nodes": [Interval(Integral, 2, _MAX_NODES, closed="both"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -701,6 +981,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         n_nodes=None,
         max_iter=100,
         tol=1e-4,
+        class_weight=None,
+        verbose=0,
+        warm_start=False,
     ):
         self.sigma_init = sigma_init
         self.sigma_final = sigma_final
@@ -714,6 +997,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.n_nodes = n_nodes
         self.max_iter = max_iter
         self.tol = tol
+        self.class_weight = class_weight
+        self.verbose = verbose
+        self.warm_start = warm_start
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -733,45 +1019,54 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self : object
             Fitted estimator.
         """
+        if is_dask_collection(X):
+            from ._dask import gather_refusal
+
+            raise gather_refusal(self, X)
         if self.n_stages > 1 and self.sigma_final > self.sigma_init:
             raise ValueError(
                 f"sigma_final={self.sigma_final} must not exceed sigma_init="
                 f"{self.sigma_init}: the noise is annealed from sigma_init down to "
                 "sigma_final."
             )
+        previous = self._previous_fit()
         X, X_host, y_host, w_host, self.classes_ = self._training_data(
             X, y, sample_weight
         )
         xp, _, dev = get_namespace_and_device(X)
         n_classes = self.classes_.shape[0]
+        # Columns far from unit scale are rescaled by exact powers of two, so
+        # that their squares neither underflow nor overflow; ordinary columns
+        # are left as they are, bit for bit.
+        units = _column_units(X_host)
+        X_host = _in_units(X_host, units)
+        warm = self._warm_theta(previous, X, units)
 
         sigma = float(self.sigma_final)
-        split = _holdout_rows(X_host, y_host, w_host, n_classes)
-        kept = None if split is None else _kept_rows(split, y_host, w_host, n_classes)
-        kept_start, start = self._analytic_starts(
-            X_host, y_host, w_host, n_classes, split, kept
+        weighted = w_host > 0
+        w_host, split, kept, kept_start, start = self._analytic_starts(
+            X_host, y_host, w_host, n_classes
         )
+        self.n_outliers_ = int(np.count_nonzero(weighted & (w_host == 0)))
         held_out = None
-        if split is not None:
+        if warm is None and split is not None:
             held_out = self._held_out_model(
                 X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
             )
         objective = self._objective(X_host, y_host, w_host, n_classes)
-        initial = self._initial_theta(objective, X_host, y_host, w_host, start)
-        if held_out is None or held_out.train:
-            theta, n_iter = self._optimise(
-                objective,
-                initial,
-                X_host,
-                y_host,
-                w_host,
-                sigma,
-                warm_start=None if held_out is None else held_out.theta,
+        theta, n_iter = self._trained_theta(
+            objective, X_host, y_host, w_host, sigma, warm, held_out, start
+        )
+        constant = not objective.varies(theta)
+        if constant and self.fit_intercept:
+            # No direction separates any rows: the best the model can do is
+            # to predict the class frequencies.
+            theta = np.zeros_like(theta)
+            theta[-objective.n_rows :] = _frequency_intercepts(
+                np.bincount(y_host, w_host, n_classes), sigma
             )
-        else:
-            # the iterations that lost to the start on the held-out rows
-            theta, n_iter = initial / objective.spread(initial), held_out.n_iter
         coef, intercept = objective.unpack(theta)
+        coef = coef / units
         if n_classes == 2:
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self.coef_ = asarray(coef, xp=xp, device=dev, dtype=X.dtype)
@@ -779,20 +1074,83 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         self.start_selected_ = not (held_out is None or held_out.train)
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
-        self.sigma_proba_ = sigma
-        if self.calibration == "holdout" and held_out is not None:
+        calibration = _Calibration("gaussian", sigma, 0.0)
+        if warm is not None:
+            # the held-out rows were part of the previous fit: its model stays
+            calibration = previous[3]
+        elif self.calibration == "holdout" and held_out is not None and not constant:
             rows = held_out.rows
-            self.sigma_proba_ = _calibrated_sigma(
+            calibration = _calibration(
                 held_out.scores, y_host[rows], w_host[rows], sigma
             )
+        self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = calibration
         return self
+
+    def _trained_theta(
+        self, objective, X, y_index, weights, sigma, warm, held_out, start
+    ):
+        """Parameters and iterations of the fit on all rows.
+
+        From the previous fit (``warm_start``), or from the start the
+        held-out rows chose: the trained model of the kept rows joins the
+        starts, unless it lost to its own start there, when the start is the
+        model (with the iterations that lost).
+        """
+        if warm is not None:
+            return self._optimise(
+                objective, warm, X, y_index, weights, sigma, stages=False
+            )
+        initial = self._initial_theta(objective, X, y_index, weights, start)
+        if held_out is not None and not held_out.train:
+            return initial / objective.spread(initial), held_out.n_iter
+        return self._optimise(
+            objective,
+            initial,
+            X,
+            y_index,
+            weights,
+            sigma,
+            warm_start=None if held_out is None else held_out.theta,
+        )
+
+    def _previous_fit(self):
+        """``(classes_, coef_, intercept_, probability model)`` on the host for
+        ``warm_start``, or None."""
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None
+        return (
+            to_numpy(self.classes_),
+            to_numpy(self.coef_).astype(np.float64),
+            to_numpy(self.intercept_).astype(np.float64),
+            _Calibration(self.noise_proba_, self.sigma_proba_, self.smoothing_proba_),
+        )
+
+    def _warm_theta(self, previous, X, units):
+        """The previous fit's parameters in the objective's layout, or None.
+
+        None without ``warm_start``, before a first fit, or when the classes
+        or the features differ from the previous fit's.
+        """
+        if previous is None:
+            return None
+        classes, coef, intercept, _ = previous
+        if coef.shape[1] != X.shape[1] or not np.array_equal(
+            classes, to_numpy(self.classes_)
+        ):
+            return None
+        coef = coef * units
+        intercept = intercept if self.fit_intercept else intercept[:0]
+        return np.concatenate([coef.ravel(), intercept])
 
     def _training_data(self, X, y, sample_weight):
         """Validated ``X``, host float64 copies of ``X``, class index, weights; classes.
 
         The quadrature needs SciPy's normal CDF and the
         optimiser is SciPy's, so the fit runs on the host: only X (once) and the
-        final coefficients move.
+        final coefficients move. The weights include ``class_weight`` and are
+        divided by their smallest positive value: every result is unchanged
+        when all weights are multiplied by one constant, and integer weights
+        whose smallest is 1 stay the counts that repeated rows would give.
         """
         xp, _, _ = get_namespace_and_device(X)
         X, y = validate_data(
@@ -807,55 +1165,121 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 f"data, got only one class: {classes[0]!r}."
             )
         sample_weight = check_sample_weight(sample_weight, X)
+        y_host = to_numpy(y_index).astype(np.intp)
+        w_host = to_numpy(sample_weight).astype(np.float64)
+        if self.class_weight is not None:
+            classes_host = to_numpy(classes)
+            per_class = compute_class_weight(
+                self.class_weight, classes=classes_host, y=classes_host[y_host]
+            )
+            w_host = w_host * per_class[y_host]
+        if not np.any(w_host > 0):
+            raise ValueError(
+                "The weights (sample_weight times class_weight) sum to zero: "
+                "there is nothing to fit."
+            )
+        smallest = np.min(w_host[w_host > 0])
         X_host = (X.tocsr().astype(np.float64) if issparse(X) else to_numpy(X)).astype(
             np.float64, copy=False
         )
         return (
             X,
             X_host,
-            to_numpy(y_index).astype(np.intp),
-            to_numpy(sample_weight).astype(np.float64),
+            y_host,
+            w_host / smallest,
             classes,
         )
 
-    def _analytic_starts(self, X, y_index, weights, n_classes, split, kept):
-        """Closed-form starts of the fits on the kept rows and on all rows.
+    def _analytic_starts(self, X, y_index, weights, n_classes):
+        """Weights, held-out split and closed-form starts of the fit.
 
-        Both come from one pass over ``X``: the class moments of the kept rows
-        and of the others are computed together and merged (moments add up
-        exactly), instead of two fits of AnalyticLogisticRegression that
-        would each validate and read the data again. ``(None, None)`` unless
-        ``init="analytic"``.
+        Returns ``(weights, split, kept, kept_start, start)``: the weights
+        the fit uses, ``split`` marking the held-out rows and ``kept`` the
+        rows of the second fit (both None for data sets too small to hold rows
+        out), and the closed forms of the kept rows and of all rows (None
+        unless ``init="analytic"``). Rows with an extreme leverage (see
+        :func:`_high_leverage_rows`) get weight 0: such a row is alone along
+        its direction, so nothing in the rest of the data can confirm what it
+        says there, and a moment method follows it wherever it lies (the row
+        sets the covariance along its own direction), which would break the
+        start and, through it, the held-out selection.
         """
+        group, split, kept = self._split(X, y_index, weights, n_classes)
+        parts = None
+        # Wide data (more columns than rows, or a covariance too large to
+        # hold) use the row solvers; every row has a high leverage there and
+        # none is left out.
+        if choose_solver(*X.shape, n_classes, "auto") == "covariance":
+            parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+            drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
+            if drop is not None:
+                weights = np.where(drop, 0.0, weights)
+                group, split, kept = self._split(X, y_index, weights, n_classes)
+                if self.init == "analytic":
+                    parts = self._grouped_moments(X, group, y_index, weights, n_classes)
         if self.init != "analytic":
-            return None, None
-
-        def start(rows, moments=None):
-            return default_closed_form(
-                X[rows],
-                y_index[rows],
-                weights[rows],
-                n_classes,
-                fit_intercept=self.fit_intercept,
-                moments=moments,
-                feature_names=getattr(self, "feature_names_in_", None),
-            )
-
-        if choose_solver(*X.shape, n_classes, "auto") != "covariance":
-            kept_start = None if split is None else start(kept)
-            return kept_start, start(slice(None))
-        # One pass for both: the moments of the kept rows and of the others
-        # (group 0: rows left out of the kept subset, 1: held out, 2: kept)
-        group = np.zeros(X.shape[0], dtype=np.intp)
+            return weights, split, kept, None, None
+        kept_start = None
         if split is not None:
-            group[split] = 1
-            group[kept] = 2
+            kept_start = self._closed_form(
+                X,
+                y_index,
+                weights,
+                n_classes,
+                kept,
+                None if parts is None else parts[2],
+            )
+        start = self._closed_form(
+            X,
+            y_index,
+            weights,
+            n_classes,
+            slice(None),
+            None if parts is None else _merge(parts),
+        )
+        return weights, split, kept, kept_start, start
+
+    @staticmethod
+    def _split(X, y_index, weights, n_classes):
+        """Row groups, held-out rows and the kept rows of the second fit.
+
+        Groups: 0 for kept rows left out of the kept subset, 1 for held-out
+        rows, 2 for the kept subset (all 0 without a split, whose two other
+        values are then None).
+        """
+        group = np.zeros(X.shape[0], dtype=np.intp)
+        split = _holdout_rows(X, y_index, weights, n_classes)
+        if split is None:
+            return group, None, None
+        kept = _kept_rows(split, y_index, weights, n_classes)
+        group[split] = 1
+        group[kept] = 2
+        return group, split, kept
+
+    def _grouped_moments(self, X, group, y_index, weights, n_classes):
+        """Class moments of the three row groups in one pass over ``X``.
+
+        The closed forms of the kept rows and of all rows come from them
+        (moments add up exactly), instead of two fits of
+        AnalyticLogisticRegression that would each validate and read the
+        data again.
+        """
         parts = grouped_moments(
             X, group, y_index, weights, 3, n_classes, np, higher=False
         )
-        total = reduce(lambda a, b: merge_moments(a, b, np), parts)
-        kept_start = None if split is None else start(kept, parts[2])
-        return kept_start, start(slice(None), total)
+        return parts
+
+    def _closed_form(self, X, y_index, weights, n_classes, rows, moments=None):
+        """The default AnalyticLogisticRegression of ``rows`` (moments optional)."""
+        return default_closed_form(
+            X[rows],
+            y_index[rows],
+            weights[rows],
+            n_classes,
+            fit_intercept=self.fit_intercept,
+            moments=moments,
+            feature_names=getattr(self, "feature_names_in_", None),
+        )
 
     def _held_out_model(
         self, X, y_index, weights, n_classes, sigma, split, kept, analytic
@@ -912,7 +1336,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         )
 
     def _optimise(
-        self, objective, theta, X, y_index, weights, sigma_final, warm_start=None
+        self,
+        objective,
+        theta,
+        X,
+        y_index,
+        weights,
+        sigma_final,
+        warm_start=None,
+        stages=True,
     ):
         """L-BFGS from ``theta`` through the noise schedule; ``(theta, n_iter)``.
 
@@ -921,7 +1353,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         ``sigma_final``: ``theta``, the result of the earlier stages or
         ``warm_start``. As L-BFGS never accepts a step that lowers the
         objective (and a failed run is discarded), the fit ends at least as
-        good as its start on the training data.
+        good as its start on the training data. With ``stages=False`` only
+        the last stage runs (the others count 0 iterations).
         """
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
@@ -930,7 +1363,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             # Every start ties on all rows (constant features): nothing to learn.
             return theta / objective.spread(theta), n_iter
         coarse = self._coarse_objective(objective, theta, X, y_index, weights)
-        for stage, sigma in enumerate(schedule[:-1]):
+        for stage, sigma in enumerate(schedule[:-1] if stages else []):
             result = self._minimise(coarse, theta, sigma)
             theta = result.x / objective.spread(result.x)
             starts.append(theta)
@@ -952,14 +1385,19 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         return theta / objective.spread(theta), n_iter
 
     def _minimise(self, objective, theta, sigma):
-        return minimize(
-            objective,
+        report = _LbfgsReport(objective, self.verbose) if self.verbose else None
+        result = minimize(
+            objective if report is None else report,
             theta,
             args=(sigma,),
             jac=True,
             method="L-BFGS-B",
             options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": self.tol},
+            callback=None if report is None else report.iteration,
         )
+        if report is not None:
+            report.close(result, sigma)
+        return result
 
     def _coarse_objective(self, objective, theta, X, y_index, weights):
         """Objective of the stages before the last: an evenly spaced subset."""
@@ -1003,16 +1441,6 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 # Every training score is tied (e.g. constant features): the
                 # ascent direction is non-zero whenever the classes differ.
                 theta = self._ascent_direction(X, y_index, weights, n_classes)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = objective.centred_scores(theta)
-            overflow = not np.all(np.isfinite(np.sum(scores * scores, axis=1)))
-        if overflow:
-            raise ValueError(
-                "AccuracyOptimizedLinear cannot normalise the scores of its "
-                f"starting point (init={self.init!r}): they overflow, X holds "
-                f"values up to {abs(X).max():.3g} in absolute value. Scale "
-                "the features first, e.g. with StandardScaler."
-            )
         return theta
 
     def _ascent_direction(self, X, y_index, weights, n_classes):
@@ -1035,11 +1463,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     def predict_proba(self, X):
         """Probability that each class has the largest score under the noise.
 
-        The model of the training objective, independent Gaussian noise on
-        each score of :meth:`decision_function`, at the calibrated level
-        ``sigma_proba_`` (see ``calibration``). Calibration only sets the
-        noise level, so the most probable class is always the :meth:`predict`
-        class.
+        Independent noise on each score of :meth:`decision_function`, of the
+        family ``noise_proba_`` (Gaussian, as in the training objective, or
+        Gumbel, which gives the softmax of the scores) and scale
+        ``sigma_proba_``, mixed with weight ``smoothing_proba_`` with the
+        nearly uniform softmax of the scores at scale 100 (see
+        ``calibration``). Neither changes the order
+        of the classes, so the most probable class is always the
+        :meth:`predict` class.
 
         Parameters
         ----------
@@ -1059,7 +1490,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
 
     def _predict_proba(self, X, method):
         scores = self._scores(X, method)
-        return argmax_probabilities(scores, "gaussian", scale=self.sigma_proba_)
+        proba = argmax_probabilities(scores, self.noise_proba_, scale=self.sigma_proba_)
+        if self.smoothing_proba_ > 0:
+            # nearly uniform, but ordered as the scores: a uniform mixture
+            # would tie classes whose probabilities both vanish
+            flat = argmax_probabilities(scores, "gumbel", scale=_MAX_PROBA_SIGMA)
+            proba = (1.0 - self.smoothing_proba_) * proba + (
+                self.smoothing_proba_ * flat
+            )
+        return proba
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.

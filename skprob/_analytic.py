@@ -2,6 +2,7 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -43,8 +44,15 @@ from ._closed_form import (
     rows_closed_form,
 )
 from ._linear import LinearScoresMixin
-from ._losses import PenalisedLogLoss, TemperatureOffsetsLoss
-from ._moments import chunk_moments, grouped_moments, merge_all_but_one, merge_moments
+from ._losses import BlockwiseLogLoss, PenalisedLogLoss, TemperatureOffsetsLoss
+from ._moments import (
+    chunk_moments,
+    grouped_moments,
+    merge_all_but_one,
+    merge_moments,
+    out_of_fold_scores,
+    row_folds,
+)
 from ._newton import damped_newton, shrink_along_ray
 from ._validation import check_sample_weight, encode_labels
 
@@ -67,7 +75,12 @@ _TEMPERATURE_GTOL_FLOOR = 1e-6
 
 
 def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
-    """Fold of each row: the rows of each class dealt out to ``n_folds`` in turn."""
+    """Fold of each row: the rows of each class dealt out to ``n_folds`` in turn.
+
+    For the row solvers (wide or sparse data, never dask blocks), where few
+    rows make stratification matter; the covariance solver hashes rows
+    (:func:`~skprob._moments.row_folds`).
+    """
     n_samples = y_index.shape[0]
     dev = get_namespace_and_device(y_index)[2]
     order = xp.argsort(y_index, stable=True)
@@ -274,9 +287,16 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         solved by Newton's method on the scores alone (the fold models come
         from the same moments, so the fit still reads the data only twice).
         The offsets are added to ``intercept_`` (times ``T``) and change some
-        predictions, correcting the class balance of the closed form
-        (``benchmarks/RESULTS.md`` has the measurements). Only :meth:`fit` can
-        fit it: :meth:`partial_fit` rejects ``"auto"``.
+        predictions: they correct the closed form's intercepts where the
+        held-out log-loss says they are off (figures in the User Guide).
+        Only :meth:`fit` can fit it: :meth:`partial_fit` rejects ``"auto"``.
+        A row's fold comes from a hash of its values, not its position, so a
+        dask fit, whose row blocks are independent, gets the same folds;
+        equal rows share a fold.
+
+        .. versionchanged:: 0.1
+           The folds are drawn from a hash of each row instead of being
+           dealt out per class by position; they are no longer stratified.
     refine_iter : int, default=0
         Most Newton steps from the closed form towards the penalised
         maximum-likelihood fit, the model of
@@ -285,10 +305,13 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         form. Each step reads the data a few times: with up to 400 unknowns
         (``n_classes x (n_features + 1)``, one row for two classes) the exact
         Hessian is solved, above that conjugate gradients on Hessian-vector
-        products. A backtracking line search makes the penalised objective
-        decrease at every step. Only :meth:`fit` refines; it cannot be combined
-        with ``temperature="auto"`` (the refined model is already calibrated by
-        the likelihood).
+        products. On dask input, where reading the data is a pass over the
+        workers' blocks, a step whose full length is accepted is one pass
+        (gradient and Hessian come with the objective), and each
+        Hessian-vector product is a pass; see ``n_passes_``. A backtracking line
+        search makes the penalised objective decrease at every step. Only
+        :meth:`fit` refines; it cannot be combined with ``temperature="auto"``
+        (the refined model is already calibrated by the likelihood).
     refine_tol : float, default=1e-4
         The refinement stops when the largest entry of the gradient of the
         objective divided by the total sample weight is at most ``refine_tol``
@@ -367,6 +390,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
         .. versionchanged:: 0.1
            An array of shape (1,) instead of an int.
+    n_passes_ : int
+        Passes over the data of a fit on dask input (each one task per row
+        block and a tree reduction): one for the closed form, two with
+        ``temperature="auto"``, and about ``3 + n_iter_`` with
+        ``refine_iter``. Set only by a fit on dask input.
     n_samples_seen_ : int
         Rows seen by :meth:`fit`, or by :meth:`partial_fit` so far.
     n_features_in_ : int
@@ -488,7 +516,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             Training data. A dask array or dask DataFrame (with ``y`` and
             ``sample_weight`` dask collections split into the same row blocks)
             is fitted out of core: the workers compute the moments of each
-            block, merged by a tree reduction, so X is never gathered.
+            block, merged by a tree reduction, so X is never gathered. With
+            ``temperature="auto"`` or ``refine_iter > 0`` the blocks are
+            persisted on the workers and read in several such passes (the
+            out-of-fold scores, O(n_samples x n_classes) numbers, come back
+            to the client for the temperature); the result equals the
+            in-memory fit to rounding.
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -511,12 +544,12 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "refined model is fitted by likelihood already; use temperature=1.0."
             )
         self._warn_unused_parameters()
-        if is_dask_collection(X):
-            return self._fit_dask(X, y, sample_weight)
         # read before the closed form below replaces them
         previous = None
         if self.warm_start and self.refine_iter > 0:
             previous = getattr(self, "coef_", None), getattr(self, "intercept_", None)
+        if is_dask_collection(X):
+            return self._fit_dask(X, y, sample_weight, previous)
         X, y, sample_weight, xp = self._check_training_data(
             X, y, sample_weight, reset=True
         )
@@ -560,24 +593,27 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             self._refine(X, y_index, sample_weight, xp, previous)
         return self
 
-    def _fit_dask(self, X, y, sample_weight):
-        """Out-of-core fit: one tree-reduced pass for the moments (see fit)."""
-        from ._dask import class_moments, validate_schema
+    def _fit_dask(self, X, y, sample_weight, previous=None):
+        """Out-of-core fit by tree-reduced passes over the row blocks (see fit)."""
+        from ._dask import (
+            RowBlocks,
+            class_moments,
+            fold_class_moments,
+            fold_scores,
+            log_loss_sums,
+            validate_schema,
+        )
 
         if self.class_weight is not None:
             raise ValueError(
                 "class_weight is not available for dask input; pass the class "
                 "weights of each row multiplied into sample_weight instead."
             )
-        if self.temperature == "auto" or self.refine_iter > 0:
-            raise ValueError(
-                "temperature='auto' and refine_iter > 0 need several passes with all "
-                "the data and are not available for dask input; fit them on NumPy "
-                "data, or use temperature=1.0 and refine_iter=0 (the exact closed "
-                "form) with dask."
-            )
         validate_schema(self, X)
-        classes, moments = class_moments(X, y, sample_weight)
+        # several passes read the blocks from the workers' memory, not from
+        # X's source each time
+        several = self.temperature == "auto" or self.refine_iter > 0
+        rows = RowBlocks(X, y, sample_weight, persist=several)
         # the row count of a dask DataFrame is unknown until computed: such
         # out-of-core data are taken as tall
         n_samples = X.shape[0] if isinstance(X.shape[0], Integral) else math.inf
@@ -589,8 +625,42 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             "covariance",
             False,
         )
-        self._set_closed_form(classes, moments, rule, float(self.temperature))
+        higher = needs_higher_moments(rule.shrinkage)
+        if self.temperature == "auto":
+            n_folds = _TEMPERATURE_FOLDS
+            classes, fold_moments = fold_class_moments(rows, n_folds, higher=higher)
+            xp = get_namespace_and_device(fold_moments[0].means)[0]
+            moments, coef, intercept = self._fold_models(fold_moments, xp, rule)
+            temperature, offsets = _fit_temperature_and_offsets(
+                *fold_scores(rows, classes, coef, intercept, n_folds),
+                # past _fit_dask, fit and its _fit_context wrapper
+                stacklevel=4,
+            )
+        else:
+            classes, moments = class_moments(rows, higher=higher)
+            temperature, offsets = float(self.temperature), None
+        self._set_closed_form(classes, moments, rule, temperature, offsets)
         self.n_samples_seen_ = n_samples
+        if self.refine_iter > 0:
+            n_params = self.n_features_in_ + int(self.fit_intercept)
+            problem = BlockwiseLogLoss(
+                functools.partial(log_loss_sums, rows, classes, self.fit_intercept),
+                classes.shape[0],
+                n_params,
+                float(to_numpy(moments.weights).sum()),
+                C=self.C,
+                fit_intercept=self.fit_intercept,
+                tol=self.refine_tol,
+                gram=self._design_gram(),
+            )
+            self._run_refinement(
+                problem,
+                previous,
+                # _set_refined, _run_refinement, _fit_dask, fit, _fit_context's
+                # wrapper, the caller
+                stacklevel=6,
+            )
+        self.n_passes_ = rows.n_passes
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -957,16 +1027,17 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         # themselves a separable problem would drive it to zero. Moments are
         # additive, so each fold's model comes from merging the other folds'
         # moments: the whole procedure reads X once for the moments and once
-        # for the scores of all fold models.
-        xp, _, dev = get_namespace_and_device(X)
+        # for the scores of all fold models. The folds come from the values
+        # of the rows, not their positions, so a dask fit gets the same ones.
+        xp = get_namespace_and_device(X)[0]
         n_folds = _TEMPERATURE_FOLDS
-        fold_ids = _stratified_fold_ids(y_index, n_classes, n_folds, xp)
-        # overflowing squares are reported by the checks of the moments,
+        folds = xp.astype(row_folds(X, n_folds), y_index.dtype)
+        # overflowing squares are reported by the checks in _fold_models,
         # which name the columns
         with np.errstate(over="ignore", invalid="ignore"):
             fold_moments = grouped_moments(
                 X,
-                fold_ids,
+                folds,
                 y_index,
                 sample_weight,
                 n_folds,
@@ -974,43 +1045,37 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 xp,
                 higher=needs_higher_moments(rule.shrinkage),
             )
-        with np.errstate(over="ignore", invalid="ignore"):
-            others, total = merge_all_but_one(fold_moments, xp)
-        # before the fold models and their scores are built from them
-        names = getattr(self, "feature_names_in_", None)
-        check_moments_finite(total, names)
-        check_moments_resolvable(total, names)
-        # the offsets calibrate the model of the training frequencies; given
-        # priors are applied afterwards as a shift (see _set_temperature)
-        frequencies = log_priors(class_priors(None, total.weights))
-        models = [self._closed_form(rest, frequencies, rule) for rest in others]
-        # every fold model scores every row in one product; each row keeps the
-        # scores of the model that did not see it
-        coef = xp.concat([model.coef for model in models], axis=0)
-        intercept = xp.concat([model.intercept for model in models], axis=0)
-        all_scores = xp.reshape(X @ coef.T + intercept, (X.shape[0], n_folds, -1))
-        folds = xp.arange(n_folds, dtype=fold_ids.dtype, device=dev)
-        own = xp.astype(fold_ids[:, None] == folds[None, :], X.dtype)
-        scores = to_numpy(xp.sum(all_scores * own[:, :, None], axis=1))
-        scores = scores.astype(np.float64)
-        if scores.shape[1] == 1:
-            scores = scores[:, 0]
-        # past fit and its _fit_context wrapper
+        total, coef, intercept = self._fold_models(fold_moments, xp, rule)
         temperature, offsets = _fit_temperature_and_offsets(
-            scores,
+            out_of_fold_scores(X, folds, coef, intercept, n_folds),
             to_numpy(y_index).astype(np.intp),
             to_numpy(sample_weight).astype(np.float64),
+            # past _moments_and_temperature, fit and its _fit_context wrapper
             stacklevel=4,
         )
         return total, temperature, offsets
 
-    def _refine(self, X, y_index, sample_weight, xp, previous=None):
-        """Newton steps from the closed form (or ``previous``) to the penalised MLE.
+    def _fold_models(self, fold_moments, xp, rule):
+        """Moments of all the folds, and the stacked coefficients and intercepts
+        of the closed forms fitted on all the folds but one (one per fold).
 
-        The maximum-likelihood fit reproduces the training frequencies, so it
-        starts from the closed form of those frequencies and the priors' shift
-        is added to its intercepts afterwards.
+        The fold models use the training frequencies as priors: the offsets
+        calibrate that model, and given priors are applied afterwards as a
+        shift (see _set_temperature).
         """
+        with np.errstate(over="ignore", invalid="ignore"):
+            others, total = merge_all_but_one(fold_moments, xp)
+        names = getattr(self, "feature_names_in_", None)
+        check_moments_finite(total, names)
+        check_moments_resolvable(total, names)
+        frequencies = log_priors(class_priors(None, total.weights))
+        models = [self._closed_form(rest, frequencies, rule) for rest in others]
+        coef = xp.concat([model.coef for model in models], axis=0)
+        intercept = xp.concat([model.intercept for model in models], axis=0)
+        return total, coef, intercept
+
+    def _refine(self, X, y_index, sample_weight, xp, previous=None):
+        """Newton steps from the closed form (or ``previous``) to the penalised MLE."""
         dtype, dev = X.dtype, get_namespace_and_device(X)[2]
         design = X
         if self.fit_intercept and issparse(X):
@@ -1027,9 +1092,68 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             C=self.C,
             fit_intercept=self.fit_intercept,
             tol=self.refine_tol,
+            # the row solvers keep no class moments
+            gram=None if self._moments is None else self._design_gram(),
         )
+        self._run_refinement(
+            problem,
+            previous,
+            # _set_refined, _run_refinement, _refine, fit, _fit_context's
+            # wrapper, the caller
+            stacklevel=6,
+        )
+
+    def _run_refinement(self, problem, previous, stacklevel):
+        """Refine from the closed form, or warm from ``previous``, and store it.
+
+        The maximum-likelihood fit reproduces the training frequencies, so it
+        starts from the model of those frequencies (the intercepts less the
+        priors' shift) and the shift is added back to the refined intercepts.
+        """
+        start, warm = self._refine_start(previous)
+        result = _refine(
+            problem,
+            start,
+            self.refine_iter,
+            self.refine_tol,
+            shrink=not warm,
+            callback=_print_iterate if self.verbose else None,
+        )
+        self._set_refined(problem, result, stacklevel)
+
+    def _design_gram(self):
+        """``design^T W design`` (host float64) from the class moments.
+
+        ``sum_i w_i x_i x_i^T = sum_k (S_k + w_k mu_k mu_k^T)``: the Gram matrix
+        of truncated Newton's preconditioner without another product over X.
+        """
+        weights, means, scatters = (
+            to_numpy(array).astype(np.float64)
+            for array in (
+                self._moments.weights,
+                self._moments.means,
+                self._moments.scatters,
+            )
+        )
+        gram = scatters.sum(axis=0) + (weights[:, None] * means).T @ means
+        if not self.fit_intercept:
+            return gram
+        column = weights @ means
+        return np.block(
+            [[gram, column[:, None]], [column[None, :], np.array([[weights.sum()]])]]
+        )
+
+    def _prior_shift_host(self):
         shift = to_numpy(_prior_shift(self.priors_, self.class_weight_sums_))
-        shift = shift.astype(np.float64)
+        return shift.astype(np.float64)
+
+    def _refine_start(self, previous=None):
+        """Newton's start: coefficients, then intercepts less the priors' shift.
+
+        The closed form, or the ``(coef_, intercept_)`` of ``previous`` (a warm
+        start) when their shapes match. Returns the start and whether it is
+        warm.
+        """
         coef, intercept = self.coef_, self.intercept_
         warm = (
             previous is not None
@@ -1040,16 +1164,17 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             coef, intercept = previous
         start = to_numpy(coef).astype(np.float64)
         if self.fit_intercept:
-            intercept = to_numpy(intercept).astype(np.float64) - shift
+            intercept = (
+                to_numpy(intercept).astype(np.float64) - self._prior_shift_host()
+            )
             start = np.concatenate([start, intercept[:, None]], axis=1)
-        result = _refine(
-            problem,
-            start,
-            self.refine_iter,
-            self.refine_tol,
-            shrink=not warm,
-            callback=_print_iterate if self.verbose else None,
-        )
+        return start, warm
+
+    def _set_refined(self, problem, result, stacklevel):
+        """``coef_``, ``intercept_`` and ``n_iter_`` from the refinement's result.
+
+        ``stacklevel`` makes the warning point at the user's call of fit.
+        """
         theta, steps = result.point.theta, result.n_iter
         if self.verbose:
             state = "converged" if result.converged else "stopped unconverged"
@@ -1061,15 +1186,16 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 f"{result.stationarity:.2e} > refine_tol={self.refine_tol}; increase "
                 "refine_iter, or refine_tol for a coarser solution.",
                 ConvergenceWarning,
-                # past fit and its _fit_context wrapper
-                stacklevel=4,
+                stacklevel=stacklevel,
             )
         if self.fit_intercept:
-            theta[:, -1] += shift
+            theta[:, -1] += self._prior_shift_host()
         if problem.null_intercept:
             # LogisticRegression's intercepts sum to zero; so do these
             theta[:, -1] -= np.mean(theta[:, -1])
-        self.coef_ = asarray(theta[:, : X.shape[1]], xp=xp, device=dev, dtype=dtype)
+        xp, _, dev = get_namespace_and_device(self.coef_)
+        dtype, n_features = self.coef_.dtype, self.coef_.shape[1]
+        self.coef_ = asarray(theta[:, :n_features], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)
         self.n_iter_ = asarray([steps], xp=xp, device=dev, dtype=xp.int32)

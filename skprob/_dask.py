@@ -24,11 +24,24 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._backend import asarray, get_namespace, get_namespace_and_device, to_numpy
-from ._moments import chunk_moments, expand_moments, merge_moments
+from ._losses import PenalisedLogLoss
+from ._moments import (
+    chunk_moments,
+    expand_moments,
+    grouped_moments,
+    merge_moments,
+    out_of_fold_scores,
+    row_folds,
+)
 from ._validation import check_sample_weight, encode_labels
 
 __all__ = [
+    "RowBlocks",
     "class_moments",
+    "fold_class_moments",
+    "fold_scores",
+    "gather_refusal",
+    "log_loss_sums",
     "map_blocks_method",
     "map_blocks_rows",
     "validate_schema",
@@ -136,28 +149,78 @@ def _row_blocks(X, y, sample_weight):
     return X_blocks, y_blocks, w_blocks
 
 
-def _block_statistics(X, y, sample_weight):
-    """Labels present in one row block and their moments (None for an empty block).
+class RowBlocks:
+    """The row blocks of X, y and sample_weight, and the passes made over them.
 
-    The higher moments are always collected: which shrinkage rule will use
-    them is the estimator's business, and they cost two GEMMs per block.
+    Every computation that reads the data goes through :meth:`reduce` or
+    :meth:`gather`, one pass each, counted in ``n_passes``. With
+    ``persist=True`` the blocks are computed once and kept in the workers'
+    memory, so the passes of an iterative fit read them there instead of
+    recomputing X from its source each time.
     """
-    if X.shape[0] == 0:
-        return None
+
+    def __init__(self, X, y, sample_weight=None, *, persist=False):
+        X_blocks, y_blocks, w_blocks = _row_blocks(X, y, sample_weight)
+        if persist:
+            X_blocks, y_blocks, w_blocks = dask.persist(X_blocks, y_blocks, w_blocks)
+        self.blocks = list(zip(X_blocks, y_blocks, w_blocks))
+        self.config = get_config()
+        self.n_passes = 0
+
+    def _tasks(self, block_func, args):
+        task = dask.delayed(_with_config(block_func, self.config), pure=False)
+        return [task(*block, *args) for block in self.blocks]
+
+    def reduce(self, block_func, merge_func, *args):
+        """One pass: ``block_func(X, y, w, *args)`` per block, merged in a tree
+        by ``merge_func`` on the workers; returns the merged result."""
+        merge_task = dask.delayed(_with_config(merge_func, self.config), pure=False)
+        return self._compute(_tree(self._tasks(block_func, args), merge_task))
+
+    def gather(self, block_func, *args):
+        """One pass: ``block_func(X, y, w, *args)`` per block, in row order."""
+        return self._compute(self._tasks(block_func, args))
+
+    def _compute(self, graph):
+        self.n_passes += 1
+        (result,) = dask.compute(graph)
+        return result
+
+
+def _check_block(X, y, sample_weight):
+    """The block as a float array, its namespace and device, and its weights."""
     xp = get_namespace(X)[0]
     X = check_array(X, dtype=[xp.float64, xp.float32])
     check_classification_targets(y)
     xp, _, dev = get_namespace_and_device(X)
+    return X, xp, dev, check_sample_weight(sample_weight, X)
+
+
+def _block_statistics(X, y, sample_weight, n_folds=None, higher=True):
+    """Labels present in one row block and their moments (None for an empty block).
+
+    With ``n_folds``, a list of the labels and moments of each fold of the
+    block's rows (:func:`~skprob._moments.row_folds`). The higher moments
+    (two more GEMMs per block) are collected when ``higher``.
+    """
+    if X.shape[0] == 0:
+        return None
+    X, xp, dev, sample_weight = _check_block(X, y, sample_weight)
     # A block rarely holds every class, so its own labels stand in for the
     # classes; _merge_statistics aligns the label sets. This keeps the fit to
     # one pass over the data, with no separate pass for the labels.
     classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)
-    sample_weight = check_sample_weight(sample_weight, X)
-    moments = chunk_moments(
-        X, y_index, sample_weight, classes.shape[0], xp, higher=True
-    )
+    n_classes = classes.shape[0]
     # labels travel on the host: string labels have no array-API namespace
-    return to_numpy(classes), moments
+    classes = to_numpy(classes)
+    if n_folds is None:
+        moments = chunk_moments(X, y_index, sample_weight, n_classes, xp, higher=higher)
+        return classes, moments
+    folds = xp.astype(row_folds(X, n_folds), y_index.dtype)
+    fold_moments = grouped_moments(
+        X, folds, y_index, sample_weight, n_folds, n_classes, xp, higher=higher
+    )
+    return [(classes, moments) for moments in fold_moments]
 
 
 def _expand_moments(moments, classes, union):
@@ -186,6 +249,14 @@ def _merge_statistics(*parts):
     return classes, moments
 
 
+def _merge_fold_statistics(*parts):
+    """:func:`_merge_statistics` of each fold; None parts are empty blocks."""
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return None
+    return [_merge_statistics(*fold) for fold in zip(*parts)]
+
+
 def _tree(parts, merge):
     """Delayed tree reduction of ``parts``, ``_SPLIT_EVERY`` at a time."""
     while len(parts) > 1:
@@ -196,17 +267,24 @@ def _tree(parts, merge):
     return parts[0]
 
 
-def statistics_graph(X, y, sample_weight=None):
-    """Delayed (labels, moments) of all of X: one task per row block, then a tree."""
-    X_blocks, y_blocks, w_blocks = _row_blocks(X, y, sample_weight)
-    config = get_config()
-    block_task = dask.delayed(_with_config(_block_statistics, config), pure=False)
-    merge_task = dask.delayed(_with_config(_merge_statistics, config), pure=False)
-    parts = [
-        block_task(X_block, y_block, w_block)
-        for X_block, y_block, w_block in zip(X_blocks, y_blocks, w_blocks)
-    ]
-    return _tree(parts, merge_task)
+def gather_refusal(estimator, X):
+    """The ValueError for an estimator that would need all of dask ``X`` in memory.
+
+    Raised before any work, so nothing is computed: the message states what
+    would be gathered and the remedies.
+    """
+    name = type(estimator).__name__
+    if isinstance(X, da.Array) and not any(math.isnan(n) for n in X.shape):
+        size = f"{X.shape[0]:,} x {X.shape[1]} {X.dtype}, {X.nbytes / 1e9:.3g} GB"
+    else:
+        size = f"an unknown number of rows x {X.shape[1]} columns"
+    return ValueError(
+        f"{name} cannot fit dask input out of core: its fit needs all of X in "
+        f"the client's memory ({size}), which it will not gather silently. Fit "
+        "it on an in-memory sample (e.g. X[:n].compute() with the matching y), "
+        "or use AnalyticLogisticRegression(refine_iter=...), which fits dask "
+        "input by passes over the row blocks."
+    )
 
 
 def validate_schema(estimator, X):
@@ -218,23 +296,112 @@ def validate_schema(estimator, X):
     validate_data(estimator, X._meta if _is_dask_frame(X) else X, skip_check_array=True)
 
 
-def class_moments(X, y, sample_weight=None):
-    """Sorted labels and their :class:`~skprob._moments.ClassMoments`, one pass.
-
-    Each row block's moments are computed on the workers and merged by a
-    tree reduction; only the merged statistics reach the client. Numeric
-    labels come back in the namespace of the data, as after an in-memory fit.
-    """
-    (result,) = dask.compute(statistics_graph(X, y, sample_weight))
-    if result is None:
-        raise ValueError(
-            "Found array with 0 sample(s) while a minimum of 1 is required."
-        )
-    classes, moments = result
+def _numeric_classes(classes, moments):
+    """Numeric labels in the namespace of the data, as after an in-memory fit."""
     if classes.dtype.kind in "biuf":
         xp, _, dev = get_namespace_and_device(moments.means)
-        classes = asarray(classes, xp=xp, device=dev)
-    return classes, moments
+        return asarray(classes, xp=xp, device=dev)
+    return classes
+
+
+def _no_rows():
+    return ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
+
+
+def class_moments(rows, *, higher):
+    """Sorted labels and their :class:`~skprob._moments.ClassMoments`, one pass.
+
+    ``rows`` is a :class:`RowBlocks`; ``higher`` asks for the higher moments.
+    Each row block's moments are computed on the workers and merged by a tree
+    reduction; only the merged statistics reach the client.
+    """
+    result = rows.reduce(_block_statistics, _merge_statistics, None, higher)
+    if result is None:
+        raise _no_rows()
+    classes, moments = result
+    return _numeric_classes(classes, moments), moments
+
+
+def fold_class_moments(rows, n_folds, *, higher):
+    """Sorted labels and the moments of each fold over all of them, one pass.
+
+    The folds are those of :func:`~skprob._moments.row_folds`, computed per
+    block from the rows' values: the same as for the whole array in memory.
+    """
+    result = rows.reduce(_block_statistics, _merge_fold_statistics, n_folds, higher)
+    if result is None:
+        raise _no_rows()
+    union = functools.reduce(np.union1d, [classes for classes, _ in result])
+    aligned = [
+        moments
+        if classes.shape[0] == union.shape[0]
+        else _expand_moments(moments, classes, union)
+        for classes, moments in result
+    ]
+    return _numeric_classes(union, aligned[0]), aligned
+
+
+def _block_fold_scores(X, y, sample_weight, classes, coef, intercept, n_folds):
+    """Out-of-fold scores, label indices and weights of one row block (host)."""
+    if X.shape[0] == 0:
+        return None
+    X, xp, dev, sample_weight = _check_block(X, y, sample_weight)
+    _, y_index = encode_labels(y, xp=xp, device=dev, classes=classes, min_classes=1)
+    coef, intercept = (
+        asarray(array, xp=xp, device=dev, dtype=X.dtype) for array in (coef, intercept)
+    )
+    scores = out_of_fold_scores(X, row_folds(X, n_folds), coef, intercept, n_folds)
+    return scores, to_numpy(y_index), to_numpy(sample_weight).astype(np.float64)
+
+
+def fold_scores(rows, classes, coef, intercept, n_folds):
+    """Out-of-fold scores, label indices and weights of all the rows, one pass.
+
+    ``coef`` and ``intercept`` stack the fold models as
+    :func:`~skprob._moments.out_of_fold_scores` reads them. What reaches the
+    client is O(n K) numbers, against O(n d) for X.
+    """
+    host = (to_numpy(array) for array in (classes, coef, intercept))
+    parts = rows.gather(_block_fold_scores, *host, n_folds)
+    parts = [part for part in parts if part is not None]
+    return tuple(np.concatenate(columns) for columns in zip(*parts))
+
+
+def _block_log_loss_sums(X, y, sample_weight, classes, fit_intercept, request):
+    """:meth:`PenalisedLogLoss.block_sums` of one row block (None when empty)."""
+    if X.shape[0] == 0:
+        return None
+    X, xp, dev, sample_weight = _check_block(X, y, sample_weight)
+    _, y_index = encode_labels(y, xp=xp, device=dev, classes=classes, min_classes=1)
+    columns = [X]
+    if fit_intercept:
+        columns.append(xp.ones((X.shape[0], 1), dtype=X.dtype, device=dev))
+    loss = PenalisedLogLoss(
+        xp.concat(columns, axis=1),
+        y_index,
+        sample_weight,
+        classes.shape[0],
+        C=math.inf,
+        fit_intercept=fit_intercept,
+        tol=0.0,
+    )
+    return loss.block_sums(**request)
+
+
+def _add_sums(*parts):
+    """Sums of several blocks' dictionaries of sums; None parts are empty blocks."""
+    parts = [part for part in parts if part is not None]
+    if not parts:
+        return None
+    return {key: sum(part[key] for part in parts) for key in parts[0]}
+
+
+def log_loss_sums(rows, classes, fit_intercept, theta, want, **request):
+    """The block sums of :class:`~skprob._losses.BlockwiseLogLoss`, one pass."""
+    request = dict(theta=theta, want=want, **request)
+    return rows.reduce(
+        _block_log_loss_sums, _add_sums, to_numpy(classes), fit_intercept, request
+    )
 
 
 def map_blocks_rows(func, X, n_out_columns, dtype=None):

@@ -6,18 +6,23 @@
 # evaluate / gradient / stationarity / direction / line. The solver knows
 # nothing of the model; the objective knows nothing of the iteration.
 
+import math
+
 import numpy as np
 
 from ._backend import asarray, get_namespace_and_device, issparse, to_numpy
-from ._newton import Point, forcing_term, solve_exact, truncated_cg
+from ._newton import RAY_SCALES, Point, forcing_term, solve_exact, truncated_cg
 
-__all__ = ["PenalisedLogLoss", "TemperatureOffsetsLoss"]
+__all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 
 # Newton systems with at most this many unknowns are solved with the exact
 # Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
 _CG_MAX_ITER = 250
+# Row blocks of the exact multinomial Hessian's K d-column matrix.
+_BLOCK_BYTES = 1 << 23
+_MIN_BLOCK_ROWS = 256
 # Above this many features the preconditioner uses the diagonal of X^T W X
 # instead of its eigendecomposition (a d x d matrix).
 _PRECONDITIONER_MAX_SIDE = 4000
@@ -25,6 +30,8 @@ _PRECONDITIONER_MAX_SIDE = 4000
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
+# Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
+_BLOCKWISE_LINE_LENGTHS = 4
 
 
 def _dense(array):
@@ -43,7 +50,16 @@ class PenalisedLogLoss:
     """
 
     def __init__(
-        self, design, y_index, sample_weight, n_classes, *, C, fit_intercept, tol
+        self,
+        design,
+        y_index,
+        sample_weight,
+        n_classes,
+        *,
+        C,
+        fit_intercept,
+        tol,
+        gram=None,
     ):
         xp, _, dev = get_namespace_and_device(design)
         self.xp, self.dev, self.dtype = xp, dev, design.dtype
@@ -66,6 +82,9 @@ class PenalisedLogLoss:
             self.penalised[-1] = 0.0
         # the direction that shifts every intercept alike changes nothing
         self.null_intercept = fit_intercept and not self.binary
+        # design^T W design (host float64) when the caller has it, e.g. from
+        # class moments; else computed by the first truncated Newton step
+        self.gram = gram
         self._gram_eigen = None
         self._forcing = self._previous_norm = None
 
@@ -200,16 +219,22 @@ class PenalisedLogLoss:
         if self.sparse:
             hessian = self._sparse_hessian(proba, curvature)
         elif self.binary:
-            hessian = to_numpy(design.T @ (curvature * design)).astype(np.float64)
+            hessian = _symmetric_product(xp.sqrt(curvature) * design)
         else:
             n_rows = proba.shape[1]
-            spread = xp.reshape(
-                (xp.sqrt(self.weight) * proba)[:, :, None] * design[:, None, :],
-                (n_samples, n_rows * n_params),
-            )
-            hessian = -to_numpy(spread.T @ spread).astype(np.float64)
+            root = xp.sqrt(self.weight) * proba
+            hessian = np.zeros((n_rows * n_params, n_rows * n_params))
+            # B has K times the columns of X: built a few MiB of rows at a time
+            block = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_rows * n_params))
+            for start in range(0, n_samples, block):
+                stop = min(start + block, n_samples)
+                spread = xp.reshape(
+                    root[start:stop, :, None] * design[start:stop, None, :],
+                    (stop - start, n_rows * n_params),
+                )
+                hessian -= _symmetric_product(spread)
             for k in range(n_rows):
-                block = to_numpy(design.T @ (curvature[:, k : k + 1] * design))
+                block = _symmetric_product(xp.sqrt(curvature[:, k : k + 1]) * design)
                 rows = slice(k * n_params, (k + 1) * n_params)
                 hessian[rows, rows] += block
         n_rows = 1 if self.binary else proba.shape[1]
@@ -239,41 +264,32 @@ class PenalisedLogLoss:
         return hessian
 
     def _kronecker_preconditioner(self, proba, curvature):
-        """Inverse of ``A (x) X^T W X + I / C``, the Kronecker approximation.
-
-        ``A = mean_i (diag(p_i) - p_i p_i^T)`` is the class coupling. With the
-        eigendecomposition of ``X^T W X`` (one per fit) and of the K x K
-        matrix ``A``, one application costs ``O(K d (K + d))``.
-        """
-        xp, total = self.xp, self.total_weight
+        """:func:`_kronecker_preconditioner` at these probabilities."""
         if self._gram_eigen is None:
             self._gram_eigen = self._gram_eigendecomposition()
-        eigenvalues, eigenvectors = self._gram_eigen
+        return _kronecker_preconditioner(
+            self._gram_eigen,
+            self._coupling(proba, curvature) / self.total_weight,
+            self.C,
+            self.null_intercept,
+        )
+
+    def _coupling(self, proba, curvature):
+        """``sum_i (diag(c_i) - c_i p_i^T)`` with ``c_i`` the row's curvature
+        (``sum_i c_i`` for two classes), host float64."""
+        xp = self.xp
         if self.binary:
-            coupling = np.array([[float(xp.sum(curvature))]]) / total
-        else:
-            coupling = (
-                np.diag(to_numpy(xp.sum(curvature, axis=0)))
-                - to_numpy(curvature.T @ proba)
-            ) / total
-        class_values, class_vectors = np.linalg.eigh(coupling)
-        denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / self.C
-
-        def precondition(residual):
-            rotated = class_vectors.T @ residual
-            if eigenvectors is not None:
-                rotated = rotated @ eigenvectors
-            solved = rotated / denominator
-            if eigenvectors is not None:
-                solved = solved @ eigenvectors.T
-            return self._drop_null(class_vectors @ solved)
-
-        return precondition
+            return np.array([[float(xp.sum(curvature))]])
+        return np.diag(to_numpy(xp.sum(curvature, axis=0))) - to_numpy(
+            curvature.T @ proba
+        ).astype(np.float64)
 
     def _gram_eigendecomposition(self):
         """Eigenvalues and eigenvectors of ``X^T W X``; its diagonal alone
         (eigenvectors None) when the d x d matrix would be large."""
         design, n_params = self.design, self.design.shape[1]
+        if self.gram is not None:
+            return _gram_eigen(self.gram)
         if n_params > _PRECONDITIONER_MAX_SIDE:
             weighted_squares = (
                 design.multiply(design).multiply(self.weight)
@@ -285,14 +301,281 @@ class PenalisedLogLoss:
         if self.sparse:
             gram = _dense(design.T @ design.multiply(self.weight))
         else:
-            gram = to_numpy(design.T @ (self.weight * design))
+            gram = _symmetric_product(self.xp.sqrt(self.weight) * design)
         return np.linalg.eigh(gram.astype(np.float64))
 
     def _drop_null(self, direction):
-        """Remove the common intercept shift, to which the objective is blind."""
-        if self.null_intercept:
-            direction[:, -1] -= np.mean(direction[:, -1])
-        return direction
+        return _drop_null(direction, self.null_intercept)
+
+    def block_sums(self, theta, want, direction=None, lengths=(0.0,), vector=None):
+        """Sums over these rows of the data terms, for :class:`BlockwiseLogLoss`.
+
+        Built with ``C=inf``, so no penalty is included. Returns the losses at
+        ``theta - t direction`` for each ``t`` of ``lengths`` (``"losses"``)
+        and, at the first of these points, the terms named in ``want``:
+        ``"gradient"``, ``"hessian"``, ``"coupling"`` (see
+        :meth:`_coupling`), ``"product"`` (the Hessian times ``vector``) and
+        ``"ray"`` (the slope along the ray ``s * theta`` at each ``s`` of
+        ``RAY_SCALES``, from the scores of theta alone). All are host float64
+        and add up over disjoint row blocks.
+        """
+        scores = self._scores(theta)
+        if direction is None:
+            points = [self._at(theta, scores)]
+        else:
+            change = self._scores(direction)
+            points = [
+                self._at(theta - length * direction, scores - length * change)
+                for length in lengths
+            ]
+        anchor = points[0]
+        proba = anchor.cache[1]
+        curvature = self._curvature(proba)
+        sums = {"losses": np.array([point.loss for point in points])}
+        if "gradient" in want:
+            sums["gradient"] = self.gradient(anchor)
+        if "hessian" in want:
+            sums["hessian"] = self._hessian(proba, curvature)
+        if "coupling" in want:
+            sums["coupling"] = self._coupling(proba, curvature)
+        if "product" in want:
+            sums["product"] = self._hessian_product(vector, proba, curvature)
+        if "ray" in want:
+            sums["ray"] = self._ray_slopes(anchor.cache[0])
+        return sums
+
+    def _ray_slopes(self, scores):
+        """Slope of the data term along ``s * theta`` at each ``s`` of
+        ``RAY_SCALES``: ``sum_i w_i (E_{p(s z_i)}[z_i] - z_{i y_i})`` with
+        ``z`` the scores of theta (no losses: the shrink reads slopes only)."""
+        xp = self.xp
+        target = float(xp.sum(self.weighted_onehot * scores))
+        if not self.binary:
+            # s > 0, so the row maximum of s z is s times that of z
+            shifted = scores - xp.max(scores, axis=1, keepdims=True)
+        slopes = []
+        for scale in RAY_SCALES:
+            if self.binary:
+                # the sigmoid as a tanh: no overflow for any score
+                mean = 0.5 * (1.0 + xp.tanh(0.5 * float(scale) * scores)) * scores
+            else:
+                spread = xp.exp(float(scale) * shifted)
+                mean = xp.sum(spread * scores, axis=1, keepdims=True) / xp.sum(
+                    spread, axis=1, keepdims=True
+                )
+            slopes.append(float(xp.sum(self.weight * mean)) - target)
+        return np.array(slopes)
+
+
+def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
+    """Inverse of ``A (x) X^T W X + I / C``, the Kronecker approximation.
+
+    ``A = mean_i (diag(p_i) - p_i p_i^T)`` (``coupling``) is the class
+    coupling and ``gram_eigen`` the eigendecomposition of ``X^T W X`` (one
+    per fit; its diagonal with eigenvectors None for many features). With
+    that of the K x K matrix ``A``, one application costs
+    ``O(K d (K + d))``.
+    """
+    eigenvalues, eigenvectors = gram_eigen
+    class_values, class_vectors = np.linalg.eigh(coupling)
+    denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / C
+
+    def precondition(residual):
+        rotated = class_vectors.T @ residual
+        if eigenvectors is not None:
+            rotated = rotated @ eigenvectors
+        solved = rotated / denominator
+        if eigenvectors is not None:
+            solved = solved @ eigenvectors.T
+        return _drop_null(class_vectors @ solved, null_intercept)
+
+    return precondition
+
+
+def _gram_eigen(gram):
+    """What the preconditioner needs of a given ``X^T W X`` (host float64)."""
+    if gram.shape[0] > _PRECONDITIONER_MAX_SIDE:
+        return np.diag(gram).copy(), None
+    return np.linalg.eigh(gram)
+
+
+def _symmetric_product(B):
+    """``B^T B`` on the host in float64; on one buffer NumPy's BLAS uses the
+    symmetric rank-k update, half the work of a general product."""
+    return to_numpy(B.T @ B).astype(np.float64)
+
+
+def _drop_null(direction, null_intercept):
+    """Remove the common intercept shift, to which a softmax objective is blind."""
+    if null_intercept:
+        direction[:, -1] -= np.mean(direction[:, -1])
+    return direction
+
+
+class BlockwiseLogLoss:
+    """:class:`PenalisedLogLoss` of data read in passes over row blocks.
+
+    ``block_sums(theta, want, direction=None, lengths=(0.0,), vector=None)``
+    returns :meth:`PenalisedLogLoss.block_sums` added up over all the row
+    blocks: each call is one pass over the data, so this object asks for
+    everything Newton's method may need next in the pass that reaches a
+    point. Evaluating a point also returns the gradient and the exact Hessian,
+    so a step whose full length is accepted costs one pass; the line search's
+    first pass also evaluates the objective at 1/2, 1/4 and 1/8 of the step.
+    Above 400 unknowns the Hessian is replaced by the class coupling of
+    :class:`PenalisedLogLoss`'s preconditioner, whose Gram matrix ``gram``
+    the caller gives (e.g. from class moments), and each Hessian-vector
+    product of conjugate gradients is a pass. The steps are those of
+    :class:`PenalisedLogLoss` on the same data, to rounding. The penalty,
+    the Newton solve and the line search run on the client, from host
+    float64 sums.
+    """
+
+    def __init__(
+        self,
+        block_sums,
+        n_classes,
+        n_params,
+        total_weight,
+        *,
+        C,
+        fit_intercept,
+        tol,
+        gram,
+    ):
+        self.block_sums = block_sums
+        self.binary = n_classes == 2
+        n_rows = 1 if self.binary else n_classes
+        self.penalised = np.ones(n_params)
+        if fit_intercept:
+            self.penalised[-1] = 0.0
+        self.null_intercept = fit_intercept and not self.binary
+        self.total_weight = total_weight
+        self.C = C
+        self.tol = tol
+        self.exact = n_rows * n_params <= _EXACT_HESSIAN_MAX_UNKNOWNS
+        self._derivatives = ("gradient", "hessian" if self.exact else "coupling")
+        self.gram = gram
+        self._gram_eigen = None
+        self._forcing = self._previous_norm = None
+
+    def _penalty(self, theta):
+        return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
+
+    def _point(self, theta, loss, sums):
+        """Point ``theta`` with the data terms of ``sums`` plus the penalty's."""
+        cache = {}
+        if "gradient" in sums:
+            cache["gradient"] = sums["gradient"] + self.penalised * theta / self.C
+        if "hessian" in sums:
+            hessian = sums["hessian"]
+            hessian[np.diag_indices_from(hessian)] += (
+                np.tile(self.penalised, theta.shape[0]) / self.C
+            )
+            cache["hessian"] = hessian
+        if "coupling" in sums:
+            cache["coupling"] = sums["coupling"]
+        return Point(theta, float(loss) + self._penalty(theta), cache)
+
+    def _fill(self, point, want, **request):
+        """Add the terms ``want`` at ``point`` to its cache: one pass."""
+        sums = self.block_sums(point.theta, want, **request)
+        point.cache.update(self._point(point.theta, 0.0, sums).cache)
+        return sums
+
+    def evaluate(self, theta):
+        # the derivatives serve Newton if the shrink keeps this point, the
+        # objective along the ray serves the shrink
+        sums = self.block_sums(theta, (*self._derivatives, "ray"))
+        point = self._point(theta, sums["losses"][0], sums)
+        point.cache["ray"] = sums["ray"]
+        return point
+
+    def scaled(self, point, scale):
+        """The point ``scale * theta``: one pass, except for the scales of
+        ``RAY_SCALES``, which :meth:`evaluate` brought back the slope at (the
+        point then holds that slope only, and no loss)."""
+        theta = scale * point.theta
+        on_grid = np.flatnonzero(RAY_SCALES == scale)
+        if on_grid.size:
+            # the penalty of s theta is s^2 times that of theta
+            slope = point.cache["ray"][on_grid[0]]
+            slope += 2.0 * scale * self._penalty(point.theta)
+            return Point(theta, math.nan, {"ray_slope": slope})
+        sums = self.block_sums(theta, self._derivatives)
+        return self._point(theta, sums["losses"][0], sums)
+
+    def ray_slope(self, point, scaled, scale):
+        """Slope of the objective along ``theta`` at ``scale`` (curvature: None).
+
+        Only at ``point`` itself and the scales of ``RAY_SCALES``, which
+        :meth:`evaluate` brought back.
+        """
+        if scaled is point:
+            return float(np.sum(point.cache["gradient"] * point.theta)), None
+        return scaled.cache["ray_slope"], None
+
+    def gradient(self, point):
+        if "gradient" not in point.cache:
+            self._fill(point, self._derivatives)
+        return point.cache["gradient"]
+
+    def stationarity(self, point, gradient):
+        """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
+        return float(np.max(np.abs(gradient))) / self.total_weight
+
+    def direction(self, point, gradient):
+        """Newton step: the exact Hessian's, or truncated CG (a pass per product)."""
+        if self.exact:
+            if "hessian" not in point.cache:
+                self._fill(point, ("hessian",))
+            step = solve_exact(point.cache["hessian"], gradient, _NULL_RIDGE)
+            return _drop_null(step, self.null_intercept)
+        if "coupling" not in point.cache:
+            self._fill(point, ("coupling",))
+        if self._gram_eigen is None:
+            self._gram_eigen = _gram_eigen(self.gram)
+        precondition = _kronecker_preconditioner(
+            self._gram_eigen,
+            point.cache["coupling"] / self.total_weight,
+            self.C,
+            self.null_intercept,
+        )
+        norm = float(np.sqrt(np.sum(gradient**2)))
+        self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
+        self._previous_norm = norm
+
+        def product(vector):
+            sums = self.block_sums(point.theta, ("product",), vector=vector)
+            return sums["product"] + self.penalised * vector / self.C
+
+        return truncated_cg(
+            product,
+            gradient,
+            precondition,
+            target=self._forcing * norm,
+            enough=0.5 * self.tol * self.total_weight,
+            max_iter=_CG_MAX_ITER,
+        )
+
+    def line(self, point, direction):
+        evaluated = {}
+
+        def at(length):
+            if length not in evaluated:
+                lengths = [length * 0.5**i for i in range(_BLOCKWISE_LINE_LENGTHS)]
+                sums = self.block_sums(
+                    point.theta, self._derivatives, direction=direction, lengths=lengths
+                )
+                for i, trial in enumerate(lengths):
+                    evaluated[trial] = self._point(
+                        point.theta - trial * direction,
+                        sums["losses"][i],
+                        sums if i == 0 else {},
+                    )
+            return evaluated[length]
+
+        return at
 
 
 class TemperatureOffsetsLoss:

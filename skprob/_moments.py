@@ -31,14 +31,19 @@ __all__ = [
     "ledoit_wolf_intensity",
     "merge_moments",
     "oas_intensity",
+    "out_of_fold_scores",
+    "row_folds",
     "scatter_summary",
 ]
 
 # Row blocks of a few MiB keep the gather, mean and centring of a block in cache
-# (measured 0.158 s -> 0.125 s for a fit on 200 000 x 100, against 0.075 s for
-# ``X.T @ X``).
+# (benchmarks/RESULTS.md, bench_analytic.py).
 _CACHE_BLOCK_BYTES = 1 << 23
 _MIN_BLOCK_ROWS = 1024
+# Multipliers of the row hash: odd 64-bit constants (the golden-ratio increment
+# of splitmix64 times odd numbers), and splitmix64's finaliser constants.
+_HASH_STEP = 0x9E3779B97F4A7C15
+_HASH_MIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 
 
 class ClassMoments(NamedTuple):
@@ -404,3 +409,87 @@ def oas_intensity(summary):
     num = alpha + mu**2
     den = (n_samples + 1.0) * (alpha - mu**2 / n_features)
     return 1.0 if den == 0 else float(min(num / den, 1.0))
+
+
+def row_folds(X, n_folds):
+    """Fold (0 to ``n_folds - 1``) of each row of the dense ``X``, from its values.
+
+    A hash of the bit patterns of the row, so a row's fold does not depend on
+    its position: the row blocks of a dask array get the folds of the whole
+    array without a pass to number the rows, and equal rows share a fold (a
+    duplicate cannot be scored by a model that saw it). The folds are near
+    uniform but not stratified. Computed on the host: the array API has no
+    bit views.
+    """
+    n_samples, n_features = X.shape
+    # one independent odd multiplier per column (a multiple of one constant
+    # would let columns cancel)
+    columns = np.arange(1, n_features + 1, dtype=np.uint64)
+    multipliers = _mix64(np.uint64(_HASH_STEP) * columns) | np.uint64(1)
+    if issparse(X):
+        return _sparse_row_folds(X, n_folds, multipliers)
+    xp, _, dev = get_namespace_and_device(X)
+    host = to_numpy(X)
+    block_rows = max(_MIN_BLOCK_ROWS, _CACHE_BLOCK_BYTES // (8 * n_features))
+    value = np.empty(n_samples, dtype=np.uint64)
+    # row blocks in cache: the per-entry work allocates block-sized temporaries
+    for start in range(0, n_samples, block_rows):
+        # float32 -> float64 is exact, so float32 rows hash the bits of their
+        # float64 values
+        bits = _folded_bits(host[start : start + block_rows])
+        # an unsigned product wraps modulo 2^64, as a hash wants
+        value[start : start + block_rows] = bits @ multipliers
+    value = _mix64(value)
+    return asarray((value % np.uint64(n_folds)).astype(np.int64), xp=xp, device=dev)
+
+
+def out_of_fold_scores(X, folds, coef, intercept, n_folds):
+    """Scores of each row by the model of its fold (host float64).
+
+    ``coef`` (n_folds R, d) and ``intercept`` (n_folds R,) stack the ``R``
+    score rows of each fold's model, the model that did not see that fold:
+    every model scores every row in one product and each row keeps the scores
+    of the model of its fold. Returns shape (n,) for one score row, else
+    (n, R).
+    """
+    xp, _, dev = get_namespace_and_device(X)
+    all_scores = xp.reshape(X @ coef.T + intercept, (X.shape[0], n_folds, -1))
+    fold_ids = xp.arange(n_folds, dtype=folds.dtype, device=dev)
+    own = xp.astype(folds[:, None] == fold_ids[None, :], X.dtype)
+    scores = to_numpy(xp.sum(all_scores * own[:, :, None], axis=1))
+    scores = scores.astype(np.float64)
+    return scores[:, 0] if scores.shape[1] == 1 else scores
+
+
+def _folded_bits(values):
+    """Bits of the float64 values with their top half folded into the bottom."""
+    bits = np.array(values, np.float64).view(np.uint64)
+    # the exponent and leading mantissa bits of round numbers sit at the top;
+    # fold them down before the product, which only carries upwards
+    bits ^= bits >> np.uint64(32)
+    return bits
+
+
+def _sparse_row_folds(X, n_folds, multipliers):
+    """:func:`row_folds` of a SciPy sparse matrix, equal to its dense copy's.
+
+    A zero has all bits zero and adds nothing to the dense hash, so the sum
+    runs over the stored entries: a wrapping cumulative sum, differenced at
+    the row boundaries (exact modulo 2^64, empty rows included).
+    """
+    X = X.tocsr()
+    products = _folded_bits(X.data) * multipliers[X.indices]
+    running = np.concatenate(
+        [np.zeros(1, np.uint64), np.cumsum(products, dtype=np.uint64)]
+    )
+    value = _mix64(running[X.indptr[1:]] - running[X.indptr[:-1]])
+    return (value % np.uint64(n_folds)).astype(np.int64)
+
+
+def _mix64(value):
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    value = value ^ (value >> np.uint64(30))
+    value = value * np.uint64(_HASH_MIX[0])
+    value = value ^ (value >> np.uint64(27))
+    value = value * np.uint64(_HASH_MIX[1])
+    return value ^ (value >> np.uint64(31))

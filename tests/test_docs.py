@@ -6,8 +6,6 @@ import inspect
 import re
 from pathlib import Path
 
-import pytest
-
 import skprob
 
 API_RST = Path(__file__).resolve().parents[1] / "doc" / "api.rst"
@@ -153,7 +151,6 @@ def test_figure_heuristic_on_hand_written_sentences():
     assert _figures("Array of shape (n_samples, n_classes). Gap 0.5 in scores.") == []
 
 
-@pytest.mark.xfail(strict=False, reason="other modules are being cleaned")
 def test_public_docstrings_quote_no_measured_figure():
     # figures belong to benchmarks/RESULTS.md, next to the script and machine
     # that produced them; a docstring states behaviour and its reason

@@ -255,7 +255,7 @@ def test_encoder_array_api(namespace, dtype_name):
 
 @pytest.mark.parametrize("mask_value", [np.nan, np.inf, -np.inf])
 def test_non_finite_mask_value_is_rejected(mask_value):
-    # NaN made transform return NaN everywhere (issue 15, point 4)
+    # NaN made transform return NaN everywhere
     X = np.random.default_rng(7).standard_normal((10, 3))
     with pytest.raises(ValueError, match="mask_value"):
         MaskingConsistentEncoder(mask_value=mask_value).fit(X)

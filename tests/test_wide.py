@@ -240,8 +240,8 @@ def test_accuracy_optimized_linear_sparse_equals_dense(fmt):
 
 def test_accuracy_optimized_linear_on_wide_data_starts_from_the_wide_default():
     X, y, w = _sparse_problem(60, 800, 2, density=0.2)
-    _, start = AccuracyOptimizedLinear()._analytic_starts(
-        sp.csr_array(X), y, w, 2, None, None
+    _, _, _, _, start = AccuracyOptimizedLinear()._analytic_starts(
+        sp.csr_array(X), y, w, 2
     )
     reference = AnalyticLogisticRegression().fit(X, y, sample_weight=w)
     assert _relative(start.coef, reference.coef_) < 1e-10

@@ -685,46 +685,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self : object
             Updated estimator.
         """
-        if self.temperature == "auto":
-            raise ValueError(
-                "temperature='auto' is fitted on the whole training set and is not "
-                "available in partial_fit; pass a float temperature or use fit."
-            )
-        if self.refine_iter > 0:
-            raise ValueError(
-                "refine_iter > 0 needs all the data at once and is not available in "
-                "partial_fit; use refine_iter=0 (the exact closed form) or fit."
-            )
-        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' needs the class totals of all the data "
-                "and is not available in partial_fit; pass a dict of class "
-                "weights, or use fit."
-            )
+        self._check_partial_fit_settings()
         self._warn_unused_parameters()
         previous = getattr(self, "_moments", None)
         first_call = previous is None
-        if first_call and hasattr(self, "classes_"):
-            raise ValueError(
-                "partial_fit cannot continue this fit: it was made from the rows "
-                "(solver='gram' or 'cg'), which keeps no class covariances. Fit "
-                "with solver='covariance', or start partial_fit on a new estimator."
-            )
-        if first_call and classes is None:
-            raise ValueError(
-                "classes must be passed on the first call to partial_fit "
-                "(all the labels that will ever be seen)."
-            )
-        if not first_call and classes is not None:
-            given = np.unique(to_numpy(classes))
-            fitted = to_numpy(self.classes_)
-            if given.shape != fitted.shape or not np.array_equal(given, fitted):
-                # the moments are indexed by class, so a changed class set
-                # would silently mix up the statistics of different labels
-                raise ValueError(
-                    f"classes={given} is not the same as on the first call to "
-                    f"partial_fit, which gave classes_={fitted}."
-                )
+        self._check_partial_fit_classes(first_call, classes)
         X, y, sample_weight, xp = self._check_training_data(
             X, y, sample_weight, reset=first_call
         )
@@ -766,6 +731,49 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         return self
+
+    def _check_partial_fit_settings(self):
+        """ValueError for settings that need all the data at once."""
+        if self.temperature == "auto":
+            raise ValueError(
+                "temperature='auto' is fitted on the whole training set and is not "
+                "available in partial_fit; pass a float temperature or use fit."
+            )
+        if self.refine_iter > 0:
+            raise ValueError(
+                "refine_iter > 0 needs all the data at once and is not available in "
+                "partial_fit; use refine_iter=0 (the exact closed form) or fit."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class totals of all the data "
+                "and is not available in partial_fit; pass a dict of class "
+                "weights, or use fit."
+            )
+
+    def _check_partial_fit_classes(self, first_call, classes):
+        """ValueError when ``classes`` cannot start or continue the moments."""
+        if first_call and hasattr(self, "classes_"):
+            raise ValueError(
+                "partial_fit cannot continue this fit: it was made from the rows "
+                "(solver='gram' or 'cg'), which keeps no class covariances. Fit "
+                "with solver='covariance', or start partial_fit on a new estimator."
+            )
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit "
+                "(all the labels that will ever be seen)."
+            )
+        if not first_call and classes is not None:
+            given = np.unique(to_numpy(classes))
+            fitted = to_numpy(self.classes_)
+            if given.shape != fitted.shape or not np.array_equal(given, fitted):
+                # the moments are indexed by class, so a changed class set
+                # would silently mix up the statistics of different labels
+                raise ValueError(
+                    f"classes={given} is not the same as on the first call to "
+                    f"partial_fit, which gave classes_={fitted}."
+                )
 
     def _check_training_data(self, X, y, sample_weight, *, reset):
         xp, _, _ = get_namespace_and_device(X)

@@ -55,6 +55,7 @@ from ._backend import (
     xlogx,
 )
 from ._validation import (
+    check_at_most_2d,
     check_prior,
     check_sample_weight,
     decode_labels,
@@ -825,6 +826,7 @@ class CANCalibrator(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             _check_finite_labels(y_host, "CANCalibrator")
         check_classification_targets(y_host)
         y_host = to_numpy(y_host)
+        check_at_most_2d(X, "CANCalibrator")
         if not lazy:
             X, y = indexable(X, y)
         y = column_or_1d(y, warn=True) if not is_dask_collection(y) else y

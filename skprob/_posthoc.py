@@ -31,7 +31,7 @@ from ._backend import (
     log_or_minus_inf,
     to_numpy,
 )
-from ._validation import check_probability_rows, decode_labels
+from ._validation import check_at_most_2d, check_probability_rows, decode_labels
 
 __all__ = ["TransformedProbaClassifier"]
 
@@ -276,6 +276,7 @@ class TransformedProbaClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstima
                 to_numpy(y), input_name="y", estimator_name=type(self).__name__
             )
         check_classification_targets(y)
+        check_at_most_2d(X, type(self).__name__)
         X, y = indexable(X, y)
         y = column_or_1d(y, warn=True)
         routed = self._route_params(fit_params)

@@ -19,6 +19,7 @@ from ._backend import (
 
 __all__ = [
     "check_probability_rows",
+    "check_at_most_2d",
     "check_prior",
     "check_sample_weight",
     "encode_labels",
@@ -85,6 +86,18 @@ def check_prior(prior, n_classes, *, name="prior", atol=1e-6):
     if abs(prior.sum() - 1.0) > atol:
         raise ValueError(f"{name} must sum to 1, got a sum of {prior.sum():.6g}.")
     return prior
+
+
+def check_at_most_2d(X, estimator_name):
+    """ValueError naming the dimension when X has more than two, as
+    :func:`~sklearn.utils.check_array` words it; meta-estimators that leave X to
+    their base model check this before splitting rows."""
+    ndim = len(getattr(X, "shape", ())) if hasattr(X, "shape") else np.ndim(X)
+    if ndim > 2:
+        raise ValueError(
+            f"Found array with dim {ndim}, while dim <= 2 is required by "
+            f"{estimator_name}."
+        )
 
 
 def check_sample_weight(sample_weight, X):

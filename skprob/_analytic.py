@@ -390,11 +390,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
 
         .. versionchanged:: 0.1
            An array of shape (1,) instead of an int.
-    n_passes_ : int
+    n_passes_ : int or None
         Passes over the data of a fit on dask input (each one task per row
         block and a tree reduction): one for the closed form, two with
         ``temperature="auto"``, and about ``3 + n_iter_`` with
-        ``refine_iter``. Set only by a fit on dask input.
+        ``refine_iter``. None after a fit in memory.
     n_samples_seen_ : int
         Rows seen by :meth:`fit`, or by :meth:`partial_fit` so far.
     n_features_in_ : int
@@ -995,6 +995,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         self.class_weight_sums_ = weights
         xp, _, dev = get_namespace_and_device(model.intercept)
         self.n_iter_ = asarray([0], xp=xp, device=dev, dtype=xp.int32)
+        # set by the dask fit, which counts its passes; a later fit in memory
+        # must not report the old count
+        self.n_passes_ = None
         self._moments = None
 
     def _set_temperature(self, temperature, offsets=None):

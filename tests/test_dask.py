@@ -622,3 +622,13 @@ def test_accuracy_optimized_linear_refuses_dask_before_any_work(monkeypatch):
     with pytest.raises(ValueError, match="unknown number of rows x 6 columns"):
         AccuracyOptimizedLinear().fit(frame, dd.from_pandas(pd.Series(y), 2))
     assert made == []
+
+
+def test_n_passes_is_none_after_a_refit_in_memory():
+    X, y = make_classification(n_samples=400, n_features=5, random_state=0)
+    model = AnalyticLogisticRegression()
+    model.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
+    # one pass for the closed form, counted on the dask fit
+    assert model.n_passes_ == 1
+    model.fit(X, y)
+    assert model.n_passes_ is None

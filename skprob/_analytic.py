@@ -570,6 +570,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         if solver != "covariance":
             self._fit_rows(X, classes, y_index, sample_weight, solver, rule)
         elif self.temperature == "auto":
+            self._check_covariance_size(X, n_classes)
             moments, temperature, offsets = self._moments_and_temperature(
                 X, y_index, sample_weight, n_classes, rule
             )
@@ -609,7 +610,15 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
                 "class_weight is not available for dask input; pass the class "
                 "weights of each row multiplied into sample_weight instead."
             )
+        if self.solver in ("gram", "cg"):
+            raise ValueError(
+                f"solver={self.solver!r} needs the rows in memory; dask input is "
+                "fitted from class moments (solver='covariance' or 'auto')."
+            )
         validate_schema(self, X)
+        if X.ndim == 2:
+            # at least two classes: the moments hold K + 2 d x d matrices
+            self._check_covariance_size(X, 2)
         # several passes read the blocks from the workers' memory, not from
         # X's source each time
         several = self.temperature == "auto" or self.refine_iter > 0

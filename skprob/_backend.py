@@ -33,6 +33,7 @@ __all__ = [
     "entropy",
     "namespace_name",
     "check_same_namespace",
+    "dense_host",
     "is_dask_collection",
     "issparse",
     "lazy_blockwise",
@@ -232,6 +233,11 @@ def check_same_namespace(X, estimator, *, attribute, method):
 def issparse(obj):
     """True for a SciPy sparse matrix or array."""
     return _scipy_issparse(obj)
+
+
+def dense_host(array, dtype=None):
+    """A NumPy array of a SciPy sparse result or of a host array-like."""
+    return np.asarray(array.toarray() if issparse(array) else array, dtype=dtype)
 
 
 def is_dask_collection(obj):

@@ -15,7 +15,13 @@ import numpy as np
 from scipy.sparse import diags_array
 from sklearn.exceptions import ConvergenceWarning
 
-from ._backend import asarray, get_namespace_and_device, issparse, to_numpy
+from ._backend import (
+    asarray,
+    dense_host,
+    get_namespace_and_device,
+    issparse,
+    to_numpy,
+)
 from ._moments import (
     ScatterSummary,
     chunk_moments,
@@ -358,19 +364,15 @@ def row_statistics(X, y_index, sample_weight, n_classes):
     indicator = class_indicator(y_index, n_classes, sample_weight)
     weights = np.asarray(indicator.sum(axis=0), dtype=np.float64).ravel()
     safe = np.where(weights > 0, weights, 1.0)
-    means = np.asarray(_dense(indicator.T @ X), dtype=np.float64) / safe[:, None]
+    means = np.asarray(dense_host(indicator.T @ X), dtype=np.float64) / safe[:, None]
     if issparse(X):
-        deviations = _dense(indicator.T @ X.multiply(X)).astype(np.float64)
+        deviations = dense_host(indicator.T @ X.multiply(X)).astype(np.float64)
         # in place: these (K, d) arrays are the largest of a wide sparse fit
         deviations -= weights[:, None] * means**2
         np.maximum(deviations, 0.0, out=deviations)
     else:
         deviations = indicator.T @ (X - means[y_index]) ** 2
     return RowStatistics(weights, means, np.asarray(deviations, dtype=np.float64))
-
-
-def _dense(array):
-    return array.toarray() if issparse(array) else np.asarray(array)
 
 
 class _CentredRows:
@@ -397,7 +399,7 @@ class _CentredRows:
     def rmatvec(self, U):
         """``A^T U`` for U of shape (n, m)."""
         rooted = self.root[:, None] * U
-        X_part = _dense(self.X.T @ rooted)
+        X_part = dense_host(self.X.T @ rooted)
         return self.inverse_scale[:, None] * X_part - self.scaled_means.T @ (
             self.indicator.T @ rooted
         )
@@ -406,9 +408,9 @@ class _CentredRows:
         """``A A^T`` (n, n), dense."""
         if issparse(self.X):
             scaled = self.X @ diags_array(self.inverse_scale)
-            cross = _dense(scaled @ self.scaled_means.T)[:, self.y_index]
+            cross = dense_host(scaled @ self.scaled_means.T)[:, self.y_index]
             means_gram = self.scaled_means @ self.scaled_means.T
-            gram = _dense(scaled @ scaled.T) - cross - cross.T
+            gram = dense_host(scaled @ scaled.T) - cross - cross.T
             gram += means_gram[np.ix_(self.y_index, self.y_index)]
         else:
             centred = self.X * self.inverse_scale - self.scaled_means[self.y_index]
@@ -684,7 +686,9 @@ def _cg_block(rows, target, intensity):
         rr = rr_new
     warnings.warn(
         f"Conjugate gradients stopped after {_CG_MAX_ITER} steps with a "
-        f"relative residual of {float(np.max(np.sqrt(rr) / goal)) * CG_RTOL:.1e}.",
+        f"relative residual of {float(np.max(np.sqrt(rr) / goal)) * CG_RTOL:.1e}; "
+        "a larger shrinkage conditions the system better, and solver='gram' "
+        "solves it directly when the rows are few.",
         ConvergenceWarning,
         stacklevel=5,
     )

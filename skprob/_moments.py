@@ -181,15 +181,18 @@ def _sparse_moments(X, y_index, sample_weight, n_classes, higher):
             "data, which are not computed for sparse X; use shrinkage='oas' or a "
             "float."
         )
+    dtype = X.dtype
     y_index = to_numpy(y_index).astype(np.intp)
-    weight = to_numpy(sample_weight).astype(X.dtype)
-    X = X.tocsr()
+    weight = to_numpy(sample_weight).astype(np.float64)
+    # float64 whatever X is: the uncentred scatter X^T W X - n mu mu^T loses
+    # the digits of a column whose mean is large next to its spread
+    X = X.tocsr().astype(np.float64)
     indicator = class_indicator(y_index, n_classes, weight)
     weights = np.asarray(indicator.sum(axis=0)).ravel()
     sums = np.asarray((indicator.T @ X).todense())
     safe = np.where(weights > 0, weights, 1.0)
     means = sums / safe[:, None]
-    scatters = np.empty((n_classes, X.shape[1], X.shape[1]), dtype=X.dtype)
+    scatters = np.empty((n_classes, X.shape[1], X.shape[1]))
     for k in range(n_classes):
         rows = np.flatnonzero(y_index == k)
         block = X[rows]
@@ -198,10 +201,10 @@ def _sparse_moments(X, y_index, sample_weight, n_classes, higher):
         scatters[k] = gram - weights[k] * np.outer(means[k], means[k])
     counts = np.bincount(y_index[weight > 0], minlength=n_classes)
     return ClassMoments(
-        weights.astype(X.dtype),
-        means.astype(X.dtype),
-        scatters,
-        counts=counts.astype(X.dtype),
+        weights.astype(dtype),
+        means.astype(dtype),
+        scatters.astype(dtype),
+        counts=counts.astype(dtype),
     )
 
 

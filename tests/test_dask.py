@@ -632,3 +632,12 @@ def test_n_passes_is_none_after_a_refit_in_memory():
     assert model.n_passes_ == 1
     model.fit(X, y)
     assert model.n_passes_ is None
+
+
+@pytest.mark.parametrize("solver", ["gram", "cg"])
+def test_row_solvers_refuse_dask_input(solver):
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    with pytest.raises(ValueError, match="needs the rows in memory"):
+        AnalyticLogisticRegression(solver=solver).fit(
+            da.from_array(X, chunks=100), da.from_array(y, chunks=100)
+        )

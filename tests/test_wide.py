@@ -247,3 +247,19 @@ def test_accuracy_optimized_linear_on_wide_data_starts_from_the_wide_default():
     assert _relative(start.coef, reference.coef_) < 1e-10
     assert_allclose(start.intercept, reference.intercept_, rtol=1e-10)
     assert reference.shrinkage_ > 0
+
+
+def test_sparse_float32_moments_keep_the_digits_of_an_offset_column():
+    # the uncentred scatter X^T W X - n mu mu^T cancels most digits of a column
+    # whose mean is 300 times its spread: computed in float64, the sparse fit
+    # matches the dense float32 fit (centred in float32) to float32 precision
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    X[:, 2] += 300.0
+    X[rng.uniform(size=X.shape) < 0.3] = 0.0
+    y = rng.integers(0, 2, 400)
+    X32 = X.astype(np.float32)
+    dense = AnalyticLogisticRegression().fit(X32, y)
+    sparse = AnalyticLogisticRegression().fit(sp.csr_array(X32), y)
+    assert sparse.coef_.dtype == np.float32
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-4)

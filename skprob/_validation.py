@@ -92,7 +92,9 @@ def check_at_most_2d(X, estimator_name):
     """ValueError naming the dimension when X has more than two, as
     :func:`~sklearn.utils.check_array` words it; meta-estimators that leave X to
     their base model check this before splitting rows."""
-    ndim = len(getattr(X, "shape", ())) if hasattr(X, "shape") else np.ndim(X)
+    # objects without a shape (lists, array-likes that refuse NumPy's array
+    # functions) are the base model's to validate
+    ndim = len(getattr(X, "shape", ()))
     if ndim > 2:
         raise ValueError(
             f"Found array with dim {ndim}, while dim <= 2 is required by "

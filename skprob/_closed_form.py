@@ -145,17 +145,21 @@ def check_columns_finite(arrays, power, dtype, feature_names=None):
         bad |= ~np.all(np.isfinite(to_numpy(array)), axis=0)
     if not np.any(bad):
         return
-    columns = np.flatnonzero(bad)
-    described = [
-        f"{feature_names[c]!r}" if feature_names is not None else f"column {c}"
-        for c in columns[:5]
-    ]
+    described = _describe_columns(np.flatnonzero(bad), feature_names)
     raise ValueError(
         f"The {power} of the values of {', '.join(described)} overflow "
         f"{dtype}: the class covariances cannot be computed. "
         "Rescale these features (e.g. with StandardScaler, or by a power of "
         "ten) before fitting."
     )
+
+
+def _describe_columns(columns, feature_names):
+    """The first five columns, by feature name where X had names."""
+    return [
+        f"{feature_names[c]!r}" if feature_names is not None else f"column {c}"
+        for c in columns[:5]
+    ]
 
 
 def check_moments_resolvable(moments, feature_names=None):
@@ -194,10 +198,7 @@ def check_columns_resolvable(means, weights, deviations, feature_names=None):
     )
     if not np.any(tiny):
         return
-    described = [
-        f"{feature_names[c]!r}" if feature_names is not None else f"column {c}"
-        for c in np.flatnonzero(tiny)[:5]
-    ]
+    described = _describe_columns(np.flatnonzero(tiny), feature_names)
     raise ValueError(
         f"The values of {', '.join(described)} are so small (largest class "
         f"mean {largest[tiny][0]:.3g}) that their squares underflow "
@@ -437,13 +438,14 @@ class _CentredRows:
         return np.maximum(norms, 0.0) * self.root**2
 
 
-def _row_factor(stats, y_index, covariance):
-    """``c`` of each row: ``1 / (w_k K_seen)`` (``"mean"``) or ``1 / sum w``."""
+def _class_factors(weights, covariance):
+    """Weight ``c_k`` of each class's scatter in Sigma: ``1 / (w_k K_seen)``
+    (``"mean"``, 0 for unseen classes) or ``1 / sum w`` (``"pooled"``)."""
     if covariance == "pooled":
-        return np.full(y_index.shape[0], 1.0 / np.sum(stats.weights))
-    seen = stats.weights > 0
-    per_class = np.where(seen, 1.0 / np.where(seen, stats.weights, 1.0), 0.0)
-    return per_class[y_index] / np.count_nonzero(seen)
+        return np.full(weights.shape[0], 1.0 / np.sum(weights))
+    seen = weights > 0
+    per_class = np.where(seen, 1.0 / np.where(seen, weights, 1.0), 0.0)
+    return per_class / np.count_nonzero(seen)
 
 
 def _rows_summary(rows, pooled_factor, sample_weight, gram, shrinkage):
@@ -543,8 +545,10 @@ def rows_closed_form(
     SciPy sparse and is never densified. ``stats`` are the
     :func:`row_statistics` of the rows; ``covariance`` of the result is None.
     """
-    row_factor = _row_factor(stats, y_index, covariance)
-    variance = _shared_variance(stats, covariance)
+    class_factors = _class_factors(stats.weights, covariance)
+    row_factor = class_factors[y_index]
+    # the diagonal of Sigma, from the per-class squared deviations
+    variance = class_factors @ stats.deviations
     n_rows = float(np.count_nonzero(to_numpy(sample_weight)))
     scale = _feature_scale(variance, n_rows, stats.means, np)
     active = scale > 0
@@ -594,15 +598,6 @@ def _finish(coef, means, weights, log_priors, intensity, covariance, fit_interce
         coef = coef[1:2, :] - coef[0:1, :]
         intercept = intercept[1:2] - intercept[0:1]
     return ClosedForm(coef, intercept, covariance, intensity)
-
-
-def _shared_variance(stats, covariance):
-    """Diagonal of Sigma from the per-class squared deviations."""
-    if covariance == "pooled":
-        return np.sum(stats.deviations, axis=0) / np.sum(stats.weights)
-    seen = stats.weights > 0
-    per_class = stats.deviations[seen] / stats.weights[seen][:, None]
-    return np.sum(per_class, axis=0) / np.count_nonzero(seen)
 
 
 def _solve_gram(rows, gram, rhs, intensity, tol):

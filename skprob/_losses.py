@@ -17,7 +17,7 @@ from ._backend import (
     issparse,
     to_numpy,
 )
-from ._newton import RAY_SCALES, Point, forcing_term, solve_exact, truncated_cg
+from ._newton import RAY_SCALES, InexactNewtonDirection, Point, solve_exact
 
 __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 
@@ -25,7 +25,6 @@ __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 # Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
-_CG_MAX_ITER = 250
 # Row blocks of the exact multinomial Hessian's K d-column matrix.
 _BLOCK_BYTES = 1 << 23
 _MIN_BLOCK_ROWS = 256
@@ -88,7 +87,10 @@ class PenalisedLogLoss:
         # class moments; else computed by the first truncated Newton step
         self.gram = gram
         self._gram_eigen = None
-        self._forcing = self._previous_norm = None
+        # truncated CG stops once its residual is well inside the tolerance
+        self._inexact_direction = InexactNewtonDirection(
+            0.5 * self.tol * self.total_weight
+        )
 
     def _to_xp(self, array):
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
@@ -180,16 +182,10 @@ class PenalisedLogLoss:
         if point.theta.size <= _EXACT_HESSIAN_MAX_UNKNOWNS:
             step = solve_exact(self._hessian(proba, curvature), gradient, _NULL_RIDGE)
             return self._drop_null(step)
-        norm = float(np.sqrt(np.sum(gradient**2)))
-        self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
-        self._previous_norm = norm
-        return truncated_cg(
+        return self._inexact_direction(
             lambda vector: self._hessian_product(vector, proba, curvature),
             gradient,
             self._kronecker_preconditioner(proba, curvature),
-            target=self._forcing * norm,
-            enough=0.5 * self.tol * self.total_weight,
-            max_iter=_CG_MAX_ITER,
         )
 
     def _curvature(self, proba):
@@ -460,7 +456,10 @@ class BlockwiseLogLoss:
         self._derivatives = ("gradient", "hessian" if self.exact else "coupling")
         self.gram = gram
         self._gram_eigen = None
-        self._forcing = self._previous_norm = None
+        # truncated CG stops once its residual is well inside the tolerance
+        self._inexact_direction = InexactNewtonDirection(
+            0.5 * self.tol * self.total_weight
+        )
 
     def _penalty(self, theta):
         return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
@@ -544,22 +543,12 @@ class BlockwiseLogLoss:
             self.C,
             self.null_intercept,
         )
-        norm = float(np.sqrt(np.sum(gradient**2)))
-        self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
-        self._previous_norm = norm
 
         def product(vector):
             sums = self.block_sums(point.theta, ("product",), vector=vector)
             return sums["product"] + self.penalised * vector / self.C
 
-        return truncated_cg(
-            product,
-            gradient,
-            precondition,
-            target=self._forcing * norm,
-            enough=0.5 * self.tol * self.total_weight,
-            max_iter=_CG_MAX_ITER,
-        )
+        return self._inexact_direction(product, gradient, precondition)
 
     def line(self, point, direction):
         evaluated = {}

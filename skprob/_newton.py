@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = [
+    "InexactNewtonDirection",
     "NewtonResult",
     "Point",
     "RAY_SCALES",
@@ -34,6 +35,8 @@ _ROUNDING = 1e-14
 # gamma = 0.9, alpha = 2, at most 0.5): loose while the gradient falls slowly,
 # tight once it falls fast, so convergence stays superlinear.
 _FORCING_MAX = 0.5
+# Most conjugate-gradient steps of one truncated Newton direction.
+_CG_MAX_ITER = 250
 _FORCING_GAMMA = 0.9
 # The shrink along the ray s * theta, s in [e^-9, 1]: the shrunk point only
 # starts Newton's method, so about 1% in the scale is enough. The slope is
@@ -165,6 +168,32 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
         search = preconditioned + (rz_new / rz) * search
         rz = rz_new
     return step if np.any(step) else gradient
+
+
+class InexactNewtonDirection:
+    """Truncated-CG Newton directions with Eisenstat-Walker forcing terms.
+
+    One per minimisation: the forcing term of a step depends on how much the
+    gradient fell since the previous one. ``enough`` is the residual entry
+    below which more accuracy buys nothing (see :func:`truncated_cg`).
+    """
+
+    def __init__(self, enough):
+        self.enough = enough
+        self._forcing = self._previous_norm = None
+
+    def __call__(self, hessian_product, gradient, precondition):
+        norm = float(np.sqrt(np.sum(gradient**2)))
+        self._forcing = forcing_term(self._forcing, norm, self._previous_norm)
+        self._previous_norm = norm
+        return truncated_cg(
+            hessian_product,
+            gradient,
+            precondition,
+            target=self._forcing * norm,
+            enough=self.enough,
+            max_iter=_CG_MAX_ITER,
+        )
 
 
 def shrink_along_ray(problem, point):

@@ -8,7 +8,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.sparse import hstack as sparse_hstack
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -591,7 +590,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             self._set_closed_form(classes, moments, rule, float(self.temperature))
         self.n_samples_seen_ = n_samples
         if self.refine_iter > 0:
-            self._refine(X, y_index, sample_weight, xp, previous)
+            self._refine(X, y_index, sample_weight, previous)
         return self
 
     def _fit_dask(self, X, y, sample_weight, previous=None):
@@ -1094,18 +1093,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         intercept = xp.concat([model.intercept for model in models], axis=0)
         return total, coef, intercept
 
-    def _refine(self, X, y_index, sample_weight, xp, previous=None):
+    def _refine(self, X, y_index, sample_weight, previous=None):
         """Newton steps from the closed form (or ``previous``) to the penalised MLE."""
-        dtype, dev = X.dtype, get_namespace_and_device(X)[2]
-        design = X
-        if self.fit_intercept and issparse(X):
-            ones = np.ones((X.shape[0], 1), dtype=dtype)
-            design = sparse_hstack([X, ones], format="csr")
-        elif self.fit_intercept:
-            ones = xp.ones((X.shape[0], 1), dtype=dtype, device=dev)
-            design = xp.concat([X, ones], axis=1)
         problem = PenalisedLogLoss(
-            design,
+            X,
             y_index,
             sample_weight,
             self.classes_.shape[0],

@@ -373,11 +373,8 @@ def _block_log_loss_sums(X, y, sample_weight, classes, fit_intercept, request):
         return None
     X, xp, dev, sample_weight = _check_block(X, y, sample_weight)
     _, y_index = encode_labels(y, xp=xp, device=dev, classes=classes, min_classes=1)
-    columns = [X]
-    if fit_intercept:
-        columns.append(xp.ones((X.shape[0], 1), dtype=X.dtype, device=dev))
     loss = PenalisedLogLoss(
-        xp.concat(columns, axis=1),
+        X,
         y_index,
         sample_weight,
         classes.shape[0],

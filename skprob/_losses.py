@@ -25,8 +25,9 @@ __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 # Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
-# Row blocks of the exact multinomial Hessian's K d-column matrix.
-_BLOCK_BYTES = 1 << 23
+# Row blocks of the Hessian's products: a scaled block of this size stays in
+# cache (a scaled copy of all of X would double the time of the product).
+_BLOCK_BYTES = 1 << 20
 _MIN_BLOCK_ROWS = 256
 # Above this many features the preconditioner uses the diagonal of X^T W X
 # instead of its eigendecomposition (a d x d matrix).
@@ -45,14 +46,16 @@ class PenalisedLogLoss:
     The objective of :class:`~sklearn.linear_model.LogisticRegression` with an
     L2 penalty: one coefficient row for two classes, K rows (all penalised)
     otherwise. Parameters ``theta`` are host float64 arrays of shape
-    (n_rows, n_params); the data stay in their namespace. A point caches its
-    scores and probabilities, so the line search reads no data beyond one
-    product per direction.
+    (n_rows, n_features + fit_intercept), the intercepts last; the data stay
+    in their namespace. The intercept is a block of its own in the scores,
+    gradients and Hessians, so X is never copied with a column of ones. A
+    point caches its scores and probabilities, so the line search reads no
+    data beyond one product per direction.
     """
 
     def __init__(
         self,
-        design,
+        X,
         y_index,
         sample_weight,
         n_classes,
@@ -62,14 +65,15 @@ class PenalisedLogLoss:
         tol,
         gram=None,
     ):
-        xp, _, dev = get_namespace_and_device(design)
-        self.xp, self.dev, self.dtype = xp, dev, design.dtype
-        self.design = design
-        # SciPy sparse designs (on the host) are never densified
-        self.sparse = issparse(design)
+        xp, _, dev = get_namespace_and_device(X)
+        self.xp, self.dev, self.dtype = xp, dev, X.dtype
+        self.X = X
+        self.fit_intercept = fit_intercept
+        # SciPy sparse X (on the host) are never densified
+        self.sparse = issparse(X)
         self.binary = n_classes == 2
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
-        onehot = xp.astype(y_index[:, None] == class_ids[None, :], design.dtype)
+        onehot = xp.astype(y_index[:, None] == class_ids[None, :], X.dtype)
         self.onehot = onehot[:, 1:] if self.binary else onehot
         self.weight = sample_weight[:, None]
         self.weighted_onehot = self.weight * self.onehot
@@ -78,12 +82,12 @@ class PenalisedLogLoss:
         # the stopping tolerance of the stationarity; truncated CG stops once
         # its residual is well inside it
         self.tol = tol
-        self.penalised = np.ones(design.shape[1])
+        self.penalised = np.ones(X.shape[1] + int(fit_intercept))
         if fit_intercept:
             self.penalised[-1] = 0.0
         # the direction that shifts every intercept alike changes nothing
         self.null_intercept = fit_intercept and not self.binary
-        # design^T W design (host float64) when the caller has it, e.g. from
+        # [X, 1]^T W [X, 1] (host float64) when the caller has it, e.g. from
         # class moments; else computed by the first truncated Newton step
         self.gram = gram
         self._gram_eigen = None
@@ -96,13 +100,38 @@ class PenalisedLogLoss:
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
 
     def _scores(self, theta):
-        return self.design @ self._to_xp(theta).T
+        theta = self._to_xp(theta)
+        if not self.fit_intercept:
+            return self.X @ theta.T
+        return self.X @ theta[:, :-1].T + theta[:, -1][None, :]
 
     def _transpose_product(self, rows):
-        """``rows^T @ design`` (host float64) for dense rows of shape (n, m)."""
+        """``rows^T @ [X, 1]`` (host float64) for dense rows of shape (n, m)."""
         if self.sparse:
-            return np.asarray(self.design.T @ rows).T.astype(np.float64)
-        return to_numpy(rows.T @ self.design).astype(np.float64)
+            product = np.asarray(self.X.T @ rows).T.astype(np.float64)
+        else:
+            product = to_numpy(rows.T @ self.X).astype(np.float64)
+        if not self.fit_intercept:
+            return product
+        sums = to_numpy(self.xp.sum(rows, axis=0)).astype(np.float64)
+        return np.concatenate([product, sums[:, None]], axis=1)
+
+    def _design_blocks(self, n_columns):
+        """Row slices and blocks of the design ``[X, 1]``, for dense X.
+
+        Products with the rows scaled are accumulated block by block: a block
+        of about ``_BLOCK_BYTES`` for ``n_columns`` columns stays in cache, where
+        one scaled copy of all of X would be written to memory and read back.
+        """
+        xp, n_samples = self.xp, self.X.shape[0]
+        size = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_columns))
+        for start in range(0, n_samples, size):
+            rows = slice(start, min(start + size, n_samples))
+            block = self.X[rows, :]
+            if self.fit_intercept:
+                ones = xp.ones((block.shape[0], 1), dtype=self.dtype, device=self.dev)
+                block = xp.concat([block, ones], axis=1)
+            yield rows, block
 
     def evaluate(self, theta):
         return self._at(theta, self._scores(theta))
@@ -197,7 +226,7 @@ class PenalisedLogLoss:
     def _hessian_product(self, vector, proba, curvature):
         """Hessian times ``vector`` (host), one pass over the data."""
         xp = self.xp
-        change = self.design @ self._to_xp(vector).T
+        change = self._scores(vector)
         if self.binary:
             response = curvature * change
         else:
@@ -210,53 +239,63 @@ class PenalisedLogLoss:
 
         ``H[(k, a), (l, b)] = sum_i w_i (delta_kl p_ik - p_ik p_il) x_ia x_ib``:
         K products ``X^T diag(w p_k) X`` on the diagonal blocks minus one
-        ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``.
+        ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``, in row blocks.
         """
-        xp, design = self.xp, self.design
-        n_samples, n_params = design.shape
+        xp, n_params = self.xp, self.penalised.shape[0]
+        n_rows = 1 if self.binary else proba.shape[1]
         if self.sparse:
             hessian = self._sparse_hessian(proba, curvature)
         elif self.binary:
-            hessian = _symmetric_product(xp.sqrt(curvature) * design)
+            hessian = self._scaled_gram(xp.sqrt(curvature))
         else:
-            n_rows = proba.shape[1]
-            root = xp.sqrt(self.weight) * proba
+            root, roots = xp.sqrt(self.weight) * proba, xp.sqrt(curvature)
             hessian = np.zeros((n_rows * n_params, n_rows * n_params))
-            # B has K times the columns of X: built a few MiB of rows at a time
-            block = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_rows * n_params))
-            for start in range(0, n_samples, block):
-                stop = min(start + block, n_samples)
+            for rows, block in self._design_blocks(n_rows * n_params):
                 spread = xp.reshape(
-                    root[start:stop, :, None] * design[start:stop, None, :],
-                    (stop - start, n_rows * n_params),
+                    root[rows, :, None] * block[:, None, :],
+                    (block.shape[0], n_rows * n_params),
                 )
                 hessian -= _symmetric_product(spread)
-            for k in range(n_rows):
-                block = _symmetric_product(xp.sqrt(curvature[:, k : k + 1]) * design)
-                rows = slice(k * n_params, (k + 1) * n_params)
-                hessian[rows, rows] += block
-        n_rows = 1 if self.binary else proba.shape[1]
+                for k in range(n_rows):
+                    diagonal = slice(k * n_params, (k + 1) * n_params)
+                    hessian[diagonal, diagonal] += _symmetric_product(
+                        roots[rows, k : k + 1] * block
+                    )
         hessian[np.diag_indices_from(hessian)] += (
             np.tile(self.penalised, n_rows) / self.C
         )
         return hessian
 
+    def _scaled_gram(self, root):
+        """``[X, 1]^T diag(root^2) [X, 1]`` (host float64), dense X, root (n, 1)."""
+        n_params = self.penalised.shape[0]
+        gram = np.zeros((n_params, n_params))
+        for rows, block in self._design_blocks(n_params):
+            gram += _symmetric_product(root[rows, :] * block)
+        return gram
+
+    def _sparse_gram(self, row_weight):
+        """``[X, 1]^T diag(row_weight) [X, 1]`` (host float64) of SciPy sparse X."""
+        X = self.X
+        gram = dense_host(X.T @ X.multiply(row_weight[:, None]), np.float64)
+        if not self.fit_intercept:
+            return gram
+        column = np.asarray(X.T @ row_weight, dtype=np.float64).ravel()
+        total = np.array([[float(np.sum(row_weight))]])
+        return np.block([[gram, column[:, None]], [column[None, :], total]])
+
     def _sparse_hessian(self, proba, curvature):
         """The Hessian's (k, l) blocks ``X^T diag(w (delta_kl p_k - p_k p_l)) X``."""
-        design = self.design
-        n_params = design.shape[1]
         if self.binary:
-            return dense_host(design.T @ design.multiply(curvature), np.float64)
-        n_rows = proba.shape[1]
+            return self._sparse_gram(curvature[:, 0])
+        n_rows, n_params = proba.shape[1], self.penalised.shape[0]
         hessian = np.empty((n_rows * n_params, n_rows * n_params))
         for k in range(n_rows):
             for j in range(k, n_rows):
                 row_weight = -self.weight[:, 0] * proba[:, k] * proba[:, j]
                 if k == j:
                     row_weight = row_weight + curvature[:, k]
-                block = dense_host(
-                    design.T @ design.multiply(row_weight[:, None]), np.float64
-                )
+                block = self._sparse_gram(row_weight)
                 rows = slice(k * n_params, (k + 1) * n_params)
                 columns = slice(j * n_params, (j + 1) * n_params)
                 hessian[rows, columns] = block
@@ -285,23 +324,26 @@ class PenalisedLogLoss:
         ).astype(np.float64)
 
     def _gram_eigendecomposition(self):
-        """Eigenvalues and eigenvectors of ``X^T W X``; its diagonal alone
-        (eigenvectors None) when the d x d matrix would be large."""
-        design, n_params = self.design, self.design.shape[1]
+        """Eigenvalues and eigenvectors of ``[X, 1]^T W [X, 1]``; its diagonal
+        alone (eigenvectors None) when the d x d matrix would be large."""
+        X, n_params = self.X, self.penalised.shape[0]
         if self.gram is not None:
             return _gram_eigen(self.gram)
         if n_params > _PRECONDITIONER_MAX_SIDE:
             if self.sparse:
-                squares = design.multiply(design).multiply(self.weight)
+                squares = X.multiply(X).multiply(self.weight)
                 diagonal = np.asarray(squares.sum(axis=0))
             else:
-                diagonal = to_numpy(self.xp.sum(self.weight * design * design, axis=0))
-            return diagonal.astype(np.float64).ravel(), None
+                diagonal = to_numpy(self.xp.sum(self.weight * X * X, axis=0))
+            diagonal = diagonal.astype(np.float64).ravel()
+            if self.fit_intercept:
+                diagonal = np.append(diagonal, self.total_weight)
+            return diagonal, None
         if self.sparse:
-            gram = dense_host(design.T @ design.multiply(self.weight), np.float64)
+            gram = self._sparse_gram(self.weight[:, 0])
         else:
-            gram = _symmetric_product(self.xp.sqrt(self.weight) * design)
-        return np.linalg.eigh(gram.astype(np.float64))
+            gram = self._scaled_gram(self.xp.sqrt(self.weight))
+        return np.linalg.eigh(gram)
 
     def _drop_null(self, direction):
         return _drop_null(direction, self.null_intercept)

@@ -516,17 +516,16 @@ def test_truncated_newton_on_dask(client, monkeypatch):
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_block_sums_add_up_and_match_derivatives(n_classes):
     X, y = _noisy_data(n_classes, n_samples=400)
-    design = np.hstack([X, np.ones((X.shape[0], 1))])
     weight = np.random.default_rng(0).uniform(0.5, 2.0, size=y.shape[0])
     n_rows = 1 if n_classes == 2 else n_classes
     rng = np.random.default_rng(3)
-    theta = 0.3 * rng.normal(size=(n_rows, design.shape[1]))
+    theta = 0.3 * rng.normal(size=(n_rows, X.shape[1] + 1))
     vector = rng.normal(size=theta.shape)
     want = ("gradient", "hessian", "coupling", "product", "ray")
 
     def loss(rows):
         return PenalisedLogLoss(
-            design[rows],
+            X[rows],
             y[rows],
             weight[rows],
             n_classes,

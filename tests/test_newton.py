@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.optimize import approx_fprime, minimize
 from sklearn.datasets import make_classification
@@ -16,12 +17,11 @@ def _log_loss_problem(n_classes, fit_intercept=True, C=1.0, seed=0):
         200, 4, n_informative=3, n_redundant=0, n_classes=n_classes, random_state=seed
     )
     weight = np.random.default_rng(seed).uniform(0.5, 2.0, 200)
-    design = np.hstack([X, np.ones((200, 1))]) if fit_intercept else X
     problem = PenalisedLogLoss(
-        design, y, weight, n_classes, C=C, fit_intercept=fit_intercept, tol=1e-10
+        X, y, weight, n_classes, C=C, fit_intercept=fit_intercept, tol=1e-10
     )
     n_rows = 1 if n_classes == 2 else n_classes
-    return X, y, weight, problem, (n_rows, design.shape[1])
+    return X, y, weight, problem, (n_rows, X.shape[1] + fit_intercept)
 
 
 @pytest.mark.parametrize("n_classes", [2, 3])
@@ -58,6 +58,45 @@ def test_log_loss_gradient_and_hessian_match_finite_differences(n_classes):
         hessian @ vector.ravel(),
         rtol=1e-10,
     )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_hessian_in_row_blocks_matches_the_explicit_sum(
+    n_classes, fit_intercept, sparse, monkeypatch
+):
+    # blocks of 7 rows: 29 blocks and a short last one over the 200 rows
+    from skprob import _losses
+
+    monkeypatch.setattr(_losses, "_BLOCK_BYTES", 8)
+    monkeypatch.setattr(_losses, "_MIN_BLOCK_ROWS", 7)
+    X, y, weight, _, shape = _log_loss_problem(n_classes, fit_intercept)
+    problem = PenalisedLogLoss(
+        sp.csr_array(X) if sparse else X,
+        y,
+        weight,
+        n_classes,
+        C=0.5,
+        fit_intercept=fit_intercept,
+        tol=1e-10,
+    )
+    theta = np.random.default_rng(4).normal(size=shape)
+    proba = problem.evaluate(theta).cache[1]
+    hessian = problem._hessian(proba, problem._curvature(proba))
+    # sum_i w_i (diag(p_i) - p_i p_i^T) kron x_i x_i^T, row by row
+    design = np.hstack([X, np.ones((200, 1))]) if fit_intercept else X
+    if n_classes == 2:
+        proba = np.hstack([1.0 - proba, proba])
+    expected = np.zeros((shape[0] * shape[1],) * 2)
+    for i in range(200):
+        coupling = np.diag(proba[i]) - np.outer(proba[i], proba[i])
+        if n_classes == 2:
+            coupling = coupling[1:, 1:]
+        expected += weight[i] * np.kron(coupling, np.outer(design[i], design[i]))
+    penalised = np.r_[np.ones(X.shape[1]), np.zeros(int(fit_intercept))]
+    expected += np.diag(np.tile(penalised, shape[0]) / 0.5)
+    assert_allclose(hessian, expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])

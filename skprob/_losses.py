@@ -116,22 +116,19 @@ class PenalisedLogLoss:
         sums = to_numpy(self.xp.sum(rows, axis=0)).astype(np.float64)
         return np.concatenate([product, sums[:, None]], axis=1)
 
-    def _design_blocks(self, n_columns):
-        """Row slices and blocks of the design ``[X, 1]``, for dense X.
+    def _row_blocks(self, n_columns):
+        """Row slices and row blocks of dense X.
 
-        Products with the rows scaled are accumulated block by block: a block
-        of about ``_BLOCK_BYTES`` for ``n_columns`` columns stays in cache, where
-        one scaled copy of all of X would be written to memory and read back.
+        Products with the rows scaled are accumulated block by block: a
+        scaled block of about ``_BLOCK_BYTES`` for ``n_columns`` columns stays
+        in cache, where a scaled copy of all of X would be written to memory
+        and read back.
         """
-        xp, n_samples = self.xp, self.X.shape[0]
+        n_samples = self.X.shape[0]
         size = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_columns))
         for start in range(0, n_samples, size):
             rows = slice(start, min(start + size, n_samples))
-            block = self.X[rows, :]
-            if self.fit_intercept:
-                ones = xp.ones((block.shape[0], 1), dtype=self.dtype, device=self.dev)
-                block = xp.concat([block, ones], axis=1)
-            yield rows, block
+            yield rows, self.X[rows, :]
 
     def evaluate(self, theta):
         return self._at(theta, self._scores(theta))
@@ -239,7 +236,7 @@ class PenalisedLogLoss:
 
         ``H[(k, a), (l, b)] = sum_i w_i (delta_kl p_ik - p_ik p_il) x_ia x_ib``:
         K products ``X^T diag(w p_k) X`` on the diagonal blocks minus one
-        ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``, in row blocks.
+        ``B^T B`` with ``B[i, (k, a)] = sqrt(w_i) p_ik x_ia``.
         """
         xp, n_params = self.xp, self.penalised.shape[0]
         n_rows = 1 if self.binary else proba.shape[1]
@@ -248,31 +245,52 @@ class PenalisedLogLoss:
         elif self.binary:
             hessian = self._scaled_gram(xp.sqrt(curvature))
         else:
-            root, roots = xp.sqrt(self.weight) * proba, xp.sqrt(curvature)
-            hessian = np.zeros((n_rows * n_params, n_rows * n_params))
-            for rows, block in self._design_blocks(n_rows * n_params):
-                spread = xp.reshape(
-                    root[rows, :, None] * block[:, None, :],
-                    (block.shape[0], n_rows * n_params),
-                )
-                hessian -= _symmetric_product(spread)
-                for k in range(n_rows):
-                    diagonal = slice(k * n_params, (k + 1) * n_params)
-                    hessian[diagonal, diagonal] += _symmetric_product(
-                        roots[rows, k : k + 1] * block
-                    )
+            hessian = -self._scaled_gram(xp.sqrt(self.weight) * proba)
+            roots = xp.sqrt(curvature)
+            for k in range(n_rows):
+                diagonal = slice(k * n_params, (k + 1) * n_params)
+                hessian[diagonal, diagonal] += self._scaled_gram(roots[:, k : k + 1])
         hessian[np.diag_indices_from(hessian)] += (
             np.tile(self.penalised, n_rows) / self.C
         )
         return hessian
 
-    def _scaled_gram(self, root):
-        """``[X, 1]^T diag(root^2) [X, 1]`` (host float64), dense X, root (n, 1)."""
-        n_params = self.penalised.shape[0]
-        gram = np.zeros((n_params, n_params))
-        for rows, block in self._design_blocks(n_params):
-            gram += _symmetric_product(root[rows, :] * block)
-        return gram
+    def _scaled_gram(self, scales):
+        """``sum_i (s_i kron [x_i, 1]) (s_i kron [x_i, 1])^T`` (host float64).
+
+        For dense X and ``scales`` (n, m) in its namespace; rows and columns in
+        the Hessian's (k, a) order. Accumulated over row blocks with the
+        intercept's columns apart, so no block is copied beside a column of
+        ones.
+        """
+        xp = self.xp
+        n_scales, n_features = scales.shape[1], self.X.shape[1]
+        n_inner = n_scales * n_features
+        # in the order [s_i kron x_i, s_i]
+        parts = np.zeros((n_inner + n_scales, n_inner + n_scales))
+        for rows, block in self._row_blocks(n_scales * (n_features + 1)):
+            scale = scales[rows, :]
+            if n_scales == 1:
+                spread = scale * block
+            else:
+                spread = xp.reshape(
+                    scale[:, :, None] * block[:, None, :], (block.shape[0], n_inner)
+                )
+            parts[:n_inner, :n_inner] += _symmetric_product(spread)
+            if self.fit_intercept:
+                parts[:n_inner, n_inner:] += to_numpy(spread.T @ scale)
+                parts[n_inner:, n_inner:] += _symmetric_product(scale)
+        if not self.fit_intercept:
+            return parts[:n_inner, :n_inner]
+        parts[n_inner:, :n_inner] = parts[:n_inner, n_inner:].T
+        # where each (k, a) sits in that order, the intercept (a = d) last
+        order = np.hstack(
+            [
+                np.arange(n_inner).reshape(n_scales, n_features),
+                n_inner + np.arange(n_scales)[:, None],
+            ]
+        ).ravel()
+        return parts[np.ix_(order, order)]
 
     def _sparse_gram(self, row_weight):
         """``[X, 1]^T diag(row_weight) [X, 1]`` (host float64) of SciPy sparse X."""

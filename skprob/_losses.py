@@ -36,6 +36,8 @@ _PRECONDITIONER_MAX_SIDE = 4000
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
+# Up to this many classes, row maxima are taken column by column.
+_FEW_CLASSES = 16
 # Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
 _BLOCKWISE_LINE_LENGTHS = 4
 
@@ -77,6 +79,7 @@ class PenalisedLogLoss:
         self.onehot = onehot[:, 1:] if self.binary else onehot
         self.weight = sample_weight[:, None]
         self.weighted_onehot = self.weight * self.onehot
+        self._class_ones = xp.ones((n_classes,), dtype=X.dtype, device=dev)
         self.total_weight = float(xp.sum(sample_weight))
         self.C = C
         # the stopping tolerance of the stationarity; truncated CG stops once
@@ -99,25 +102,29 @@ class PenalisedLogLoss:
     def _to_xp(self, array):
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
 
-    def _scores(self, theta):
+    def _scores(self, theta, block=None):
+        """``[X, 1] theta^T`` for all of X, or for one row ``block`` of it."""
+        X = self.X if block is None else block
         theta = self._to_xp(theta)
         if not self.fit_intercept:
-            return self.X @ theta.T
-        return self.X @ theta[:, :-1].T + theta[:, -1][None, :]
+            return X @ theta.T
+        return X @ theta[:, :-1].T + theta[:, -1][None, :]
 
-    def _transpose_product(self, rows):
-        """``rows^T @ [X, 1]`` (host float64) for dense rows of shape (n, m)."""
+    def _transpose_product(self, rows, block=None):
+        """``rows^T @ [X, 1]`` (host float64) for dense rows of shape (n, m),
+        of all of X or of one row ``block`` of it."""
+        X = self.X if block is None else block
         if self.sparse:
-            product = np.asarray(self.X.T @ rows).T.astype(np.float64)
+            product = np.asarray(X.T @ rows).T.astype(np.float64)
         else:
-            product = to_numpy(rows.T @ self.X).astype(np.float64)
+            product = to_numpy(rows.T @ X).astype(np.float64)
         if not self.fit_intercept:
             return product
         sums = to_numpy(self.xp.sum(rows, axis=0)).astype(np.float64)
         return np.concatenate([product, sums[:, None]], axis=1)
 
     def _row_blocks(self, n_columns):
-        """Row slices and row blocks of dense X.
+        """Row slices and row blocks of X (SciPy sparse X: one block).
 
         Products with the rows scaled are accumulated block by block: a
         scaled block of about ``_BLOCK_BYTES`` for ``n_columns`` columns stays
@@ -125,43 +132,80 @@ class PenalisedLogLoss:
         and read back.
         """
         n_samples = self.X.shape[0]
+        if self.sparse:
+            yield slice(None), self.X
+            return
         size = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // (8 * n_columns))
         for start in range(0, n_samples, size):
             rows = slice(start, min(start + size, n_samples))
             yield rows, self.X[rows, :]
 
+    def _fused_pass(self, theta, respond):
+        """Scores of ``theta`` by row block, and ``sum respond(rows,
+        block_scores)^T [X, 1]`` (host float64).
+
+        Both products of a block are made while it is in cache: one read of X
+        where two separate products would read it twice.
+        """
+        blocks, product = [], 0.0
+        for rows, block in self._row_blocks(self.X.shape[1]):
+            scores = self._scores(theta, block)
+            blocks.append(scores)
+            product = product + self._transpose_product(respond(rows, scores), block)
+        return blocks, product
+
+    def _row_sums(self, array):
+        """Sums over the class axis (keepdims), as a product with a ones
+        vector: NumPy's sum over a short last axis is several times slower."""
+        return (array @ self._class_ones)[:, None]
+
+    def _row_max(self, scores):
+        # elementwise over a few columns: NumPy's max over a short last axis
+        # is several times slower
+        if scores.shape[1] > _FEW_CLASSES:
+            return self.xp.max(scores, axis=1, keepdims=True)
+        top = scores[:, :1]
+        for k in range(1, scores.shape[1]):
+            top = self.xp.maximum(top, scores[:, k : k + 1])
+        return top
+
     def evaluate(self, theta):
         return self._at(theta, self._scores(theta))
 
-    def _at(self, theta, scores):
-        """The point ``theta`` whose scores are given.
-
-        One ``exp`` per score serves both the loss and the probabilities (the
-        line search and the shrink evaluate this many times per fit).
-        """
+    def _probabilities(self, scores):
+        """Probabilities and the log normaliser of each row (one ``exp`` per score)."""
         xp = self.xp
         if self.binary:
             # log(1 + e^s) = max(s, 0) + log(1 + e^-|s|), without overflow
             tail = xp.exp(-xp.abs(scores))
             proba = xp.where(scores >= 0, xp.ones_like(tail), tail) / (1.0 + tail)
-            log_norm = xp.maximum(scores, xp.zeros_like(scores)) + xp.log1p(tail)
-        else:
-            # finite scores: the row maximum keeps exp from overflowing
-            top = xp.max(scores, axis=1, keepdims=True)
-            shifted = xp.exp(scores - top)
-            total = xp.sum(shifted, axis=1, keepdims=True)
-            proba = shifted / total
-            log_norm = top + xp.log(total)
+            return proba, xp.maximum(scores, xp.zeros_like(scores)) + xp.log1p(tail)
+        # finite scores: the row maximum keeps exp from overflowing
+        top = self._row_max(scores)
+        shifted = xp.exp(scores - top)
+        total = self._row_sums(shifted)
+        return shifted / total, top + xp.log(total)
+
+    def _at(self, theta, scores, gradient=None):
+        """The point ``theta`` whose scores (and maybe gradient) are given.
+
+        One ``exp`` per score serves both the loss and the probabilities (the
+        line search and the shrink evaluate this many times per fit).
+        """
+        xp = self.xp
+        proba, log_norm = self._probabilities(scores)
         # row losses (>= 0) before the sum: a difference of two sums would lose
         # the digits the line search compares near the optimum
-        target = xp.sum(self.weighted_onehot * scores, axis=1, keepdims=True)
+        if self.binary:
+            target = self.weighted_onehot * scores
+        else:
+            target = self._row_sums(self.weighted_onehot * scores)
         loss = float(xp.sum(self.weight * log_norm - target))
         loss += 0.5 / self.C * float(np.sum(self.penalised * theta**2))
-        return Point(theta, loss, (scores, proba))
+        return Point(theta, loss, (scores, proba, gradient))
 
     def scaled(self, point, scale):
-        scores, _ = point.cache
-        return self._at(scale * point.theta, scale * scores)
+        return self._at(scale * point.theta, scale * point.cache[0])
 
     def ray_slope(self, point, scaled, scale):
         """First and second derivatives along the ray ``s * theta`` at ``s = scale``.
@@ -176,18 +220,17 @@ class PenalisedLogLoss:
             mean = proba * base
             spread = self.weight * proba * (1.0 - proba) * base**2
         else:
-            mean = xp.sum(proba * base, axis=1, keepdims=True)
-            spread = self.weight * (
-                xp.sum(proba * base**2, axis=1, keepdims=True) - mean**2
-            )
+            mean = self._row_sums(proba * base)
+            spread = self.weight * (self._row_sums(proba * base**2) - mean**2)
         slope = float(xp.sum(self.weight * mean)) - float(
             xp.sum(self.weighted_onehot * base)
         )
         return slope + scale * penalty, float(xp.sum(spread)) + penalty
 
     def gradient(self, point):
-        proba = point.cache[1]
-        residual = self.weight * (proba - self.onehot)
+        if point.cache[2] is not None:
+            return point.cache[2]
+        residual = self.weight * (point.cache[1] - self.onehot)
         return self._transpose_product(residual) + self.penalised * point.theta / self.C
 
     def stationarity(self, point, gradient):
@@ -195,10 +238,24 @@ class PenalisedLogLoss:
         return float(np.max(np.abs(gradient))) / self.total_weight
 
     def line(self, point, direction):
+        """Points along ``theta - t direction``; the full step (``t = 1``,
+        accepted at most steps) with its gradient, from the same pass."""
         scores = point.cache[0]
-        change = self._scores(direction)
-        return lambda length: self._at(
-            point.theta - length * direction, scores - length * change
+
+        def residual(rows, change):
+            proba, _ = self._probabilities(scores[rows, :] - change)
+            return self.weight[rows, :] * (proba - self.onehot[rows, :])
+
+        blocks, product = self._fused_pass(direction, residual)
+        change = self.xp.concat(blocks, axis=0)
+        theta = point.theta - direction
+        full = self._at(
+            theta, scores - change, product + self.penalised * theta / self.C
+        )
+        return lambda length: (
+            full
+            if length == 1.0
+            else self._at(point.theta - length * direction, scores - length * change)
         )
 
     def direction(self, point, gradient):
@@ -222,14 +279,15 @@ class PenalisedLogLoss:
 
     def _hessian_product(self, vector, proba, curvature):
         """Hessian times ``vector`` (host), one pass over the data."""
-        xp = self.xp
-        change = self._scores(vector)
-        if self.binary:
-            response = curvature * change
-        else:
-            mixed = xp.sum(proba * change, axis=1, keepdims=True)
-            response = curvature * (change - mixed)
-        return self._transpose_product(response) + self.penalised * vector / self.C
+
+        def response(rows, change):
+            if self.binary:
+                return curvature[rows, :] * change
+            mixed = self._row_sums(proba[rows, :] * change)
+            return curvature[rows, :] * (change - mixed)
+
+        _, product = self._fused_pass(vector, response)
+        return product + self.penalised * vector / self.C
 
     def _hessian(self, proba, curvature):
         """Exact Hessian (host float64), two GEMMs whatever the number of classes.
@@ -411,7 +469,7 @@ class PenalisedLogLoss:
         target = float(xp.sum(self.weighted_onehot * scores))
         if not self.binary:
             # s > 0, so the row maximum of s z is s times that of z
-            shifted = scores - xp.max(scores, axis=1, keepdims=True)
+            shifted = scores - self._row_max(scores)
         slopes = []
         for scale in RAY_SCALES:
             if self.binary:
@@ -419,9 +477,7 @@ class PenalisedLogLoss:
                 mean = 0.5 * (1.0 + xp.tanh(0.5 * float(scale) * scores)) * scores
             else:
                 spread = xp.exp(float(scale) * shifted)
-                mean = xp.sum(spread * scores, axis=1, keepdims=True) / xp.sum(
-                    spread, axis=1, keepdims=True
-                )
+                mean = self._row_sums(spread * scores) / self._row_sums(spread)
             slopes.append(float(xp.sum(self.weight * mean)) - target)
         return np.array(slopes)
 

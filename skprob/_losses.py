@@ -17,7 +17,12 @@ from ._backend import (
     issparse,
     to_numpy,
 )
-from ._newton import RAY_SCALES, InexactNewtonDirection, Point, solve_exact
+from ._newton import (
+    RAY_SCALES,
+    InexactNewtonDirection,
+    LaggedNewtonDirection,
+    Point,
+)
 
 __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 
@@ -97,6 +102,9 @@ class PenalisedLogLoss:
         # truncated CG stops once its residual is well inside the tolerance
         self._inexact_direction = InexactNewtonDirection(
             0.5 * self.tol * self.total_weight
+        )
+        self._exact_direction = LaggedNewtonDirection(
+            _NULL_RIDGE, self.tol * self.total_weight
         )
 
     def _to_xp(self, array):
@@ -259,11 +267,14 @@ class PenalisedLogLoss:
         )
 
     def direction(self, point, gradient):
-        """Newton step: the exact Hessian's for few unknowns, else truncated CG."""
+        """Newton step: an exact Hessian's (the last one kept for a finishing
+        step) for few unknowns, else truncated CG."""
         proba = point.cache[1]
         curvature = self._curvature(proba)
         if point.theta.size <= _EXACT_HESSIAN_MAX_UNKNOWNS:
-            step = solve_exact(self._hessian(proba, curvature), gradient, _NULL_RIDGE)
+            step = self._exact_direction(
+                lambda: self._hessian(proba, curvature), gradient
+            )
             return self._drop_null(step)
         return self._inexact_direction(
             lambda vector: self._hessian_product(vector, proba, curvature),
@@ -576,6 +587,9 @@ class BlockwiseLogLoss:
         self._inexact_direction = InexactNewtonDirection(
             0.5 * self.tol * self.total_weight
         )
+        self._exact_direction = LaggedNewtonDirection(
+            _NULL_RIDGE, self.tol * self.total_weight
+        )
 
     def _penalty(self, theta):
         return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
@@ -643,11 +657,16 @@ class BlockwiseLogLoss:
         return float(np.max(np.abs(gradient))) / self.total_weight
 
     def direction(self, point, gradient):
-        """Newton step: the exact Hessian's, or truncated CG (a pass per product)."""
+        """Newton step: an exact Hessian's (kept for a finishing step, as in
+        memory), or truncated CG (a pass per product)."""
         if self.exact:
-            if "hessian" not in point.cache:
-                self._fill(point, ("hessian",))
-            step = solve_exact(point.cache["hessian"], gradient, _NULL_RIDGE)
+
+            def hessian():
+                if "hessian" not in point.cache:
+                    self._fill(point, ("hessian",))
+                return point.cache["hessian"]
+
+            step = self._exact_direction(hessian, gradient)
             return _drop_null(step, self.null_intercept)
         if "coupling" not in point.cache:
             self._fill(point, ("coupling",))

@@ -9,7 +9,12 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skprob._losses import PenalisedLogLoss, TemperatureOffsetsLoss
-from skprob._newton import damped_newton, shrink_along_ray, truncated_cg
+from skprob._newton import (
+    LaggedNewtonDirection,
+    damped_newton,
+    shrink_along_ray,
+    truncated_cg,
+)
 
 
 def _log_loss_problem(n_classes, fit_intercept=True, C=1.0, seed=0):
@@ -132,6 +137,52 @@ def test_objective_never_rises_along_the_iteration():
     )
     assert len(losses) > 3
     assert np.all(np.diff(losses) <= 0)
+
+
+def test_lagged_direction_keeps_the_hessian_only_for_a_finishing_step():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(6, 6))
+    A = A @ A.T + 6 * np.eye(6)
+    B = A + 0.1 * np.eye(6)
+    calls = []
+
+    def hessian(matrix):
+        def compute():
+            calls.append(matrix)
+            return matrix
+
+        return compute
+
+    direction = LaggedNewtonDirection(0.0, enough=1e-4)
+    g = rng.normal(size=(1, 6))
+    assert_allclose(direction(hessian(A), g).ravel(), np.linalg.solve(A, g.ravel()))
+    # contraction 1e-2 from max|g| ~ 1: 1e-2 * 1e-2 = 1e-4 > 1e-4 / 4, fresh
+    g2 = 1e-2 * g / np.max(np.abs(g))
+    assert_allclose(direction(hessian(B), g2).ravel(), np.linalg.solve(B, g2.ravel()))
+    # contraction 1e-2 again from 1e-2: 1e-6 <= 1e-4 / 4, B is kept
+    g3 = 1e-2 * g2
+    assert_allclose(direction(hessian(A), g3).ravel(), np.linalg.solve(B, g3.ravel()))
+    assert [id(m) for m in calls] == [id(A), id(B)]
+
+
+def test_newton_keeps_its_last_hessian_and_still_stops_within_tol(monkeypatch):
+    X, y, weight, _, shape = _log_loss_problem(2, C=1.0)
+    problem = PenalisedLogLoss(X, y, weight, 2, C=1.0, fit_intercept=True, tol=1e-6)
+    calls = []
+    exact = problem._hessian
+    monkeypatch.setattr(
+        problem, "_hessian", lambda *args: calls.append(1) or exact(*args)
+    )
+    start = shrink_along_ray(problem, problem.evaluate(np.zeros(shape)))
+    result = damped_newton(problem, start, max_iter=50, tol=1e-6)
+    assert result.converged
+    assert len(calls) < result.n_iter
+    # the stationarity at the result, from LogisticRegression's objective here
+    theta = result.point.theta
+    proba = 1.0 / (1.0 + np.exp(-(X @ theta[0, :-1] + theta[0, -1])))
+    residual = weight * (proba - y)
+    gradient = np.r_[residual @ X + theta[0, :-1], residual.sum()]
+    assert np.max(np.abs(gradient)) / weight.sum() <= 1e-6
 
 
 def test_truncated_cg_solves_a_positive_definite_system():

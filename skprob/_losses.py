@@ -111,12 +111,22 @@ class PenalisedLogLoss:
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
 
     def _scores(self, theta, block=None):
-        """``[X, 1] theta^T`` for all of X, or for one row ``block`` of it."""
+        """``[X, 1] theta^T`` for all of X, or for one row ``block`` of it
+        (``theta`` as :meth:`_coefficients` returns it)."""
         X = self.X if block is None else block
-        theta = self._to_xp(theta)
+        if not isinstance(theta, tuple):
+            theta = self._coefficients(theta)
+        coef, intercept = theta
+        return X @ coef if intercept is None else X @ coef + intercept
+
+    def _coefficients(self, theta):
+        """``(W^T, b[None, :])`` in the data's namespace, ``W^T`` contiguous
+        (a strided one makes BLAS twice as slow with few classes)."""
+        n_features = self.X.shape[1]
+        coef = self._to_xp(np.ascontiguousarray(theta[:, :n_features].T))
         if not self.fit_intercept:
-            return X @ theta.T
-        return X @ theta[:, :-1].T + theta[:, -1][None, :]
+            return coef, None
+        return coef, self._to_xp(theta[None, :, n_features])
 
     def _transpose_product(self, rows, block=None):
         """``rows^T @ [X, 1]`` (host float64) for dense rows of shape (n, m),
@@ -155,7 +165,7 @@ class PenalisedLogLoss:
         Both products of a block are made while it is in cache: one read of X
         where two separate products would read it twice.
         """
-        blocks, product = [], 0.0
+        blocks, product, theta = [], 0.0, self._coefficients(theta)
         for rows, block in self._row_blocks(self.X.shape[1]):
             scores = self._scores(theta, block)
             blocks.append(scores)

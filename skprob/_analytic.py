@@ -72,6 +72,8 @@ _OFFSET_PRIOR_SCALE = 1.0
 _TEMPERATURE_MAX_ITER = 100
 _TEMPERATURE_GTOL = 1e-9
 _TEMPERATURE_GTOL_FLOOR = 1e-6
+# The offsets are dropped where they cost more out-of-fold accuracy than this.
+_OFFSET_ACCURACY_TOLERANCE = 0.01
 
 
 def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
@@ -98,13 +100,29 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
 
     Minimises the weighted log-loss of ``softmax(a s + d)`` over ``a = 1 / T``
     and the class offsets ``d`` (one offset for two classes), see
-    :class:`~skprob._losses.TemperatureOffsetsLoss`. Returns ``T`` and the
-    offsets to add to the scores after division by ``T``. ``stacklevel`` is
-    that of the ConvergenceWarning, counted from the caller.
+    :class:`~skprob._losses.TemperatureOffsetsLoss`. Where the offsets would
+    lower the weighted out-of-fold accuracy by more than
+    ``_OFFSET_ACCURACY_TOLERANCE``, ``T`` is fitted alone (zero offsets): on
+    heavy-tailed scores (sparse text) the log-loss optimum trades a large part
+    of the accuracy for calibration, which is not what a user of
+    ``temperature="auto"`` asks for. Returns ``T`` and the offsets to add to
+    the scores after division by ``T``. ``stacklevel`` is that of the
+    ConvergenceWarning, counted from the caller.
     """
     binary = scores.ndim == 1
     if binary:
         scores = np.stack([np.zeros_like(scores), scores], axis=1)
+    params = _solve_temperature(scores, target, weight, True, stacklevel + 1)
+    if _offsets_cost_accuracy(scores, target, weight, params):
+        params = _solve_temperature(scores, target, weight, False, stacklevel + 1)
+    offsets = np.concatenate([[0.0], params[1:]])
+    if binary:
+        offsets = offsets[1:]
+    return float(1.0 / params[0]), offsets
+
+
+def _solve_temperature(scores, target, weight, fit_offsets, stacklevel):
+    """``[1 / T, d_1, ..., d_{K-1}]`` minimising the out-of-fold log-loss."""
     n_classes = scores.shape[1]
     problem = TemperatureOffsetsLoss(
         scores,
@@ -112,6 +130,7 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
         weight,
         bounds=_INVERSE_TEMPERATURE_BOUNDS,
         offset_scale=_OFFSET_PRIOR_SCALE,
+        offsets=fit_offsets,
     )
     start = problem.evaluate(np.concatenate([[1.0], np.zeros(n_classes - 1)]))
     result = damped_newton(
@@ -130,10 +149,18 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
             ConvergenceWarning,
             stacklevel=stacklevel + 1,
         )
-    offsets = np.concatenate([[0.0], params[1:]])
-    if binary:
-        offsets = offsets[1:]
-    return float(1.0 / params[0]), offsets
+    return params
+
+
+def _offsets_cost_accuracy(scores, target, weight, params):
+    """Whether the offsets in ``params`` lower the weighted accuracy of the
+    (n, K) ``scores`` by more than ``_OFFSET_ACCURACY_TOLERANCE``."""
+    calibrated = params[0] * scores
+    calibrated[:, 1:] += params[1:]
+    right_before = np.argmax(scores, axis=1) == target
+    right_after = np.argmax(calibrated, axis=1) == target
+    change = weight @ (right_after.astype(float) - right_before) / weight.sum()
+    return change < -_OFFSET_ACCURACY_TOLERANCE
 
 
 def _one_class_error(classes):
@@ -289,6 +316,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         The offsets are added to ``intercept_`` (times ``T``) and change some
         predictions: they correct the closed form's intercepts where the
         held-out log-loss says they are off (figures in the User Guide).
+        Where they would lower the out-of-fold accuracy by more than 0.01,
+        the temperature is fitted alone (zero offsets), so the predictions
+        stay those of the closed form.
         Only :meth:`fit` can fit it: :meth:`partial_fit` rejects ``"auto"``.
         A row's fold comes from a hash of its values, not its position, so a
         dask fit, whose row blocks are independent, gets the same folds;
@@ -297,6 +327,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         .. versionchanged:: 0.1
            The folds are drawn from a hash of each row instead of being
            dealt out per class by position; they are no longer stratified.
+
+        .. versionchanged:: 0.1
+           The offsets are dropped where they cost more than 0.01 of
+           out-of-fold accuracy.
     refine_iter : int, default=0
         Most Newton steps from the closed form towards the penalised
         maximum-likelihood fit, the model of

@@ -965,9 +965,14 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             # the fold models of the training frequencies, as on the
             # covariance path: the priors' shift comes after (_set_temperature)
             frequencies = log_priors(class_priors(None, stats.weights))
+            # the (K, d) statistics are read again after the fold models
+            # rather than kept beside theirs: one pass over X costs less than
+            # a fold's solve, and on text each such array is as large as X
+            del stats
             temperature, offsets = self._rows_temperature(
                 X_host, y_host, w_host, frequencies, solver, rule
             )
+            stats = row_statistics(X_host, y_host, w_host, n_classes)
         else:
             temperature, offsets = float(self.temperature), None
         model = self._rows_closed_form(
@@ -1003,24 +1008,25 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         fold_ids = _stratified_fold_ids(y_index, n_classes, _TEMPERATURE_FOLDS, np)
         scores = None
         for fold in range(_TEMPERATURE_FOLDS):
-            held, rest = (
-                np.flatnonzero(fold_ids == fold),
-                np.flatnonzero(fold_ids != fold),
-            )
-            stats = row_statistics(X[rest], y_index[rest], weights[rest], n_classes)
+            held = fold_ids == fold
+            if solver == "cg":
+                # zero weights instead of a copy of four fifths of X: every
+                # product of the iterative solve is weighted, and the copy
+                # would be the largest array of the fit
+                fit_X, fit_y, fit_w = X, y_index, np.where(held, 0.0, weights)
+            else:
+                fit_X, fit_y, fit_w = X[~held], y_index[~held], weights[~held]
+            stats = row_statistics(fit_X, fit_y, fit_w, n_classes)
             model = self._rows_closed_form(
-                X[rest],
-                y_index[rest],
-                weights[rest],
-                stats,
-                log_priors,
-                solver,
-                rule,
+                fit_X, fit_y, fit_w, stats, log_priors, solver, rule
             )
             fold_scores = np.asarray(X[held] @ model.coef.T) + model.intercept
             if scores is None:
                 scores = np.empty((X.shape[0], fold_scores.shape[1]))
             scores[held] = fold_scores
+            # each (K, d) array of a fold model is as large as X on text: the
+            # next fold's must not be built beside them
+            del model, stats, fold_scores, fit_X
         if scores.shape[1] == 1:
             scores = scores[:, 0]
         # past _fit_rows, fit and its _fit_context wrapper

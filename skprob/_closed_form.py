@@ -633,7 +633,8 @@ def _solve_cg(rows, rhs, intensity):
     Each step applies ``R_lam`` to the K search directions with two products
     with X (O(nnz K)); each class's system stops at a relative residual of
     ``CG_RTOL``. ``R_lam`` needs ``lam > 0``: without shrinkage the
-    correlation of wide data is singular.
+    correlation of wide data is singular. The solution overwrites ``rhs``,
+    a (K, d) array as large as X on text, block by block.
     """
     if intensity <= 0:
         raise ValueError(
@@ -643,11 +644,10 @@ def _solve_cg(rows, rhs, intensity):
         )
 
     width = _block_width(rows)
-    solution = np.empty_like(rhs)
     for start in range(0, rhs.shape[0], width):
         block = slice(start, start + width)
-        solution[block] = _cg_block(rows, rhs[block].T, intensity).T
-    return solution
+        rhs[block] = _cg_block(rows, rhs[block].T, intensity).T
+    return rhs
 
 
 def _block_width(rows):

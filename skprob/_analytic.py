@@ -639,16 +639,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             validate_schema,
         )
 
-        if self.class_weight is not None:
-            raise ValueError(
-                "class_weight is not available for dask input; pass the class "
-                "weights of each row multiplied into sample_weight instead."
-            )
-        if self.solver in ("gram", "cg"):
-            raise ValueError(
-                f"solver={self.solver!r} needs the rows in memory; dask input is "
-                "fitted from class moments (solver='covariance' or 'auto')."
-            )
+        self._check_dask_fit()
         validate_schema(self, X)
         if X.ndim == 2:
             # at least two classes: the moments hold K + 2 d x d matrices
@@ -705,6 +696,19 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             )
         self.n_passes_ = rows.n_passes
         return self
+
+    def _check_dask_fit(self):
+        """ValueError for the settings a fit from dask row blocks cannot take."""
+        if self.class_weight is not None:
+            raise ValueError(
+                "class_weight is not available for dask input; pass the class "
+                "weights of each row multiplied into sample_weight instead."
+            )
+        if self.solver in ("gram", "cg"):
+            raise ValueError(
+                f"solver={self.solver!r} needs the rows in memory; dask input is "
+                "fitted from class moments (solver='covariance' or 'auto')."
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):

@@ -338,13 +338,21 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         form. Each step reads the data a few times: with up to 400 unknowns
         (``n_classes x (n_features + 1)``, one row for two classes) the exact
         Hessian is solved, above that conjugate gradients on Hessian-vector
-        products. On dask input, where reading the data is a pass over the
-        workers' blocks, a step whose full length is accepted is one pass
-        (gradient and Hessian come with the objective), and each
-        Hessian-vector product is a pass; see ``n_passes_``. A backtracking line
-        search makes the penalised objective decrease at every step. Only
+        products. Where the last step's contraction, once more, would end the
+        refinement well inside ``refine_tol``, the last step reuses the
+        previous exact Hessian instead of computing one. On dask input, where
+        reading the data is a pass over the workers' blocks, a step whose full
+        length is accepted is one pass (gradient and Hessian come with the
+        objective), and each Hessian-vector product is a pass; see
+        ``n_passes_``. A backtracking line search makes the penalised
+        objective decrease at every step. Only
         :meth:`fit` refines; it cannot be combined with ``temperature="auto"``
         (the refined model is already calibrated by the likelihood).
+
+        .. versionchanged:: 0.1
+           A finishing step reuses the previous exact Hessian, so the
+           refined coefficients can differ from earlier versions' within
+           ``refine_tol``.
     refine_tol : float, default=1e-4
         The refinement stops when the largest entry of the gradient of the
         objective divided by the total sample weight is at most ``refine_tol``

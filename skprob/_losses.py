@@ -30,8 +30,9 @@ __all__ = ["BlockwiseLogLoss", "PenalisedLogLoss", "TemperatureOffsetsLoss"]
 # Hessian (n * P^2 for the Hessian, P^3 / 3 for the solve); larger ones by
 # preconditioned conjugate gradients from Hessian-vector products (n * P each).
 _EXACT_HESSIAN_MAX_UNKNOWNS = 400
-# Row blocks of the Hessian's products: a scaled block of this size stays in
-# cache (a scaled copy of all of X would double the time of the product).
+# Row blocks of the products over dense X: a (scaled) block of this size stays
+# in cache, where a scaled copy of all of X would double the time of a Hessian
+# and two separate products would read X twice.
 _BLOCK_BYTES = 1 << 20
 _MIN_BLOCK_ROWS = 256
 # Above this many features the preconditioner uses the diagonal of X^T W X
@@ -57,7 +58,8 @@ class PenalisedLogLoss:
     in their namespace. The intercept is a block of its own in the scores,
     gradients and Hessians, so X is never copied with a column of ones. A
     point caches its scores and probabilities, so the line search reads no
-    data beyond one product per direction.
+    data beyond one pass per direction, which also brings the gradient at the
+    full step.
     """
 
     def __init__(

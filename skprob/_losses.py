@@ -364,6 +364,8 @@ class PenalisedLogLoss:
         if not self.fit_intercept:
             return parts[:n_inner, :n_inner]
         parts[n_inner:, :n_inner] = parts[:n_inner, n_inner:].T
+        if n_scales == 1:
+            return parts
         # where each (k, a) sits in that order, the intercept (a = d) last
         order = np.hstack(
             [

@@ -22,7 +22,6 @@ __all__ = [
     "damped_newton",
     "forcing_term",
     "shrink_along_ray",
-    "solve_exact",
     "truncated_cg",
 ]
 
@@ -121,19 +120,15 @@ def _backtrack(line, loss, decrease):
     return None
 
 
-def solve_exact(hessian, gradient, ridge):
-    """Newton step ``H^-1 g`` with ``ridge`` times the mean diagonal added to H.
+def _factor_exact(hessian, ridge):
+    """The Newton step ``g -> H^-1 g`` as a function of the gradient, with
+    ``ridge`` times the mean diagonal added to H (one LU factorisation for
+    any number of solves).
 
     The relative ridge makes a Hessian that is singular along a direction the
     objective ignores (e.g. a shift of every softmax intercept) well posed
     without moving the solution.
     """
-    return _factor_exact(hessian, ridge)(gradient)
-
-
-def _factor_exact(hessian, ridge):
-    """The solve of :func:`solve_exact` as a function of the gradient (one
-    LU factorisation for any number of solves)."""
     hessian = hessian.copy()
     hessian[np.diag_indices_from(hessian)] += ridge * np.trace(hessian) / len(hessian)
     factors = lu_factor(hessian, check_finite=False)
@@ -150,7 +145,8 @@ class LaggedNewtonDirection:
     gradient well below that (Newton's quadratic phase, where the Hessian
     barely moves), the factorised Hessian is reused, else a fresh one is
     computed. The stopping rule reads the exact gradient, so the optimum is
-    decided as before; only the last step changes.
+    decided as before; only steps predicted to be the last change. A kept
+    Hessian is positive definite, so its step still descends.
     """
 
     def __init__(self, ridge, enough):

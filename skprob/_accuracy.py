@@ -95,6 +95,9 @@ _NEAR_TIE = 1.0
 # Parameters of the calibration fitted to the held-out rows: a scale and a
 # smoothing weight.
 _FITTED_PARAMETERS = 2
+# The trained model replaces its start only when it classifies more held-out
+# rows right by this many standard deviations of a chance difference.
+_GAIN_DEVIATIONS = 2.0
 
 
 def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN):
@@ -699,6 +702,24 @@ def _held_out_loss(scores, y_index, weights, calibration):
     return -float(weights @ np.log(mixed)) / float(np.sum(weights))
 
 
+def _clear_gain(scores, reference, y_index, weights):
+    """Whether ``scores`` classify clearly more held-out rows right than ``reference``.
+
+    A paired sign test (McNemar's) on the rows where exactly one of them is
+    right: the net gain in weight must exceed ``_GAIN_DEVIATIONS`` standard
+    deviations of that gain were both equally good (the root of the summed
+    squared weights of those rows, in units of one observation).
+    """
+    right = np.argmax(scores, axis=1) == y_index
+    reference_right = np.argmax(reference, axis=1) == y_index
+    differ = right != reference_right
+    gain = float(weights @ (right & differ)) - float(
+        weights @ (reference_right & differ)
+    )
+    spread = math.sqrt(float(weights[differ] @ weights[differ]))
+    return gain > max(_GAIN_DEVIATIONS * spread, 0.0) and gain > 0
+
+
 def _held_out_correct(scores, y_index, weights):
     """Weight of the held-out rows whose largest score is their class's."""
     return float(weights @ (np.argmax(scores, axis=1) == y_index))
@@ -934,8 +955,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         the model trained from it, and the optimum of
         :class:`~sklearn.linear_model.LogisticRegression`'s objective
         (``C=1``, by Newton's method from the start). The trained model
-        competes only if it classifies more of the held-out rows (by weight)
-        right than its start (otherwise it is taken to overfit). The most
+        competes only if it classifies clearly more of the held-out rows
+        right than its start (by more than two standard deviations of a
+        chance difference in a paired sign test; otherwise it is taken to
+        overfit). The most
         accurate on the held-out rows wins; candidates within one row of it
         tie, and the smallest held-out log-loss decides between them (a
         calibration fitted to the held-out rows counts two parameters, as
@@ -1524,9 +1547,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """The candidate the held-out rows choose, and its calibration if known.
 
         ``scores`` maps each candidate to its held-out scores. The trained
-        model competes only if it classifies more of the held-out rows (by
-        weight) right than its start. The most accurate on the held-out rows
-        (by weight) then wins; candidates within
+        model competes only if it classifies clearly more of the held-out
+        rows right than its start (:func:`_clear_gain`). The most accurate
+        on the held-out rows (by weight) then wins; candidates within
         ``_NEAR_TIE`` (one observation) of it tie, and the smallest held-out
         log-loss decides between them (the first one on equal losses): one
         row is within the noise of such a comparison, where the probabilities
@@ -1541,8 +1564,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             name: _held_out_correct(held, y_index, weights)
             for name, held in scores.items()
         }
-        if correct["trained"] <= correct["start"]:
-            # training has to earn its place: on a tie it is taken to overfit
+        if not _clear_gain(scores["trained"], scores["start"], y_index, weights):
+            # training has to earn its place: otherwise taken to overfit
             del correct["trained"]
         best = max(correct.values())
         tied = [name for name in correct if correct[name] >= best - _NEAR_TIE]

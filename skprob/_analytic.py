@@ -72,6 +72,8 @@ _OFFSET_PRIOR_SCALE = 1.0
 _TEMPERATURE_MAX_ITER = 100
 _TEMPERATURE_GTOL = 1e-9
 _TEMPERATURE_GTOL_FLOOR = 1e-6
+# The offsets are dropped where they cost more out-of-fold accuracy than this.
+_OFFSET_ACCURACY_TOLERANCE = 0.01
 
 
 def _stratified_fold_ids(y_index, n_classes, n_folds, xp):
@@ -98,13 +100,29 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
 
     Minimises the weighted log-loss of ``softmax(a s + d)`` over ``a = 1 / T``
     and the class offsets ``d`` (one offset for two classes), see
-    :class:`~skprob._losses.TemperatureOffsetsLoss`. Returns ``T`` and the
-    offsets to add to the scores after division by ``T``. ``stacklevel`` is
-    that of the ConvergenceWarning, counted from the caller.
+    :class:`~skprob._losses.TemperatureOffsetsLoss`. Where the offsets would
+    lower the weighted out-of-fold accuracy by more than
+    ``_OFFSET_ACCURACY_TOLERANCE``, ``T`` is fitted alone (zero offsets): on
+    heavy-tailed scores (sparse text) the log-loss optimum trades a large part
+    of the accuracy for calibration, which is not what a user of
+    ``temperature="auto"`` asks for. Returns ``T`` and the offsets to add to
+    the scores after division by ``T``. ``stacklevel`` is that of the
+    ConvergenceWarning, counted from the caller.
     """
     binary = scores.ndim == 1
     if binary:
         scores = np.stack([np.zeros_like(scores), scores], axis=1)
+    params = _solve_temperature(scores, target, weight, True, stacklevel + 1)
+    if _offsets_cost_accuracy(scores, target, weight, params):
+        params = _solve_temperature(scores, target, weight, False, stacklevel + 1)
+    offsets = np.concatenate([[0.0], params[1:]])
+    if binary:
+        offsets = offsets[1:]
+    return float(1.0 / params[0]), offsets
+
+
+def _solve_temperature(scores, target, weight, fit_offsets, stacklevel):
+    """``[1 / T, d_1, ..., d_{K-1}]`` minimising the out-of-fold log-loss."""
     n_classes = scores.shape[1]
     problem = TemperatureOffsetsLoss(
         scores,
@@ -112,6 +130,7 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
         weight,
         bounds=_INVERSE_TEMPERATURE_BOUNDS,
         offset_scale=_OFFSET_PRIOR_SCALE,
+        offsets=fit_offsets,
     )
     start = problem.evaluate(np.concatenate([[1.0], np.zeros(n_classes - 1)]))
     result = damped_newton(
@@ -130,10 +149,18 @@ def _fit_temperature_and_offsets(scores, target, weight, *, stacklevel=2):
             ConvergenceWarning,
             stacklevel=stacklevel + 1,
         )
-    offsets = np.concatenate([[0.0], params[1:]])
-    if binary:
-        offsets = offsets[1:]
-    return float(1.0 / params[0]), offsets
+    return params
+
+
+def _offsets_cost_accuracy(scores, target, weight, params):
+    """Whether the offsets in ``params`` lower the weighted accuracy of the
+    (n, K) ``scores`` by more than ``_OFFSET_ACCURACY_TOLERANCE``."""
+    calibrated = params[0] * scores
+    calibrated[:, 1:] += params[1:]
+    right_before = np.argmax(scores, axis=1) == target
+    right_after = np.argmax(calibrated, axis=1) == target
+    change = weight @ (right_after.astype(float) - right_before) / weight.sum()
+    return change < -_OFFSET_ACCURACY_TOLERANCE
 
 
 def _one_class_error(classes):
@@ -289,6 +316,9 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         The offsets are added to ``intercept_`` (times ``T``) and change some
         predictions: they correct the closed form's intercepts where the
         held-out log-loss says they are off (figures in the User Guide).
+        Where they would lower the out-of-fold accuracy by more than 0.01,
+        the temperature is fitted alone (zero offsets), so the predictions
+        stay those of the closed form.
         Only :meth:`fit` can fit it: :meth:`partial_fit` rejects ``"auto"``.
         A row's fold comes from a hash of its values, not its position, so a
         dask fit, whose row blocks are independent, gets the same folds;
@@ -297,6 +327,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         .. versionchanged:: 0.1
            The folds are drawn from a hash of each row instead of being
            dealt out per class by position; they are no longer stratified.
+
+        .. versionchanged:: 0.1
+           The offsets are dropped where they cost more than 0.01 of
+           out-of-fold accuracy.
     refine_iter : int, default=0
         Most Newton steps from the closed form towards the penalised
         maximum-likelihood fit, the model of
@@ -605,16 +639,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             validate_schema,
         )
 
-        if self.class_weight is not None:
-            raise ValueError(
-                "class_weight is not available for dask input; pass the class "
-                "weights of each row multiplied into sample_weight instead."
-            )
-        if self.solver in ("gram", "cg"):
-            raise ValueError(
-                f"solver={self.solver!r} needs the rows in memory; dask input is "
-                "fitted from class moments (solver='covariance' or 'auto')."
-            )
+        self._check_dask_fit()
         validate_schema(self, X)
         if X.ndim == 2:
             # at least two classes: the moments hold K + 2 d x d matrices
@@ -671,6 +696,19 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             )
         self.n_passes_ = rows.n_passes
         return self
+
+    def _check_dask_fit(self):
+        """ValueError for the settings a fit from dask row blocks cannot take."""
+        if self.class_weight is not None:
+            raise ValueError(
+                "class_weight is not available for dask input; pass the class "
+                "weights of each row multiplied into sample_weight instead."
+            )
+        if self.solver in ("gram", "cg"):
+            raise ValueError(
+                f"solver={self.solver!r} needs the rows in memory; dask input is "
+                "fitted from class moments (solver='covariance' or 'auto')."
+            )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -931,9 +969,14 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             # the fold models of the training frequencies, as on the
             # covariance path: the priors' shift comes after (_set_temperature)
             frequencies = log_priors(class_priors(None, stats.weights))
+            # the (K, d) statistics are read again after the fold models
+            # rather than kept beside theirs: one pass over X costs less than
+            # a fold's solve, and on text each such array is as large as X
+            del stats
             temperature, offsets = self._rows_temperature(
                 X_host, y_host, w_host, frequencies, solver, rule
             )
+            stats = row_statistics(X_host, y_host, w_host, n_classes)
         else:
             temperature, offsets = float(self.temperature), None
         model = self._rows_closed_form(
@@ -969,24 +1012,25 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         fold_ids = _stratified_fold_ids(y_index, n_classes, _TEMPERATURE_FOLDS, np)
         scores = None
         for fold in range(_TEMPERATURE_FOLDS):
-            held, rest = (
-                np.flatnonzero(fold_ids == fold),
-                np.flatnonzero(fold_ids != fold),
-            )
-            stats = row_statistics(X[rest], y_index[rest], weights[rest], n_classes)
+            held = fold_ids == fold
+            if solver == "cg":
+                # zero weights instead of a copy of four fifths of X: every
+                # product of the iterative solve is weighted, and the copy
+                # would be the largest array of the fit
+                fit_X, fit_y, fit_w = X, y_index, np.where(held, 0.0, weights)
+            else:
+                fit_X, fit_y, fit_w = X[~held], y_index[~held], weights[~held]
+            stats = row_statistics(fit_X, fit_y, fit_w, n_classes)
             model = self._rows_closed_form(
-                X[rest],
-                y_index[rest],
-                weights[rest],
-                stats,
-                log_priors,
-                solver,
-                rule,
+                fit_X, fit_y, fit_w, stats, log_priors, solver, rule
             )
             fold_scores = np.asarray(X[held] @ model.coef.T) + model.intercept
             if scores is None:
                 scores = np.empty((X.shape[0], fold_scores.shape[1]))
             scores[held] = fold_scores
+            # each (K, d) array of a fold model is as large as X on text: the
+            # next fold's must not be built beside them
+            del model, stats, fold_scores, fit_X
         if scores.shape[1] == 1:
             scores = scores[:, 0]
         # past _fit_rows, fit and its _fit_context wrapper

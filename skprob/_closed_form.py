@@ -210,13 +210,8 @@ def check_columns_resolvable(means, weights, deviations, feature_names=None):
 
 def _shared_covariance(moments, covariance, xp):
     """Sigma: class covariances averaged (``"mean"``) or pooled by weight."""
-    weights, scatters = moments.weights, moments.scatters
-    if covariance == "pooled":
-        return xp.sum(scatters, axis=0) / float(xp.sum(weights))
-    seen = weights > 0
-    safe = xp.where(seen, weights, xp.ones_like(weights))
-    per_class = scatters / safe[:, None, None]
-    return xp.sum(per_class, axis=0) / float(xp.sum(xp.astype(seen, scatters.dtype)))
+    factors = _class_factors(moments.weights, covariance)
+    return xp.tensordot(factors, moments.scatters, axes=1)
 
 
 def _feature_scale(variance, n_rows, means, xp):
@@ -441,11 +436,14 @@ class _CentredRows:
 def _class_factors(weights, covariance):
     """Weight ``c_k`` of each class's scatter in Sigma: ``1 / (w_k K_seen)``
     (``"mean"``, 0 for unseen classes) or ``1 / sum w`` (``"pooled"``)."""
+    xp = get_namespace_and_device(weights)[0]
     if covariance == "pooled":
-        return np.full(weights.shape[0], 1.0 / np.sum(weights))
+        return xp.ones_like(weights) / float(xp.sum(weights))
     seen = weights > 0
-    per_class = np.where(seen, 1.0 / np.where(seen, weights, 1.0), 0.0)
-    return per_class / np.count_nonzero(seen)
+    per_class = xp.where(
+        seen, 1.0 / xp.where(seen, weights, xp.ones_like(weights)), 0.0
+    )
+    return per_class / float(xp.sum(xp.astype(seen, weights.dtype)))
 
 
 def _rows_summary(rows, pooled_factor, sample_weight, gram, shrinkage):
@@ -633,7 +631,8 @@ def _solve_cg(rows, rhs, intensity):
     Each step applies ``R_lam`` to the K search directions with two products
     with X (O(nnz K)); each class's system stops at a relative residual of
     ``CG_RTOL``. ``R_lam`` needs ``lam > 0``: without shrinkage the
-    correlation of wide data is singular.
+    correlation of wide data is singular. The solution overwrites ``rhs``,
+    a (K, d) array as large as X on text, block by block.
     """
     if intensity <= 0:
         raise ValueError(
@@ -643,11 +642,10 @@ def _solve_cg(rows, rhs, intensity):
         )
 
     width = _block_width(rows)
-    solution = np.empty_like(rhs)
     for start in range(0, rhs.shape[0], width):
         block = slice(start, start + width)
-        solution[block] = _cg_block(rows, rhs[block].T, intensity).T
-    return solution
+        rhs[block] = _cg_block(rows, rhs[block].T, intensity).T
+    return rhs
 
 
 def _block_width(rows):

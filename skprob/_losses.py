@@ -577,11 +577,14 @@ class TemperatureOffsetsLoss:
     class offsets ``d`` (``d_0 = 0``) get a Gaussian prior of scale
     ``offset_scale`` on the summed loss. Convex in ``(a, d)``: the exact
     (K x K) Hessian costs O(n K^2) on the scores alone. Parameters are
-    ``theta = [a, d_1, ..., d_{K-1}]``.
+    ``theta = [a, d_1, ..., d_{K-1}]``; with ``offsets=False`` the offsets stay
+    where they start and only ``a`` is fitted.
     """
 
-    def __init__(self, scores, target, weight, *, bounds, offset_scale):
+    def __init__(self, scores, target, weight, *, bounds, offset_scale, offsets=True):
         n_classes = scores.shape[1]
+        # offsets=False holds d at its start (zero): the temperature alone
+        self.offsets = offsets
         self.scores = scores
         self.bounds = bounds
         onehot = np.eye(n_classes)[target]
@@ -620,7 +623,7 @@ class TemperatureOffsetsLoss:
         """Unknowns not held at a bound: ``1 / T`` at a bound with the gradient
         pushing outwards stays there (separable scores ask for ``T -> 0``)."""
         low, high = self.bounds
-        free = np.ones(theta.shape[0], dtype=bool)
+        free = np.full(theta.shape[0], self.offsets)
         free[0] = not (
             (theta[0] >= high and gradient[0] < 0)
             or (theta[0] <= low and gradient[0] > 0)

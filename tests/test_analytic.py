@@ -290,6 +290,49 @@ def test_temperature_and_offsets_minimise_the_penalised_log_loss(n_classes):
     assert_allclose(offsets[-(n_classes - 1) :], reference.x[1:], atol=1e-5)
 
 
+def test_temperature_alone_where_the_offsets_would_cost_accuracy():
+    # Scores with a heavy tail (5% of the rows at +-300, 40% of those wrong),
+    # as a closed form gives on sparse text: the tail drives T up until the
+    # offsets outweigh the typical margins and shift rows to the large class.
+    from scipy.optimize import minimize, minimize_scalar
+    from scipy.special import log_softmax
+
+    from skprob._analytic import _fit_temperature_and_offsets
+
+    rng = np.random.default_rng(0)
+    n, n_classes = 3000, 3
+    target = rng.choice(n_classes, size=n, p=[0.6, 0.25, 0.15])
+    scores = np.eye(n_classes)[target] + rng.normal(size=(n, n_classes))
+    tail = rng.random(n) < 0.05
+    wrong = np.where(rng.random(n) < 0.4, (target + 1) % n_classes, target)
+    scores[tail] += 300.0 * np.eye(n_classes)[wrong[tail]]
+    weight = np.ones(n)
+
+    def penalised(params):
+        # log_softmax, not log_loss, whose clipping would flatten the tail
+        z = params[0] * scores
+        z[:, 1:] += params[1:]
+        loss = -np.mean(log_softmax(z, axis=1)[np.arange(n), target])
+        return loss + 0.5 * np.sum(params[1:] ** 2) / n
+
+    # the joint optimum (offsets included) is less accurate than the scores
+    joint = minimize(penalised, np.r_[0.01, 0.0, 0.0], method="Nelder-Mead")
+    shifted = joint.x[0] * scores
+    shifted[:, 1:] += joint.x[1:]
+    accuracy = np.mean(scores.argmax(axis=1) == target)
+    assert np.mean(shifted.argmax(axis=1) == target) < accuracy - 0.01
+
+    temperature, offsets = _fit_temperature_and_offsets(scores, target, weight)
+    assert_array_equal(offsets, 0.0)
+    alone = minimize_scalar(
+        lambda a: penalised(np.r_[a, 0.0, 0.0]),
+        bounds=(1e-4, 1.0),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    assert_allclose(1.0 / temperature, alone.x, rtol=1e-5)
+
+
 @pytest.mark.parametrize("loader", [load_iris, load_breast_cancer])
 def test_newton_refinement_reaches_logistic_regression(loader):
     X, y = loader(return_X_y=True)

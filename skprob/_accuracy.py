@@ -963,12 +963,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         chance difference in a paired sign test; otherwise it is taken to
         overfit). The most
         accurate on the held-out rows wins; candidates within one row of it
-        tie, and the smallest held-out log-loss decides between them (a
-        calibration fitted to the held-out rows counts two parameters, as
-        Akaike's criterion does). The fit on all rows then returns the start
-        on all rows, trains, or solves LogisticRegression's objective on all
-        rows, at unit spread (``selected_``). ``None``: always train. Data
-        sets too small to hold out 10 rows always train.
+        tie. On fewer than 1 000 held-out rows, a tie between the start and
+        the likelihood optimum goes to the one more accurate out of fold on
+        all five folds of the row hash, where they differ by more than a row
+        (both are cheap to refit); otherwise the smallest held-out log-loss
+        decides (a calibration fitted to the held-out rows counts two
+        parameters, as Akaike's criterion does). The fit on all rows then
+        returns the start on all rows, trains, or solves LogisticRegression's
+        objective on all rows, at unit spread (``selected_``). ``None``:
+        always train. Data sets too small to hold out 10 rows always train.
 
         .. versionchanged:: 0.1.0
            The likelihood optimum as a third candidate and the log-loss on
@@ -1597,8 +1600,11 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         model competes only if it classifies clearly more of the held-out
         rows right than its start (:func:`_clear_gain`). The most accurate
         on the held-out rows (by weight) then wins; candidates within
-        ``_NEAR_TIE`` (one observation) of it tie, and the smallest held-out
-        log-loss decides between them (the first one on equal losses): one
+        ``_NEAR_TIE`` (one observation) of it tie; a tie between the start
+        and the likelihood optimum may be broken by ``folds``, a function
+        returning their out-of-fold correct weights (see
+        :meth:`_fold_tie_break`). The smallest held-out log-loss decides
+        between those still tied (the first one on equal losses): one
         row is within the noise of such a comparison, where the probabilities
         can differ much more. A candidate's log-loss is that of its
         probability model in ``fixed`` (the likelihood optimum's own softmax:

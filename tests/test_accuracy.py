@@ -1409,3 +1409,34 @@ def test_fit_is_deterministic():
     shuffled = AccuracyOptimizedLinear().fit(X[order], y[order])
     assert shuffled.selected_ == first.selected_
     assert_allclose(shuffled.predict_proba(X), first.predict_proba(X), atol=1e-6)
+
+
+def test_fold_tie_break_drops_the_clearly_less_accurate_cheap_model():
+    tied = ["start", "likelihood"]
+    small = np.ones(40)
+    # out-of-fold: the start right on 2 rows more, the likelihood on 1 more
+    pick = AccuracyOptimizedLinear._fold_tie_break
+    assert pick(tied, small, lambda: {"start": 150.0, "likelihood": 148.0}) == ["start"]
+    assert pick(tied, small, lambda: {"start": 148.0, "likelihood": 149.0}) == tied
+    assert pick(tied, small, lambda: None) == tied
+
+    # a held-out fifth of 1 000 rows or more decides alone, without refitting
+    def refused():
+        raise AssertionError("refitted on a large held-out fifth")
+
+    assert pick(tied, np.ones(1000), refused) == tied
+
+
+def test_fold_tie_break_on_a_small_set_picks_the_more_accurate_model(monkeypatch):
+    # 212 training rows (like DAAG/frogs): the start and the likelihood optimum
+    # tie on the about 40 held-out rows; out of fold on all five folds the
+    # start is the more accurate, and it is on the other half too
+    X, y = make_classification(
+        424, 9, n_informative=4, flip_y=0.1, class_sep=0.8, random_state=27
+    )
+    X_train, X_test, y_train, y_test = _halves(StandardScaler().fit_transform(X), y)
+    ours = AccuracyOptimizedLinear().fit(X_train, y_train)
+    monkeypatch.setattr(accuracy_module, "_FOLD_MAX_HELD_OUT", 0)
+    held_out_only = AccuracyOptimizedLinear().fit(X_train, y_train)
+    assert (ours.selected_, held_out_only.selected_) == ("start", "likelihood")
+    assert ours.score(X_test, y_test) > held_out_only.score(X_test, y_test)

@@ -84,9 +84,12 @@ _PROBA_FLOOR = 0.1
 # calibrated probabilities: the order of the scores must still show.
 _MAX_SMOOTHING = 0.9
 # The likelihood candidate is LogisticRegression's objective (C = 1) solved by
-# Newton's method to lbfgs's default tolerance on the mean gradient.
+# Newton's method, to a mean gradient far below lbfgs's default tolerance (so
+# that sparse and dense copies of the data, whose Newton directions differ,
+# end at the same model), or to that tolerance where rounding stalls it.
 _LIKELIHOOD_C = 1.0
-_LIKELIHOOD_TOL = 1e-4
+_LIKELIHOOD_TOL = 1e-8
+_LIKELIHOOD_STALL_TOL = 1e-4
 _LIKELIHOOD_MAX_ITER = 100
 # Candidates whose held-out accuracy is within this weight (in units of one
 # observation) of the best one tie on accuracy; their held-out log-loss then
@@ -685,7 +688,11 @@ def _likelihood_theta(X, y_index, weights, n_classes, theta, *, fit_intercept):
     )
     start = shrink_along_ray(problem, problem.evaluate(coef))
     result = damped_newton(
-        problem, start, max_iter=_LIKELIHOOD_MAX_ITER, tol=_LIKELIHOOD_TOL
+        problem,
+        start,
+        max_iter=_LIKELIHOOD_MAX_ITER,
+        tol=_LIKELIHOOD_TOL,
+        stall_tol=_LIKELIHOOD_STALL_TOL,
     )
     fitted = result.point.theta
     if fit_intercept:

@@ -1440,3 +1440,40 @@ def test_fold_tie_break_on_a_small_set_picks_the_more_accurate_model(monkeypatch
     held_out_only = AccuracyOptimizedLinear().fit(X_train, y_train)
     assert (ours.selected_, held_out_only.selected_) == ("start", "likelihood")
     assert ours.score(X_test, y_test) > held_out_only.score(X_test, y_test)
+
+
+def test_likelihood_candidate_ends_where_logistic_regression_does():
+    # from two different starts (zeros, and the closed form) the Newton solve
+    # runs far past lbfgs's tolerance and ends at LogisticRegression's optimum;
+    # sparse and dense data, whose closed forms differ by rounding, agree alike
+    from skprob._accuracy import _likelihood_theta
+
+    X, y = make_classification(
+        1000, 50, n_informative=10, n_classes=10, flip_y=0.2, random_state=0
+    )
+    X = StandardScaler().fit_transform(X)
+    weights = np.ones(len(y))
+    start = AnalyticLogisticRegression().fit(X, y)
+    from_closed_form, converged = _likelihood_theta(
+        X,
+        y,
+        weights,
+        10,
+        np.concatenate([start.coef_.ravel(), start.intercept_]),
+        fit_intercept=True,
+    )
+    assert converged
+    from_zeros, _ = _likelihood_theta(
+        X, y, weights, 10, np.zeros(510), fit_intercept=True
+    )
+    logistic = LogisticRegression(tol=1e-10, max_iter=10_000).fit(X, y)
+    reference = np.concatenate([logistic.coef_.ravel(), logistic.intercept_])
+
+    def centred(theta):
+        # the softmax ignores a shift of every intercept
+        theta = theta.copy()
+        theta[500:] -= np.mean(theta[500:])
+        return theta
+
+    assert_allclose(centred(from_closed_form), centred(from_zeros), atol=1e-6)
+    assert_allclose(centred(from_zeros), centred(reference), atol=1e-4)

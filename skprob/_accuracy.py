@@ -92,8 +92,8 @@ _LIKELIHOOD_TOL = 1e-8
 _LIKELIHOOD_STALL_TOL = 1e-4
 _LIKELIHOOD_MAX_ITER = 100
 # Candidates whose held-out accuracy is within this weight (in units of one
-# observation) of the best one tie on accuracy; their held-out log-loss then
-# decides.
+# observation) of the best one tie on accuracy; their out-of-fold accuracy or
+# held-out log-loss then decides.
 _NEAR_TIE = 1.0
 # Parameters of the calibration fitted to the held-out rows: a scale and a
 # smoothing weight.
@@ -546,8 +546,9 @@ class _HeldOut(NamedTuple):
 
     ``choice`` names it: ``"start"`` (the closed form), ``"trained"`` (the
     expected accuracy maximised from it) or ``"likelihood"`` (the optimum of
-    LogisticRegression's objective). ``calibration`` is the probability model
-    fitted to its held-out scores (None until asked for).
+    LogisticRegression's objective). ``calibration`` is its probability model
+    where the selection already has it (fitted to its held-out scores, or the
+    likelihood optimum's own softmax), else None.
     """
 
     theta: np.ndarray
@@ -727,7 +728,7 @@ def _clear_gain(scores, reference, y_index, weights):
         weights @ (reference_right & differ)
     )
     spread = math.sqrt(float(weights[differ] @ weights[differ]))
-    return gain > max(_GAIN_DEVIATIONS * spread, 0.0) and gain > 0
+    return gain > 0 and gain > _GAIN_DEVIATIONS * spread
 
 
 def _held_out_correct(scores, y_index, weights):
@@ -875,13 +876,13 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     The fit runs L-BFGS at ``sigma_final`` from the better of two starts:
     the closed-form model ``init`` on all rows, and the same fit made on
     about four rows in five (chosen by a hash of each row, so repeated rows
-    and integer weights agree; at most 10 000 of them). It never ends with a
-    lower training expected accuracy than the closed-form start (with
+    and integer weights agree; at most 10 000 of them). That fit never ends
+    with a lower training expected accuracy than the closed-form start (with
     ``alpha=0``). The held-out fifth first decides whether training helps at
     all (``selection``): between the closed-form start, the trained model and
     the optimum of LogisticRegression's objective, each fitted on the kept
-    rows, it picks the most accurate (the closest by log-loss), and the fit
-    on all rows makes that kind of model. It also calibrates
+    rows, it picks the most accurate (near ties by out-of-fold accuracy or
+    log-loss), and the fit on all rows makes that kind of model. It also calibrates
     :meth:`predict_proba` (``calibration``), which does not change the
     predictions. Optionally
     ``sigma`` is first annealed from ``sigma_init`` over ``n_stages`` solves

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.sparse import diags_array
+from scipy.sparse import hstack as sparse_hstack
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -40,7 +41,9 @@ from ._backend import (
 )
 from ._closed_form import choose_solver, default_closed_form
 from ._linear import LinearScoresMixin
+from ._losses import PenalisedLogLoss
 from ._moments import grouped_moments, merge_moments
+from ._newton import damped_newton, shrink_along_ray
 
 # The rules and node counts live in _quadrature (shared with _argmax); the names
 # below are the ones this module and its tests have always used.
@@ -77,6 +80,30 @@ _MAX_PROBA_SIGMA = 100.0
 # sigma_final itself many classes' held-out rows asked for less noise (the
 # bound was reached and the probabilities were too flat).
 _PROBA_FLOOR = 0.1
+# Upper end of the weight of the nearly uniform distribution in the
+# calibrated probabilities: the order of the scores must still show.
+_MAX_SMOOTHING = 0.9
+# The likelihood candidate is LogisticRegression's objective (C = 1) solved by
+# Newton's method, to a mean gradient far below lbfgs's default tolerance (so
+# that sparse and dense copies of the data, whose Newton directions differ,
+# end at the same model), or to that tolerance where rounding stalls it.
+_LIKELIHOOD_C = 1.0
+_LIKELIHOOD_TOL = 1e-8
+_LIKELIHOOD_STALL_TOL = 1e-4
+_LIKELIHOOD_MAX_ITER = 100
+# Candidates whose held-out accuracy is within this weight (in units of one
+# observation) of the best one tie on accuracy; their out-of-fold accuracy or
+# held-out log-loss then decides.
+_NEAR_TIE = 1.0
+# Parameters of the calibration fitted to the held-out rows: a scale and a
+# smoothing weight.
+_FITTED_PARAMETERS = 2
+# Held-out fifths smaller than this break a near tie between the start and the
+# likelihood optimum on all five folds (both are cheap to refit).
+_FOLD_MAX_HELD_OUT = 1000
+# The trained model replaces its start only when it classifies more held-out
+# rows right by this many standard deviations of a chance difference.
+_GAIN_DEVIATIONS = 2.0
 
 
 def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN):
@@ -515,13 +542,21 @@ def _merge(parts):
 
 
 class _HeldOut(NamedTuple):
-    """The model of the kept rows and its scores on the held-out ``rows``."""
+    """The chosen model of the kept rows and its scores on the held-out ``rows``.
+
+    ``choice`` names it: ``"start"`` (the closed form), ``"trained"`` (the
+    expected accuracy maximised from it) or ``"likelihood"`` (the optimum of
+    LogisticRegression's objective). ``calibration`` is its probability model
+    where the selection already has it (fitted to its held-out scores, or the
+    likelihood optimum's own softmax), else None.
+    """
 
     theta: np.ndarray
     scores: np.ndarray
     rows: np.ndarray
-    train: bool
+    choice: str
     n_iter: np.ndarray
+    calibration: object = None
 
 
 class _Calibration(NamedTuple):
@@ -532,25 +567,58 @@ class _Calibration(NamedTuple):
     smoothing: float
 
 
+def _softmax_true_log(delta, scale):
+    """``log softmax(s / scale)`` of the true class from its margins ``delta``."""
+    z = -delta / scale
+    top = np.maximum(np.max(z, axis=1), 0.0)
+    return -(top + np.log(np.exp(-top) + np.sum(np.exp(z - top[:, None]), axis=1)))
+
+
+def _smoothed_loss(p_true, flat_true, w, low):
+    """``(loss, weight)``: the held-out log-loss at the best mixture weight.
+
+    The probability of the true class is ``(1 - e) p + e f`` with ``f`` that
+    of the nearly uniform distribution; the loss is convex in ``e``.
+    """
+    if _MAX_SMOOTHING <= low:
+        mixed = (1.0 - low) * p_true + low * flat_true
+        return -(w @ np.log(np.maximum(mixed, _LOG_LOSS_EPS))), low
+
+    def loss(weight):
+        mixed = (1.0 - weight) * p_true + weight * flat_true
+        # clipped as sklearn.metrics.log_loss clips probabilities
+        return -(w @ np.log(np.maximum(mixed, _LOG_LOSS_EPS)))
+
+    result = minimize_scalar(
+        loss, bounds=(low, _MAX_SMOOTHING), method="bounded", options={"xatol": 1e-4}
+    )
+    return float(result.fun), float(result.x)
+
+
 def _calibration(scores, y_index, weights, sigma_final):
     """Noise family, scale and smoothing of the smallest held-out log-loss.
 
+    Returns the :class:`_Calibration` and that log-loss.
+
     Each family (Gaussian, the training model, and Gumbel, whose argmax
-    probabilities are the softmax) gets the scale that minimises the
-    weighted log-loss of the held-out scores, from a floor of
+    probabilities are the softmax) gets the scale and the smoothing weight
+    that minimise the weighted log-loss of the held-out scores; the family
+    with the smaller loss is kept. The scale starts from a floor of
     ``_PROBA_FLOOR * sigma_final`` (the Gumbel scale with the same variance of
-    a score difference) up; the family with the smaller loss is kept. Both
-    keep the order of the scores, so the most probable class stays the
-    predicted one. The floor keeps a finite level when the held-out rows are
+    a score difference): it keeps a finite level when the held-out rows are
     all classified with room to spare, where the log-loss keeps falling as
-    the noise vanishes. The smoothing weight ``0.5 / (n + K)`` (``n`` the
+    the noise vanishes. The smoothing mixes a nearly uniform distribution
+    (the softmax at scale ``_MAX_PROBA_SIGMA``, ordered as the scores) into
+    the probabilities with a weight of at least ``0.5 / (n + K)`` (``n`` the
     held-out weight, in units of the smallest training weight, so that
-    integer weights and repeated rows count alike) is
-    that of a nearly uniform distribution mixed into the probabilities: as
-    if half a row more had been seen with each class equally likely, it
-    bounds the log-loss of a row by about ``log(2 (n + K))``, where a
-    confident mistake that the held-out rows happened not to contain would
-    otherwise cost without bound.
+    integer weights and repeated rows count alike): as if half a row more had
+    been seen with each class equally likely, it bounds the log-loss of a row
+    by about ``log(2 (n + K))``, where a confident mistake that the held-out
+    rows happened not to contain would otherwise cost without bound. A larger
+    weight, with a smaller scale, fits scores whose order is informative but
+    whose size is not (a model trained for accuracy may be sure of rows it
+    only barely ranks right). Every part keeps the order of the scores, so
+    the most probable class stays the predicted one.
     """
     n_classes = scores.shape[1]
     rows = np.arange(scores.shape[0])
@@ -558,38 +626,114 @@ def _calibration(scores, y_index, weights, sigma_final):
     delta = scores[rows, y_index][:, None] - np.take_along_axis(scores, others, axis=1)
     n_nodes = _fit_n_nodes(n_classes)
     w = weights / np.sum(weights)
-    floor = _PROBA_FLOOR * sigma_final
+    low_smoothing = 0.5 / (float(np.sum(weights)) + n_classes)
+    flat = np.exp(_softmax_true_log(delta, _MAX_PROBA_SIGMA))
 
     def gaussian(log_sigma):
         value, _ = _accuracy_terms(delta / math.exp(log_sigma), n_nodes, gradient=False)
-        # clipped as sklearn.metrics.log_loss clips probabilities
-        return -(w @ np.log(np.maximum(value, _LOG_LOSS_EPS)))
+        return _smoothed_loss(value, flat, w, low_smoothing)
 
     def gumbel(log_scale):
-        # -log softmax of the true class, from the margins (log-sum-exp)
-        z = -delta / math.exp(log_scale)
-        top = np.maximum(np.max(z, axis=1), 0.0)
-        log_p = -(top + np.log(np.exp(-top) + np.sum(np.exp(z - top[:, None]), axis=1)))
-        return -(w @ np.maximum(log_p, math.log(_LOG_LOSS_EPS)))
+        p_true = np.exp(_softmax_true_log(delta, math.exp(log_scale)))
+        return _smoothed_loss(p_true, flat, w, low_smoothing)
 
     fits = {}
+    floor = _PROBA_FLOOR * sigma_final
     # a Gumbel difference has variance pi^2 scale^2 / 3, a Gaussian 2 sigma^2
     for noise, loss, low in [
         ("gaussian", gaussian, floor),
         ("gumbel", gumbel, floor * math.sqrt(6.0) / math.pi),
     ]:
         result = minimize_scalar(
-            loss,
+            lambda level: loss(level)[0],
             bounds=(math.log(low), math.log(max(low, _MAX_PROBA_SIGMA))),
             method="bounded",
             # 0.5% in the level is far below what the log-loss can tell apart
             # on held-out rows, in half the evaluations of the default 1e-5
             options={"xatol": 5e-3},
         )
-        fits[noise] = (float(result.fun), float(math.exp(result.x)))
+        value, smoothing = loss(result.x)
+        fits[noise] = (value, _Calibration(noise, math.exp(result.x), smoothing))
     noise = min(fits, key=lambda name: fits[name][0])
-    n_rows = float(np.sum(weights))
-    return _Calibration(noise, fits[noise][1], 0.5 / (n_rows + n_classes))
+    return fits[noise][1], fits[noise][0]
+
+
+def _likelihood_theta(X, y_index, weights, n_classes, theta, *, fit_intercept):
+    """The optimum of LogisticRegression's objective from ``theta``; converged?
+
+    The L2-penalised (``C = 1``) log-loss of the scores, solved by damped
+    Newton after the best shrink along the ray of ``theta`` (a closed form of
+    separable data has huge coefficients). ``theta`` and the result are laid
+    out as :class:`_Objective` lays out its parameters.
+    """
+    n_features = X.shape[1]
+    n_rows = 1 if n_classes == 2 else n_classes
+    coef = theta[: n_rows * n_features].reshape(n_rows, n_features)
+    design = X
+    if fit_intercept:
+        coef = np.concatenate([coef, theta[n_rows * n_features :, None]], axis=1)
+        ones = np.ones((X.shape[0], 1))
+        design = (
+            sparse_hstack([X, ones], format="csr")
+            if issparse(X)
+            else np.hstack([X, ones])
+        )
+    problem = PenalisedLogLoss(
+        design,
+        y_index,
+        weights,
+        n_classes,
+        C=_LIKELIHOOD_C,
+        fit_intercept=fit_intercept,
+        tol=_LIKELIHOOD_TOL,
+    )
+    start = shrink_along_ray(problem, problem.evaluate(coef))
+    result = damped_newton(
+        problem,
+        start,
+        max_iter=_LIKELIHOOD_MAX_ITER,
+        tol=_LIKELIHOOD_TOL,
+        stall_tol=_LIKELIHOOD_STALL_TOL,
+    )
+    fitted = result.point.theta
+    if fit_intercept:
+        fitted = np.concatenate([fitted[:, :-1].ravel(), fitted[:, -1]])
+    return fitted.ravel(), result.converged
+
+
+def _held_out_loss(scores, y_index, weights, calibration):
+    """Weighted log-loss of the held-out rows under a Gumbel ``calibration``."""
+    rows = np.arange(scores.shape[0])
+    others = _other_classes(y_index, scores.shape[1])
+    delta = scores[rows, y_index][:, None] - np.take_along_axis(scores, others, axis=1)
+    p_true = np.exp(_softmax_true_log(delta, calibration.scale))
+    flat = np.exp(_softmax_true_log(delta, _MAX_PROBA_SIGMA))
+    weight = calibration.smoothing
+    mixed = np.maximum((1.0 - weight) * p_true + weight * flat, _LOG_LOSS_EPS)
+    return -float(weights @ np.log(mixed)) / float(np.sum(weights))
+
+
+def _clear_gain(scores, reference, y_index, weights):
+    """Whether ``scores`` classify clearly more held-out rows right than ``reference``.
+
+    A paired sign test (McNemar's) on the rows where exactly one of them is
+    right: the net gain in weight must exceed ``_GAIN_DEVIATIONS`` standard
+    deviations of that gain were both equally good (the root of the summed
+    squared weights of those rows, in units of one observation).
+    """
+    right = np.argmax(scores, axis=1) == y_index
+    reference_right = np.argmax(reference, axis=1) == y_index
+    differ = right != reference_right
+    gain = float(weights @ (right & differ)) - float(
+        weights @ (reference_right & differ)
+    )
+    spread = math.sqrt(float(weights[differ] @ weights[differ]))
+    return gain > 0 and gain > _GAIN_DEVIATIONS * spread
+
+
+def _held_out_correct(scores, y_index, weights):
+    """Weight of the held-out rows whose largest score is their class's."""
+    return float(weights @ (np.argmax(scores, axis=1) == y_index))
 
 
 def _check_margins_input(scores, y, sample_weight):
@@ -732,13 +876,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     The fit runs L-BFGS at ``sigma_final`` from the better of two starts:
     the closed-form model ``init`` on all rows, and the same fit made on
     about four rows in five (chosen by a hash of each row, so repeated rows
-    and integer weights agree; at most 10 000 of them). It never ends with a
-    lower training expected accuracy than the closed-form start (with
+    and integer weights agree; at most 10 000 of them). That fit never ends
+    with a lower training expected accuracy than the closed-form start (with
     ``alpha=0``). The held-out fifth first decides whether training helps at
-    all (``selection``): when the fit on the kept rows classifies no more of
-    the held-out rows right than its closed-form start, the fit returns the
-    closed-form start. It also calibrates :meth:`predict_proba`
-    (``calibration``), which does not change the predictions. Optionally
+    all (``selection``): between the closed-form start, the trained model and
+    the optimum of LogisticRegression's objective, each fitted on the kept
+    rows, it picks the most accurate (near ties by out-of-fold accuracy or
+    log-loss), and the fit on all rows makes that kind of model. It also calibrates
+    :meth:`predict_proba` (``calibration``), which does not change the
+    predictions. Optionally
     ``sigma`` is first annealed from ``sigma_init`` over ``n_stages`` solves
     (the stages before the last use at most 10 000 evenly spaced rows); the
     last stage then also considers the annealed model as a start.
@@ -791,33 +937,54 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     calibration : {"holdout"} or None, default="holdout"
         How :meth:`predict_proba` turns scores into probabilities.
         ``"holdout"``: from the scores, on the held-out fifth, of the model
-        fitted on the other rows (the second start, or its closed-form start
-        where ``selection`` chose that), the noise family (``noise_proba_``:
-        Gaussian, the training model, or Gumbel, whose argmax probabilities
-        are the softmax) and its scale (``sigma_proba_``, at least a tenth of
-        ``sigma_final``) of the smallest log-loss, mixed with weight
-        ``0.5 / (n + n_classes)`` for ``n`` held-out rows
-        (``smoothing_proba_``) with a nearly uniform distribution (the
-        softmax of the scores at scale 100: nearly uniform, but
-        ordered as the scores), so that one confident mistake cannot cost
-        much more than ``log(2 (n + n_classes))``. ``None``: Gaussian
-        noise at ``sigma_``, the training level, which is overconfident.
+        fitted on the other rows that ``selection`` chose, the noise family
+        (``noise_proba_``: Gaussian, the training model, or Gumbel, whose
+        argmax probabilities are the softmax), its scale (``sigma_proba_``,
+        at least a tenth of ``sigma_final``) and the weight
+        (``smoothing_proba_``, from ``0.5 / (n + n_classes)`` for ``n``
+        held-out rows, so that one confident mistake cannot cost much more
+        than ``log(2 (n + n_classes))``, up to 0.9) of a nearly uniform
+        distribution mixed in (the softmax of the scores at scale 100:
+        nearly uniform, but ordered as the scores) of the smallest log-loss.
+        Where ``selection`` chose the likelihood optimum, its own softmax
+        (Gumbel noise at the scale of its fit) with the smallest weight.
+        ``None``: Gaussian noise at ``sigma_``, the training level, which is
+        overconfident.
         Either way the coefficients and the predictions are the same. Data
         sets too small to hold out 10 rows (below about 50 rows) use
         ``sigma_`` and the closed-form start only.
 
         .. versionchanged:: 0.1.0
-           The Gumbel family, the lower floor and the smoothing: the Gaussian
-           level alone, at least ``sigma_final``, was far too confident on data
-           sets with many classes or a few confident mistakes.
+           The Gumbel family, the lower floor and the smoothing, its weight
+           fitted: the Gaussian level alone, at least ``sigma_final``, was far
+           too confident on data sets with many classes or a few confident
+           mistakes, and a model trained for accuracy can rank rows right
+           while its score differences say little.
     selection : {"holdout"} or None, default="holdout"
-        Whether training has to earn its place. ``"holdout"``: the model
-        fitted on the kept four fifths must classify more of the held-out
-        rows (by weight) right than its closed-form start fitted on the same
-        rows; otherwise the trained model is taken to overfit and the fit
-        returns the closed-form start ``init`` on all rows, at unit spread
-        (no L-BFGS iterations). ``None``: always train. Data sets too small
-        to hold out 10 rows always train.
+        Whether training has to earn its place. ``"holdout"``: three models
+        are fitted on the kept four fifths: the closed-form start ``init``,
+        the model trained from it, and the optimum of
+        :class:`~sklearn.linear_model.LogisticRegression`'s objective
+        (``C=1``, by Newton's method from the start). The trained model
+        competes only if it classifies clearly more of the held-out rows
+        right than its start (by more than two standard deviations of a
+        chance difference in a paired sign test; otherwise it is taken to
+        overfit). The most
+        accurate on the held-out rows wins; candidates within one row of it
+        tie. On fewer than 1 000 held-out rows, a tie between the start and
+        the likelihood optimum goes to the one more accurate out of fold on
+        all five folds of the row hash, where they differ by more than a row
+        (both are cheap to refit); otherwise the smallest held-out log-loss
+        decides (a calibration fitted to the held-out rows counts two
+        parameters, as Akaike's criterion does). The fit on all rows then
+        returns the start on all rows, trains, or solves LogisticRegression's
+        objective on all rows, at unit spread (``selected_``). ``None``:
+        always train. Data sets too small to hold out 10 rows always train.
+
+        .. versionchanged:: 0.1.0
+           The likelihood optimum as a third candidate and the log-loss on
+           near ties: the closed-form start, when it won, was often less
+           accurate and far less calibrated than LogisticRegression.
     n_nodes : int in [2, 256], default=None
         Gauss-Hermite nodes; ``None`` picks 32 up to 10 classes, 48 up to 30,
         80 up to 100, else 128 (quadrature error below about 1e-6) for
@@ -879,8 +1046,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     smoothing_proba_ : float
         Weight of the uniform distribution in :meth:`predict_proba`.
     n_iter_ : ndarray of shape (n_stages,)
-        L-BFGS iterations run at each stage; when ``selection`` returned the
-        start, those of the fit on the kept rows that lost to it.
+        L-BFGS iterations run at each stage; when ``selection`` returned
+        another candidate, those of the fit on the kept rows that lost.
+    selected_ : {"start", "trained", "likelihood"}
+        The candidate ``selection`` chose ("trained" without selection).
     start_selected_ : bool
         Whether ``selection`` returned the closed-form start.
     n_outliers_ : int
@@ -1054,7 +1223,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 X_host, y_host, w_host, n_classes, sigma, split, kept, kept_start
             )
         objective = self._objective(X_host, y_host, w_host, n_classes)
-        theta, n_iter = self._trained_theta(
+        theta, n_iter, scale = self._trained_theta(
             objective, X_host, y_host, w_host, sigma, warm, held_out, start
         )
         constant = not objective.varies(theta)
@@ -1071,47 +1240,95 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             coef, intercept = coef[1:] - coef[:1], intercept[1:] - intercept[:1]
         self.coef_ = asarray(coef, xp=xp, device=dev, dtype=X.dtype)
         self.intercept_ = asarray(intercept, xp=xp, device=dev, dtype=X.dtype)
-        self.start_selected_ = not (held_out is None or held_out.train)
+        self.selected_ = "trained" if held_out is None else held_out.choice
+        self.start_selected_ = self.selected_ == "start"
         self.n_iter_ = asarray(n_iter, xp=xp, device=dev)
         self.sigma_ = sigma
-        calibration = _Calibration("gaussian", sigma, 0.0)
-        if warm is not None:
-            # the held-out rows were part of the previous fit: its model stays
-            calibration = previous[3]
-        elif self.calibration == "holdout" and held_out is not None and not constant:
-            rows = held_out.rows
-            calibration = _calibration(
-                held_out.scores, y_host[rows], w_host[rows], sigma
+        previous = previous if warm is not None else None
+        self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = (
+            self._probability_model(
+                held_out, previous, y_host, w_host, sigma, constant, scale
             )
-        self.noise_proba_, self.sigma_proba_, self.smoothing_proba_ = calibration
+        )
         return self
+
+    def _probability_model(
+        self, held_out, previous, y_index, weights, sigma, constant, scale
+    ):
+        """The :class:`_Calibration` of :meth:`predict_proba` (see ``calibration``).
+
+        ``previous`` is the previous fit of a warm start (else None).
+        """
+        if previous is not None:
+            # the held-out rows were part of the previous fit: its model stays
+            return previous[3]
+        if self.calibration != "holdout" or held_out is None or constant:
+            return _Calibration("gaussian", sigma, 0.0)
+        if held_out.choice == "likelihood":
+            # the likelihood's own softmax, at the scale of the fit on all rows
+            return held_out.calibration._replace(scale=1.0 / scale)
+        if held_out.calibration is not None:
+            return held_out.calibration
+        rows = held_out.rows
+        return _calibration(held_out.scores, y_index[rows], weights[rows], sigma)[0]
 
     def _trained_theta(
         self, objective, X, y_index, weights, sigma, warm, held_out, start
     ):
-        """Parameters and iterations of the fit on all rows.
+        """Parameters and iterations of the fit on all rows, and a scale.
 
-        From the previous fit (``warm_start``), or from the start the
-        held-out rows chose: the trained model of the kept rows joins the
-        starts, unless it lost to its own start there, when the start is the
-        model (with the iterations that lost).
+        From the previous fit (``warm_start``), or the kind of model the
+        held-out rows chose: the trained model (the trained model of the kept
+        rows joins the starts), the start itself or LogisticRegression's
+        optimum (with the iterations of the trained model of the kept rows
+        that lost). The scale is the spread the likelihood optimum was divided
+        by (None for the others): its own probabilities are the softmax of the
+        scores times it.
         """
         if warm is not None:
-            return self._optimise(
+            theta, n_iter = self._optimise(
                 objective, warm, X, y_index, weights, sigma, stages=False
             )
+            return theta, n_iter, None
         initial = self._initial_theta(objective, X, y_index, weights, start)
-        if held_out is not None and not held_out.train:
-            return initial / objective.spread(initial), held_out.n_iter
-        return self._optimise(
-            objective,
-            initial,
+        if held_out is None or held_out.choice == "trained":
+            theta, n_iter = self._optimise(
+                objective,
+                initial,
+                X,
+                y_index,
+                weights,
+                sigma,
+                warm_start=None if held_out is None else held_out.theta,
+            )
+            return theta, n_iter, None
+        if held_out.choice == "start":
+            return initial / objective.spread(initial), held_out.n_iter, None
+        theta = self._likelihood(X, y_index, weights, objective, initial)
+        scale = objective.spread(theta)
+        return theta / scale, held_out.n_iter, scale
+
+    def _likelihood(self, X, y_index, weights, objective, initial):
+        """LogisticRegression's optimum on all rows, from ``initial``."""
+        theta, converged = _likelihood_theta(
             X,
             y_index,
             weights,
-            sigma,
-            warm_start=None if held_out is None else held_out.theta,
+            objective.n_classes,
+            initial,
+            fit_intercept=self.fit_intercept,
         )
+        if not converged:
+            warnings.warn(
+                "AccuracyOptimizedLinear: the Newton fit of the likelihood "
+                f"candidate stopped before converging in {_LIKELIHOOD_MAX_ITER} "
+                "steps; its model is used as it is.",
+                ConvergenceWarning,
+                # _likelihood, _trained_theta, fit, _fit_context's wrapper
+                stacklevel=5,
+            )
+        # scores that tie everywhere cannot be normalised: keep the start
+        return theta if objective.varies(theta) else initial
 
     def _previous_fit(self):
         """``(classes_, coef_, intercept_, probability model)`` on the host for
@@ -1284,43 +1501,179 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     def _held_out_model(
         self, X, y_index, weights, n_classes, sigma, split, kept, analytic
     ):
-        """The fit made on the ``kept`` rows, judged on the rows ``split`` holds out.
+        """The model of the ``kept`` rows that the rows ``split`` holds out chose.
 
-        The model is fitted, from its own start (``analytic``, the closed form
-        of the kept rows, with ``init="analytic"``), on the kept rows (at most
-        ``_COARSE_ROWS`` of them). With ``selection="holdout"`` its held-out
-        rows then decide whether training is worth it at all: unless the
-        trained model classifies more of them right (by weight) than its start
-        fitted on the same kept rows, the fit on all rows returns its start
-        (``train`` False). The trained model is otherwise a second starting
-        point of the fit on all rows; either way the chosen model's scores on
+        Three models of the kept rows (at most ``_COARSE_ROWS`` of them)
+        compete: their closed-form start (``analytic`` with
+        ``init="analytic"``), the fit of the expected accuracy from it and
+        the optimum of LogisticRegression's objective from it. With
+        ``selection="holdout"`` the held-out rows pick one (see
+        :meth:`_select`); the fit on all rows then makes the same kind of
+        model (the trained one is also a second start of it). Without
+        selection the trained model is chosen. The chosen model's scores on
         the held-out rows calibrate :meth:`predict_proba` (scores on the rows
         a model was trained on understate its errors; on separable data the
-        best level would be 0). Both models have unit spread on their training
-        rows, so a noise level carries over.
+        best level would be 0). Every model has unit spread on the kept rows,
+        so a noise level carries over.
         """
         X_kept, y_kept, w_kept = X[kept], y_index[kept], weights[kept]
         objective = self._objective(X_kept, y_kept, w_kept, n_classes)
         initial = self._initial_theta(objective, X_kept, y_kept, w_kept, analytic)
-        start = initial / objective.spread(initial)
         with warnings.catch_warnings():
             # only the fit on all rows warns about its convergence
             warnings.simplefilter("ignore", ConvergenceWarning)
-            theta, n_iter = self._optimise(
+            trained, n_iter = self._optimise(
                 objective, initial, X_kept, y_kept, w_kept, sigma
             )
+        candidates = {"start": initial / objective.spread(initial), "trained": trained}
+        likelihood = initial
+        if self.selection is not None:
+            likelihood, _ = _likelihood_theta(
+                X_kept,
+                y_kept,
+                w_kept,
+                n_classes,
+                initial,
+                fit_intercept=self.fit_intercept,
+            )
         rows = np.flatnonzero(split)
-        objective = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
-        scores = objective.centred_scores(theta)
-        start_scores = objective.centred_scores(start)
-        w = weights[rows]
-        train = self.selection is None or bool(
-            w @ (np.argmax(scores, axis=1) == y_index[rows])
-            > w @ (np.argmax(start_scores, axis=1) == y_index[rows])
+        fixed = {}
+        if self.selection is not None and objective.varies(likelihood):
+            scale = objective.spread(likelihood)
+            candidates["likelihood"] = likelihood / scale
+            fixed["likelihood"] = _Calibration(
+                "gumbel",
+                1.0 / scale,
+                0.5 / (float(np.sum(weights[rows])) + n_classes),
+            )
+        held = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
+        scores = {
+            name: held.centred_scores(theta) for name, theta in candidates.items()
+        }
+        choice, calibration = self._select(
+            scores,
+            y_index[rows],
+            weights[rows],
+            sigma,
+            fixed,
+            lambda: self._fold_correct(X, y_index, weights, n_classes),
         )
-        if not train:
-            theta, scores = start, start_scores
-        return _HeldOut(theta, scores, rows, train, n_iter)
+        return _HeldOut(
+            candidates[choice], scores[choice], rows, choice, n_iter, calibration
+        )
+
+    def _fold_correct(self, X, y_index, weights, n_classes):
+        """Out-of-fold weight classified right by the start and the likelihood.
+
+        ``{"start": ..., "likelihood": ...}`` over the five folds of the row
+        hash (the held-out fifth is one of them), or None where a fold's other
+        rows miss a class or ``init`` is not the closed form.
+        """
+        if self.init != "analytic":
+            return None
+        folds = _row_keys(X, y_index) % np.uint64(_HOLDOUT_PERIOD)
+        correct = {"start": 0.0, "likelihood": 0.0}
+        for fold in range(_HOLDOUT_PERIOD):
+            test = folds == fold
+            train = np.flatnonzero(~test)
+            weighted = train[weights[train] > 0]
+            if np.unique(y_index[weighted]).shape[0] < n_classes:
+                return None
+            analytic = self._closed_form(X, y_index, weights, n_classes, train)
+            objective = self._objective(
+                X[train], y_index[train], weights[train], n_classes
+            )
+            start = self._initial_theta(
+                objective, X[train], y_index[train], weights[train], analytic
+            )
+            likelihood, _ = _likelihood_theta(
+                X[train],
+                y_index[train],
+                weights[train],
+                n_classes,
+                start,
+                fit_intercept=self.fit_intercept,
+            )
+            rows = np.flatnonzero(test)
+            held = self._objective(X[rows], y_index[rows], weights[rows], n_classes)
+            for name, theta in (("start", start), ("likelihood", likelihood)):
+                scores = held.centred_scores(theta)
+                correct[name] += _held_out_correct(scores, y_index[rows], weights[rows])
+        return correct
+
+    def _select(self, scores, y_index, weights, sigma, fixed, folds=None):
+        """The candidate the held-out rows choose, and its calibration if known.
+
+        ``scores`` maps each candidate to its held-out scores. The trained
+        model competes only if it classifies clearly more of the held-out
+        rows right than its start (:func:`_clear_gain`). The most accurate
+        on the held-out rows (by weight) then wins; candidates within
+        ``_NEAR_TIE`` (one observation) of it tie; a tie between the start
+        and the likelihood optimum may be broken by ``folds``, a function
+        returning their out-of-fold correct weights (see
+        :meth:`_fold_tie_break`). The smallest held-out log-loss decides
+        between those still tied (the first one on equal losses): one
+        row is within the noise of such a comparison, where the probabilities
+        can differ much more. A candidate's log-loss is that of its
+        probability model in ``fixed`` (the likelihood optimum's own softmax:
+        its training calibrated it), else of the one fitted to its held-out
+        scores.
+        """
+        if self.selection is None:
+            return "trained", None
+        correct = {
+            name: _held_out_correct(held, y_index, weights)
+            for name, held in scores.items()
+        }
+        if not _clear_gain(scores["trained"], scores["start"], y_index, weights):
+            # training has to earn its place: otherwise taken to overfit
+            del correct["trained"]
+        best = max(correct.values())
+        tied = [name for name in correct if correct[name] >= best - _NEAR_TIE]
+        if {"start", "likelihood"} <= set(tied) and folds is not None:
+            tied = self._fold_tie_break(tied, weights, folds)
+        if len(tied) == 1:
+            return tied[0], fixed.get(tied[0])
+        fits = {
+            name: (
+                (
+                    fixed[name],
+                    _held_out_loss(scores[name], y_index, weights, fixed[name]),
+                )
+                if name in fixed
+                else _calibration(scores[name], y_index, weights, sigma)
+            )
+            for name in tied
+        }
+        # a probability model fitted to the held-out rows is judged on them:
+        # its loss is optimistic by about its parameter count over their
+        # number (Akaike), which a fixed model's is not
+        optimism = _FITTED_PARAMETERS / np.sum(weights)
+        choice = min(
+            tied, key=lambda name: fits[name][1] + (name not in fixed) * optimism
+        )
+        return choice, fits[choice][0]
+
+    @staticmethod
+    def _fold_tie_break(tied, weights, folds):
+        """``tied`` less the start or the likelihood if the five folds say so.
+
+        Where the held-out fifth has fewer than ``_FOLD_MAX_HELD_OUT`` rows, one
+        row there is a large part of the difference between the two; the two
+        cheap models are then also compared out of fold on all five folds, and
+        the one that classifies fewer rows right by more than ``_NEAR_TIE``
+        drops out.
+        """
+        if np.sum(weights) >= _FOLD_MAX_HELD_OUT:
+            return tied
+        correct = folds()
+        if correct is None:
+            return tied
+        gap = correct["start"] - correct["likelihood"]
+        if abs(gap) <= _NEAR_TIE:
+            return tied
+        loser = "likelihood" if gap > 0 else "start"
+        return [name for name in tied if name != loser]
 
     def _objective(self, X, y_index, weights, n_classes):
         n_nodes = _fit_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes

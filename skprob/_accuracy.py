@@ -19,7 +19,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.sparse import diags_array
-from scipy.sparse import hstack as sparse_hstack
 from scipy.special import ndtr
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -669,17 +668,10 @@ def _likelihood_theta(X, y_index, weights, n_classes, theta, *, fit_intercept):
     n_features = X.shape[1]
     n_rows = 1 if n_classes == 2 else n_classes
     coef = theta[: n_rows * n_features].reshape(n_rows, n_features)
-    design = X
     if fit_intercept:
         coef = np.concatenate([coef, theta[n_rows * n_features :, None]], axis=1)
-        ones = np.ones((X.shape[0], 1))
-        design = (
-            sparse_hstack([X, ones], format="csr")
-            if issparse(X)
-            else np.hstack([X, ones])
-        )
     problem = PenalisedLogLoss(
-        design,
+        X,
         y_index,
         weights,
         n_classes,

@@ -21,14 +21,21 @@ from scipy.special import log_expit, log_ndtr, roots_legendre
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
-# Table of log Phi for win_probability (see log_phi_table): cells per unit and
-# range of u + e; per entry it replaces erfc, log, exp and a division.
-_LOG_PHI_CELLS = 2048
-_LOG_PHI_LO = -30.0
-_LOG_PHI_HI = 9.0
-# Entries of the (pairs, nodes) temporaries per block: 1 MiB per float64 array
-# keeps memory bounded whatever the number of samples, and stays in cache.
-_BLOCK = 2**17
+# Pieces of log Phi for win_probability (see _log_phi_pieces): cells per unit
+# of the margin and the degree of the pieces. Quintic pieces on cells of 1/32
+# hold log Phi to 5e-13 absolute and phi / Phi to 1e-8 relative below 5 (the
+# tests assert both), which the sums over pairs and nodes of the quadrature
+# need to match SciPy's log_ndtr to 1e-11; cubic pieces would need cells of
+# about 1/256 and a table eight times the size.
+_PIECE_CELLS = 32
+_PIECE_DEGREE = 5
+_PIECE_TERMS = _PIECE_DEGREE + 1
+# Pairs per block of win_probability: its (pairs, nodes) temporaries stay near
+# the size of a core's cache and bounded whatever the number of samples.
+_PAIR_BLOCK = 2**14
+# Nodes per table of pieces: a table holds every node of its rule, so a larger
+# rule (or sampled draws used as nodes) is split into groups of this many.
+_NODE_GROUP = 64
 # Gauss-Hermite nodes whose weight is below this cannot move A (a probability)
 # by more than the weight itself; dropping them saves work at the far nodes.
 _MIN_NODE_WEIGHT = 1e-16
@@ -153,27 +160,62 @@ def tanh_sinh_unit(n_nodes, t_max=4.0):
     return s, log_u, log_v, log_w
 
 
-@lru_cache(maxsize=1)
-def log_phi_table():
-    """Cubic Hermite pieces of ``log Phi`` on a grid of ``1 / _LOG_PHI_CELLS``.
+@lru_cache(maxsize=8)
+def _log_phi_pieces(node_bytes, saturation):
+    """Polynomial pieces of ``log Phi(u + e_q)`` in ``u`` on [-saturation, saturation].
 
-    Row ``k`` of the (4, n_cells) result holds the coefficient of ``t^k`` on each
-    cell, ``t`` in [0, 1), from ``log Phi`` and its derivative ``phi / Phi``
-    (SciPy's ``log_ndtr``) at the cell's ends; the absolute error is what a
-    product of CDFs needs as its relative error. Beyond its ends ``t`` is
-    clamped: above ``_LOG_PHI_HI`` (9), ``log Phi > -1.2e-19``; ``u + e`` stays
-    above -21 (margins below -12 skip the row, no node lies below -8.3).
+    ``node_bytes`` are the nodes ``e_q`` (float64 bytes, hashable for the
+    cache). Returns ``(values, slopes)``, each of shape
+    (n_cells * _PIECE_TERMS, n_nodes): row ``cell * _PIECE_TERMS + k`` of
+    ``values`` holds the coefficient of ``t^k``, ``t`` in [0, 1) the position
+    of ``u`` in its cell, for every node at once; ``slopes`` holds those of the
+    derivative in ``u`` (the last row of each cell is 0), the exact
+    derivative of the same polynomial, so the gradient of
+    :func:`win_probability` is that of its value. The pieces are quintic
+    Hermite interpolants of SciPy's ``log_ndtr`` and of its first two
+    derivatives, ``phi / Phi`` and ``-(phi / Phi) (x + phi / Phi)``, at the
+    cell ends; with the nodes inside the table a margin needs one cell and
+    ``t`` for all of its nodes.
     """
-    n_cells = int(round((_LOG_PHI_HI - _LOG_PHI_LO) * _LOG_PHI_CELLS))
-    x = _LOG_PHI_LO + np.arange(n_cells + 1) / _LOG_PHI_CELLS
+    nodes = np.frombuffer(node_bytes)
+    n_cells = math.ceil(2.0 * saturation * _PIECE_CELLS)
+    step = 1.0 / _PIECE_CELLS
+    x = (-saturation + step * np.arange(n_cells + 1))[:, None] + nodes
     f = log_ndtr(x)
-    slope = np.exp(-0.5 * x * x - f) * _INV_SQRT_2PI / _LOG_PHI_CELLS
-    f0, f1, s0, s1 = f[:-1], f[1:], slope[:-1], slope[1:]
-    table = np.stack(
-        [f0, s0, 3.0 * (f1 - f0) - 2.0 * s0 - s1, 2.0 * (f0 - f1) + s0 + s1]
-    )
-    table.flags.writeable = False
-    return table
+    ratio = np.exp(-0.5 * x * x - f) * _INV_SQRT_2PI
+    g = ratio * step
+    k = -ratio * (x + ratio) * (step * step)
+    f0, f1, g0, g1, k0, k1 = f[:-1], f[1:], g[:-1], g[1:], k[:-1], k[1:]
+    # t^3, t^4, t^5 coefficients that match value, slope and curvature at t=1
+    a = f1 - f0 - g0 - 0.5 * k0
+    b = g1 - g0 - k0
+    c = k1 - k0
+    coefficients = [
+        f0,
+        g0,
+        0.5 * k0,
+        10.0 * a - 4.0 * b + 0.5 * c,
+        -15.0 * a + 7.0 * b - c,
+        6.0 * a - 3.0 * b + 0.5 * c,
+    ]
+    values = np.stack(coefficients, axis=1)
+    slopes = np.zeros_like(values)
+    for power in range(1, _PIECE_TERMS):
+        slopes[:, power - 1] = (power * _PIECE_CELLS) * values[:, power]
+    tables = []
+    for table in (values, slopes):
+        table = table.reshape(n_cells * _PIECE_TERMS, nodes.shape[0])
+        table.flags.writeable = False
+        tables.append(table)
+    return tuple(tables)
+
+
+def _row_minimum(margins):
+    """Minimum of each row, one column at a time (rows are short)."""
+    low = margins[:, 0].copy()
+    for column in range(1, margins.shape[1]):
+        np.minimum(low, margins[:, column], out=low)
+    return low
 
 
 def win_probability(
@@ -190,71 +232,101 @@ def win_probability(
     ``Phi(-u / sqrt(2))`` in ``A`` and their gradient is as small. Rows with a
     margin below ``-saturation`` are skipped whole: ``A <= Phi(u / sqrt(2))``
     and every ``dA / du`` is below ``phi(u / sqrt(2))``, so they are 0 (one
-    test per row, cheaper than per-entry skipping). ``log Phi`` and its
-    derivative come from :func:`log_phi_table`, which replaces the
-    transcendental functions per entry with one cubic.
+    test per row, cheaper than per-entry skipping). ``log Phi(u + e)`` comes
+    from polynomial pieces in ``u`` tabulated for all the nodes at once (see
+    :func:`_log_phi_pieces`), so that the sum over a row's pairs is one sparse
+    product: each pair contributes its cell's coefficients times powers of
+    its position in the cell, for all nodes in one pass of compiled code.
     """
     n_rows, n_terms = margins.shape
-    n_nodes = nodes.shape[0]
+    nodes = np.asarray(nodes, dtype=np.float64)
     value = np.ones(n_rows)
     grad = np.zeros((n_rows, n_terms)) if gradient else None
-    lost = np.min(margins, axis=1) < -saturation
+    lost = _row_minimum(margins) < -saturation
     value[lost] = 0.0
-    pair_rows, pair_cols = np.nonzero((margins < saturation) & ~lost[:, None])
-    # Cell coordinates of u + e on the log Phi table, split as (u, e) terms so
-    # that the per-entry work is one addition.
-    cell_pairs = (margins[pair_rows, pair_cols] - _LOG_PHI_LO) * _LOG_PHI_CELLS
-    cell_nodes = nodes * _LOG_PHI_CELLS
-    table = log_phi_table()
-    last_cell = table.shape[1] - 1
-    counts = np.bincount(pair_rows, minlength=n_rows)
-    # offsets[r] = first pair of row r (pairs come out of nonzero row-major)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    rows_per_block = max(1, _BLOCK // (max(n_terms, 1) * n_nodes))
-    for row_start in range(0, n_rows, rows_per_block):
-        row_stop = min(row_start + rows_per_block, n_rows)
+    kept = margins < saturation
+    kept[lost] = False
+    # flat positions of the pairs, row-major, and their rows
+    pairs = np.flatnonzero(kept)
+    pair_rows = pairs // n_terms
+    offsets = np.zeros(n_rows + 1, dtype=np.intp)
+    np.cumsum(np.bincount(pair_rows, minlength=n_rows), out=offsets[1:])
+    position = (margins.ravel()[pairs] + saturation) * _PIECE_CELLS
+    n_cells = math.ceil(2.0 * saturation * _PIECE_CELLS)
+    cell = np.minimum(position.astype(np.int32), np.int32(n_cells - 1))
+    position -= cell
+    groups = [
+        (
+            _log_phi_pieces(nodes[at : at + _NODE_GROUP].tobytes(), float(saturation)),
+            weights[at : at + _NODE_GROUP],
+        )
+        for at in range(0, nodes.shape[0], _NODE_GROUP)
+    ]
+    # blocks of whole rows with about _PAIR_BLOCK pairs each
+    n_blocks = -(-pairs.shape[0] // _PAIR_BLOCK)
+    bounds = np.searchsorted(offsets, _PAIR_BLOCK * np.arange(1, n_blocks))
+    bounds = np.unique(np.concatenate([[0], bounds, [n_rows]]))
+    for row_start, row_stop in zip(bounds[:-1], bounds[1:]):
         first, last = offsets[row_start], offsets[row_stop]
         if first == last:
             continue
-        starts = offsets[row_start:row_stop]
-        has_pairs = starts < offsets[row_start + 1 : row_stop + 1]
-        block_rows = np.arange(row_start, row_stop)[has_pairs]
-        # t = position of u + e in table cells; beyond the table's ends log Phi
-        # is clamped to its end values (see log_phi_table).
-        t = cell_pairs[first:last, None] + cell_nodes
-        np.clip(t, 0.0, last_cell, out=t)
-        cell = t.astype(np.intp)
-        t -= cell
-        a, b, c, d = table.take(cell, axis=1)
-        # log Phi(u + e) by the cubic in t, Horner's rule in place on d.
-        log_phi = d * t
-        log_phi += c
-        log_phi *= t
-        log_phi += b
-        log_phi *= t
-        log_phi += a
-        # Sums over each row's pairs as a product with a 0/1 CSR matrix: cheaper
-        # than np.add.reduceat over such short segments.
-        n_pairs = last - first
-        row_pointers = offsets[row_start : row_stop + 1] - first
-        row_sums = csr_array(
-            (np.ones(n_pairs), np.arange(n_pairs), row_pointers),
-            shape=(row_stop - row_start, n_pairs),
+        block_value, block_grad = _pair_block(
+            groups,
+            cell[first:last],
+            position[first:last],
+            offsets[row_start : row_stop + 1] - first,
+            pair_rows[first:last] - row_start,
+            gradient,
         )
-        log_product = (row_sums @ log_phi)[has_pairs]
-        mass = np.exp(log_product) * weights
-        value[block_rows] = np.sum(mass, axis=1)
+        has_pairs = offsets[row_start + 1 : row_stop + 1] > offsets[row_start:row_stop]
+        value[row_start:row_stop][has_pairs] = block_value[has_pairs]
         if gradient:
-            # phi / Phi = d log Phi / dx, the derivative of the same cubic.
-            d *= 3.0
-            d *= t
-            c *= 2.0
-            d += c
-            d *= t
-            d += b
-            mass *= _LOG_PHI_CELLS
-            local = pair_rows[first:last] - row_start
-            row_of_pair = np.cumsum(has_pairs)[local] - 1
-            block = np.einsum("pq,pq->p", d, mass[row_of_pair])
-            grad[pair_rows[first:last], pair_cols[first:last]] = block
+            grad.ravel()[pairs[first:last]] = block_grad
+    return value, grad
+
+
+def _pair_block(groups, cell, position, row_pointers, local_rows, gradient):
+    """``A`` of the rows of one block and ``dA / du`` of its pairs.
+
+    ``groups`` are (tables, weights) of :func:`_log_phi_pieces` for groups of
+    nodes; ``cell`` and ``position`` locate each pair's margin in the tables,
+    ``row_pointers`` delimit the rows' pairs (CSR) and ``local_rows`` give
+    each pair's row. Rows without pairs come out as the sum of the weights.
+    """
+    n_pairs = cell.shape[0]
+    powers = np.empty((n_pairs, _PIECE_TERMS))
+    columns = np.empty((n_pairs, _PIECE_TERMS), dtype=np.int32)
+    powers[:, 0] = 1.0
+    first_row = cell * np.int32(_PIECE_TERMS)
+    columns[:, 0] = first_row
+    for power in range(1, _PIECE_TERMS):
+        np.multiply(powers[:, power - 1], position, out=powers[:, power])
+        np.add(first_row, np.int32(power), out=columns[:, power])
+    powers, columns = powers.ravel(), columns.ravel()
+    n_columns = groups[0][0][0].shape[0]
+    # one CSR row per sample row sums log Phi over its pairs; one per pair
+    # (the same entries) gives d log Phi / du of that pair
+    per_row = csr_array(
+        (powers, columns, (row_pointers * _PIECE_TERMS).astype(np.int32)),
+        shape=(row_pointers.shape[0] - 1, n_columns),
+    )
+    per_pair = None
+    if gradient:
+        per_pair = csr_array(
+            (
+                powers,
+                columns,
+                np.arange(0, powers.shape[0] + 1, _PIECE_TERMS, dtype=np.int32),
+            ),
+            shape=(n_pairs, n_columns),
+        )
+    value = 0.0
+    grad = 0.0
+    for (values, slopes), weights in groups:
+        mass = np.exp(per_row @ values)
+        mass *= weights
+        value = value + np.sum(mass, axis=1)
+        if gradient:
+            slope = per_pair @ slopes
+            grad = grad + np.einsum("pq,pq->p", slope, mass[local_rows])
     return value, grad

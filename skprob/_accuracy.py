@@ -51,6 +51,7 @@ from ._quadrature import NEGLIGIBLE_MARGIN as _NEGLIGIBLE_MARGIN
 from ._quadrature import TRAINING_NEGLIGIBLE_MARGIN as _FIT_NEGLIGIBLE_MARGIN
 from ._quadrature import expected_accuracy_nodes as _default_n_nodes
 from ._quadrature import gauss_hermite as _gauss_hermite
+from ._quadrature import training_gauss_hermite as _training_gauss_hermite
 from ._quadrature import training_nodes as _fit_n_nodes
 from ._quadrature import win_probability as _quadrature
 from ._validation import check_sample_weight, encode_labels
@@ -105,8 +106,14 @@ _FOLD_MAX_HELD_OUT = 1000
 _GAIN_DEVIATIONS = 2.0
 
 
-def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN):
-    """A and dA/du for margins ``u = delta / sigma`` of shape (n, n_classes - 1)."""
+def _accuracy_terms(
+    margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_MARGIN, training=False
+):
+    """A and dA/du for margins ``u = delta / sigma`` of shape (n, n_classes - 1).
+
+    ``training`` takes the rule of the training objective (see
+    :func:`~skprob._quadrature.training_gauss_hermite`).
+    """
     if margins.shape[1] == 1:
         # Two classes: the difference of two noises is N(0, 2), closed form.
         v = margins[:, 0] / _SQRT2
@@ -115,7 +122,8 @@ def _accuracy_terms(margins, n_nodes, *, gradient=True, saturation=_NEGLIGIBLE_M
         if gradient:
             grad = (np.exp(-0.5 * v * v) * (_INV_SQRT_2PI / _SQRT2))[:, None]
         return value, grad
-    nodes, weights = _gauss_hermite(n_nodes)
+    rule = _training_gauss_hermite if training else _gauss_hermite
+    nodes, weights = rule(n_nodes)
     return _quadrature(
         margins, nodes, weights, gradient=gradient, saturation=saturation
     )
@@ -179,6 +187,7 @@ class _Objective:
         # Equal weights (the usual case) need the two quartiles of the squared
         # scores, not a full sort.
         self.equal_weights = bool(np.all(weights == weights[0]))
+        self.ones = np.ones(X.shape[0])
 
     def unpack(self, theta):
         """Full (K, d) coefficients and (K,) intercepts from ``theta``."""
@@ -195,7 +204,8 @@ class _Objective:
         return coef, intercept
 
     def _root_mean_square(self, centred):
-        return math.sqrt(self.w @ np.sum(centred * centred, axis=1) / self.n_classes)
+        squares = np.einsum("ij,ij->i", centred, centred)
+        return math.sqrt(self.w @ squares / self.n_classes)
 
     def _spread(self, centred):
         """``(c, u)``: the spread and the row weights of its gradient.
@@ -205,7 +215,8 @@ class _Objective:
         of the sorted values. ``d c / d S_ik = u_i T_ik / (K c)`` with ``u``
         those parts over one half (the centring is a projection).
         """
-        squares = np.sum(centred * centred, axis=1)
+        # einsum: numpy's sum over short rows is slow
+        squares = np.einsum("ij,ij->i", centred, centred)
         u = np.zeros_like(self.w)
         if self.equal_weights:
             # Row of rank r covers [r / n, (r + 1) / n): only ranks from the one
@@ -258,11 +269,18 @@ class _Objective:
         centred = self.centred_scores(theta)
         c, u = self._spread(centred)
         flat = centred.ravel()
-        true = flat[self.true_at]
-        delta = (true[:, None] - flat[self.others_at]) / c
-        clipped = delta if self.margin is None else np.minimum(delta, self.margin)
+        # margins in noise units, delta / sigma with delta = (T_y - T_j) / c
+        margins = flat[self.true_at][:, None] - flat[self.others_at]
+        margins *= 1.0 / (c * sigma)
+        if self.margin is not None:
+            beyond = margins >= self.margin / sigma
+            np.minimum(margins, self.margin / sigma, out=margins)
         value, d_value = _accuracy_terms(
-            clipped / sigma, self.n_nodes, gradient=gradient, saturation=self.saturation
+            margins,
+            self.n_nodes,
+            gradient=gradient,
+            saturation=self.saturation,
+            training=True,
         )
         if not gradient:
             objective = self.w @ value
@@ -272,16 +290,18 @@ class _Objective:
                 objective -= self.alpha * np.sum(coef_c * coef_c) / (v * v)
             return -objective
 
-        # g = d objective / d delta (delta in normalised units)
-        g = d_value * (self.w / sigma)[:, None]
+        # g = d objective / d margins; d margins / d T = +-1 / (c sigma), so
+        # g goes into the scores as it is and the whole is scaled once
+        g = d_value * self.w[:, None]
         if self.margin is not None:
-            g = np.where(delta < self.margin, g, 0.0)
+            g[beyond] = 0.0
         d_scores = np.zeros(centred.shape)
         d_flat = d_scores.ravel()  # a view: d_scores is C-contiguous
-        d_flat[self.others_at] = -g / c
-        d_flat[self.true_at] = np.sum(g, axis=1) / c
-        # delta scales like 1 / c
-        d_c = -np.sum(g * delta) / c
+        d_flat[self.others_at] = g
+        d_flat[self.true_at] = -np.einsum("ij->i", g)
+        d_scores *= -1.0 / (c * sigma)
+        # the margins scale like 1 / c
+        d_c = -np.einsum("ij,ij->", g, margins) / c
         d_scores += (d_c / (self.n_classes * c)) * (u[:, None] * centred)
         objective = self.w @ value
 
@@ -297,9 +317,15 @@ class _Objective:
             )
             d_coef_penalty = (2.0 * self.alpha / (v * v)) * coef_c
 
-        # (X^T G)^T rather than G^T X: the product SciPy sparse X computes
-        d_coef = np.asarray(self.X.T @ d_scores).T - d_coef_penalty
-        d_intercept = np.sum(d_scores, axis=0)
+        if issparse(self.X):
+            # (X^T G)^T: the product SciPy sparse X computes
+            d_coef = np.asarray(self.X.T @ d_scores).T
+        else:
+            # G^T X: BLAS reads a C-ordered X (the usual layout) along its
+            # rows, faster than in X^T G
+            d_coef = d_scores.T @ self.X
+        d_coef = d_coef - d_coef_penalty
+        d_intercept = self.ones @ d_scores  # a product: faster than np.sum
         if self.n_rows == 1:
             # W_0 = 0 is fixed; the gradient of the free row is row 1.
             d_coef, d_intercept = d_coef[1:], d_intercept[1:]

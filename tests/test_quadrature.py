@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from numpy.polynomial.hermite_e import hermegauss
 from numpy.testing import assert_allclose
 from scipy import special, stats
 from scipy.integrate import quad
@@ -21,6 +22,7 @@ from skprob._quadrature import (
     gauss_hermite,
     gauss_legendre_unit,
     tanh_sinh_unit,
+    training_gauss_hermite,
     training_nodes,
     win_probability,
 )
@@ -128,3 +130,26 @@ def test_win_probability_blocks_and_skipped_pairs(monkeypatch):
     assert 0 < lost.sum() < 400 and np.any(~lost & kept.all(axis=1))
     assert_allclose(value, expected, rtol=1e-11, atol=1e-16)
     assert_allclose(grad, expected_grad, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_nodes", [10, 16, 32, 128, 256])
+def test_training_rule_moves_a_by_at_most_the_weight_left_out(n_nodes):
+    # The weight the training rule leaves out, from NumPy's rule itself, is
+    # below 4e-6; A and dA/du move by at most about that much from the full
+    # rule (the integrand is in [0, 1], that of dA/du below phi <= 0.4).
+    full_nodes, full_weights = hermegauss(n_nodes)
+    full_weights = full_weights / math.sqrt(2.0 * math.pi)
+    left_out = full_weights[full_weights < 1e-6].sum()
+    assert left_out < 4e-6
+    nodes, weights = training_gauss_hermite(n_nodes)
+    assert nodes.size == np.count_nonzero(full_weights >= 1e-6)
+    assert math.fsum(weights) == pytest.approx(1.0, abs=1e-15)
+    rng = np.random.default_rng(n_nodes)
+    margins = rng.normal(1.0, 2.0, size=(3000, 9))
+    value, grad = win_probability(margins, nodes, weights, saturation=8.0)
+    full_value, full_grad = win_probability(
+        margins, *gauss_hermite(n_nodes), saturation=8.0
+    )
+    bound = left_out / (1.0 - left_out)
+    assert np.abs(value - full_value).max() <= bound + 1e-15
+    assert np.abs(grad - full_grad).max() <= bound + 1e-15

@@ -292,7 +292,8 @@ class _Objective:
 
         # g = d objective / d margins; d margins / d T = +-1 / (c sigma), so
         # g goes into the scores as it is and the whole is scaled once
-        g = d_value * self.w[:, None]
+        g = d_value  # a fresh array: scaled in place
+        g *= self.w[:, None]
         if self.margin is not None:
             g[beyond] = 0.0
         d_scores = np.zeros(centred.shape)
@@ -302,7 +303,7 @@ class _Objective:
         d_scores *= -1.0 / (c * sigma)
         # the margins scale like 1 / c
         d_c = -np.einsum("ij,ij->", g, margins) / c
-        d_scores += (d_c / (self.n_classes * c)) * (u[:, None] * centred)
+        d_scores += ((d_c / (self.n_classes * c)) * u)[:, None] * centred
         objective = self.w @ value
 
         d_coef_penalty = 0.0

@@ -1009,7 +1009,12 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         80 up to 100, else 128 (quadrature error below about 1e-6) for
         :meth:`expected_accuracy`, and for training, which stops at a relative
         change of ``tol``, and the calibration, 10 up to 4 classes and 16 up
-        to 32 (error below 1e-4). Two classes use the closed form.
+        to 32 (error below 1e-4). Two classes use the closed form. Training
+        leaves out the nodes of weight below 1e-6, which moves ``A`` by less
+        than 4e-6.
+
+        .. versionchanged:: 0.1.0
+           Training leaves out the nodes of weight below 1e-6.
     max_iter : int >= 1, default=100
         Maximum L-BFGS iterations per stage.
     tol : float > 0, default=1e-4

@@ -53,7 +53,7 @@ from ._quadrature import expected_accuracy_nodes as _default_n_nodes
 from ._quadrature import gauss_hermite as _gauss_hermite
 from ._quadrature import training_nodes as _fit_n_nodes
 from ._quadrature import win_probability as _quadrature
-from ._validation import check_sample_weight, encode_labels
+from ._validation import canonical_sparse, check_sample_weight, encode_labels
 
 __all__ = ["AccuracyOptimizedLinear", "expected_accuracy"]
 
@@ -1373,6 +1373,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         X, y = validate_data(
             self, X, y, accept_sparse=["csr", "csc"], dtype=[xp.float64, xp.float32]
         )
+        X = canonical_sparse(X)
         xp, _, dev = get_namespace_and_device(X)
         check_classification_targets(y)
         classes, y_index = encode_labels(y, xp=xp, device=dev, min_classes=1)

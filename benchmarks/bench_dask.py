@@ -358,7 +358,7 @@ def run_solver(method, rows, features, chunk_rows, n_classes):
         coef = np.atleast_2d(np.asarray(model.coef_, dtype=float))
         intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=float))
         if method.startswith("alr"):
-            extra = {"n_iter": int(model.n_iter_), "n_passes": int(model.n_passes_)}
+            extra = {"n_iter": int(model.n_iter_[0]), "n_passes": int(model.n_passes_)}
         workers = worker_peaks_mb(client)
     finally:
         client.close()

@@ -53,7 +53,7 @@ from ._moments import (
     row_folds,
 )
 from ._newton import damped_newton, shrink_along_ray
-from ._validation import check_sample_weight, encode_labels
+from ._validation import canonical_sparse, check_sample_weight, encode_labels
 
 __all__ = ["AnalyticLogisticRegression"]
 
@@ -839,6 +839,7 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             dtype=[xp.float64, xp.float32],
             reset=reset,
         )
+        X = canonical_sparse(X)
         xp, _, _ = get_namespace_and_device(X)
         check_classification_targets(y)
         return X, y, check_sample_weight(sample_weight, X), xp

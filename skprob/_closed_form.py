@@ -360,15 +360,35 @@ def row_statistics(X, y_index, sample_weight, n_classes):
     indicator = class_indicator(y_index, n_classes, sample_weight)
     weights = np.asarray(indicator.sum(axis=0), dtype=np.float64).ravel()
     safe = np.where(weights > 0, weights, 1.0)
-    means = np.asarray(dense_host(indicator.T @ X), dtype=np.float64) / safe[:, None]
     if issparse(X):
-        deviations = dense_host(indicator.T @ X.multiply(X)).astype(np.float64)
-        # in place: these (K, d) arrays are the largest of a wide sparse fit
-        deviations -= weights[:, None] * means**2
-        np.maximum(deviations, 0.0, out=deviations)
-    else:
-        deviations = indicator.T @ (X - means[y_index]) ** 2
+        return _sparse_row_statistics(X, indicator.toarray(), weights, safe)
+    means = np.asarray(dense_host(indicator.T @ X), dtype=np.float64) / safe[:, None]
+    deviations = indicator.T @ (X - means[y_index]) ** 2
     return RowStatistics(weights, means, np.asarray(deviations, dtype=np.float64))
+
+
+def _sparse_row_statistics(X, indicator, weights, safe):
+    """:func:`row_statistics` of CSR or CSC ``X`` without duplicate entries
+    (:func:`~skprob._validation.canonical_sparse`); ``indicator`` dense (n, K).
+
+    On text the (K, d) arrays are each about as large as X: products of the
+    transposed X with the dense indicator give them without a sparse (K, d)
+    intermediate, the squares share X's index arrays, and the centring
+    works in place.
+    """
+    means = np.ascontiguousarray((X.T @ indicator).T, dtype=np.float64)
+    means /= safe[:, None]
+    squares = type(X)(
+        (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
+    )
+    deviations = np.ascontiguousarray((squares.T @ indicator).T, dtype=np.float64)
+    del squares
+    correction = np.square(means)
+    correction *= weights[:, None]
+    deviations -= correction
+    del correction
+    np.maximum(deviations, 0.0, out=deviations)
+    return RowStatistics(weights, means, deviations)
 
 
 class _CentredRows:
@@ -483,26 +503,36 @@ def _hutchinson_plus_plus(rows, row_scale):
     """
 
     width = _block_width(rows)
+    squared_scale = row_scale[:, None] ** 2
+
+    # column blocks keep the (n, width) and (d, width) temporaries small, and
+    # each (d, k) array is about as large as X on text: no more of them are
+    # alive at once than the sketch needs
+    def blocks(V):
+        for j in range(0, V.shape[1], width):
+            yield j, rows.rmatvec(squared_scale * rows.matvec(V[:, j : j + width]))
 
     def apply(V):
-        # column blocks keep the (n, width) and (d, width) temporaries small
-        return np.concatenate(
-            [
-                rows.rmatvec(row_scale[:, None] ** 2 * rows.matvec(V[:, j : j + width]))
-                for j in range(0, V.shape[1], width)
-            ],
-            axis=1,
-        )
+        image = np.empty_like(V)
+        for j, block in blocks(V):
+            image[:, j : j + block.shape[1]] = block
+        return image
+
+    def squared_norm_of_image(V):
+        return sum(float(np.sum(block**2)) for _, block in blocks(V))
 
     n_features = rows.inverse_scale.shape[0]
     k = min(_TRACE_PROBES // 2, n_features)
     rng = np.random.default_rng(0)
-    sketch = rng.choice([-1.0, 1.0], size=(n_features, k))
-    basis, _ = np.linalg.qr(apply(apply(sketch)))
-    exact = float(np.sum(apply(basis) ** 2))
+    image = apply(rng.choice([-1.0, 1.0], size=(n_features, k)))
+    image = apply(image)
+    basis, _ = np.linalg.qr(image)
+    del image
+    exact = squared_norm_of_image(basis)
     probes = rng.choice([-1.0, 1.0], size=(n_features, k))
     probes -= basis @ (basis.T @ probes)
-    return exact + float(np.sum(apply(probes) ** 2)) / k
+    del basis
+    return exact + squared_norm_of_image(probes) / k
 
 
 def covariance_bytes(n_features, n_classes):
@@ -590,7 +620,9 @@ def _finish(coef, means, weights, log_priors, intensity, covariance, fit_interce
         intercept = xp.zeros_like(log_priors)
     # classes declared but not seen yet: never predicted, scores stay finite
     tiny = xp.finfo(means.dtype).smallest_normal
-    coef = xp.where(seen[:, None], coef, xp.zeros_like(coef))
+    if not bool(xp.all(seen)):
+        # (K, d) temporaries as large as X on text: only where a class is unseen
+        coef = xp.where(seen[:, None], coef, xp.zeros_like(coef))
     intercept = xp.where(seen, intercept, xp.full_like(intercept, math.log(tiny)))
     if n_classes == 2:
         coef = coef[1:2, :] - coef[0:1, :]

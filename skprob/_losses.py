@@ -38,6 +38,9 @@ _MIN_BLOCK_ROWS = 256
 # Above this many features the preconditioner uses the diagonal of X^T W X
 # instead of its eigendecomposition (a d x d matrix).
 _PRECONDITIONER_MAX_SIDE = 4000
+# With fewer rows than unknowns the preconditioner keeps the n eigenvectors of
+# length d of the rows' span while they take at most this much.
+_ROW_SPACE_MAX_BYTES = 1 << 28
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
@@ -430,6 +433,13 @@ class PenalisedLogLoss:
         X, n_params = self.X, self.penalised.shape[0]
         if self.gram is not None:
             return _gram_eigen(self.gram)
+        n_rows = X.shape[0]
+        if (
+            n_rows < n_params
+            and n_rows <= _PRECONDITIONER_MAX_SIDE
+            and 8 * n_rows * n_params <= _ROW_SPACE_MAX_BYTES
+        ):
+            return self._row_space_eigen()
         if n_params > _PRECONDITIONER_MAX_SIDE:
             if self.sparse:
                 squares = X.multiply(X).multiply(self.weight)
@@ -445,6 +455,35 @@ class PenalisedLogLoss:
         else:
             gram = self._scaled_gram(self.xp.sqrt(self.weight))
         return np.linalg.eigh(gram)
+
+    def _row_space_eigen(self):
+        """The non-zero eigenpairs of ``[X, 1]^T W [X, 1]`` from the n x n
+        ``Z Z^T``, ``Z = W^1/2 [X, 1]``: with fewer rows than unknowns the
+        d x d matrix has rank n, and ``Z^T U L^-1/2`` are its eigenvectors
+        for ``Z Z^T = U L U^T`` (O(n^2 d) instead of O(d^3))."""
+        xp, X = self.xp, self.X
+        root = xp.sqrt(self.weight[:, 0])
+        root_host = to_numpy(root).astype(np.float64)
+        if self.sparse:
+            scaled = X.multiply(root_host[:, None]).tocsr()
+            gram = dense_host(scaled @ scaled.T, np.float64)
+        else:
+            scaled = root[:, None] * X
+            gram = to_numpy(scaled @ scaled.T).astype(np.float64)
+        if self.fit_intercept:
+            gram += np.outer(root_host, root_host)
+        values, vectors = np.linalg.eigh(gram)
+        # directions of rounding-level eigenvalues join the null space
+        keep = values > np.finfo(np.float64).eps * gram.shape[0] * values[-1]
+        values = values[keep]
+        vectors = vectors[:, keep] / np.sqrt(values)
+        if self.sparse:
+            features = np.asarray(scaled.T @ vectors, dtype=np.float64)
+        else:
+            features = to_numpy(scaled.T @ self._to_xp(vectors)).astype(np.float64)
+        if self.fit_intercept:
+            features = np.vstack([features, root_host @ vectors])
+        return values, features
 
     def _drop_null(self, direction):
         return _drop_null(direction, self.null_intercept)
@@ -512,21 +551,27 @@ def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
 
     ``A = mean_i (diag(p_i) - p_i p_i^T)`` (``coupling``) is the class
     coupling and ``gram_eigen`` the eigendecomposition of ``X^T W X`` (one
-    per fit; its diagonal with eigenvectors None for many features). With
-    that of the K x K matrix ``A``, one application costs
-    ``O(K d (K + d))``.
+    per fit; its diagonal with eigenvectors None for many features; only its
+    r non-zero eigenpairs, a (d, r) matrix of eigenvectors, when X has fewer
+    rows than unknowns). With that of the K x K matrix ``A``, one
+    application costs ``O(K d (K + r))``.
     """
     eigenvalues, eigenvectors = gram_eigen
     class_values, class_vectors = np.linalg.eigh(coupling)
     denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / C
+    partial = eigenvectors is not None and eigenvectors.shape[1] < eigenvectors.shape[0]
 
     def precondition(residual):
         rotated = class_vectors.T @ residual
-        if eigenvectors is not None:
-            rotated = rotated @ eigenvectors
-        solved = rotated / denominator
-        if eigenvectors is not None:
-            solved = solved @ eigenvectors.T
+        if eigenvectors is None:
+            solved = rotated / denominator
+        else:
+            projected = rotated @ eigenvectors
+            solved = (projected / denominator) @ eigenvectors.T
+            if partial:
+                # off the eigenvectors' span X^T W X is zero: there the
+                # approximation is I / C
+                solved += C * (rotated - projected @ eigenvectors.T)
         return _drop_null(class_vectors @ solved, null_intercept)
 
     return precondition

@@ -13,6 +13,7 @@ from ._backend import (
     get_namespace_and_device,
     is_non_numpy_array,
     is_numpy_namespace,
+    issparse,
     namespace_name,
     to_numpy,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "check_at_most_2d",
     "check_prior",
     "check_sample_weight",
+    "canonical_sparse",
     "encode_labels",
     "decode_labels",
 ]
@@ -100,6 +102,20 @@ def check_at_most_2d(X, estimator_name):
             f"Found array with dim {ndim}, while dim <= 2 is required by "
             f"{estimator_name}."
         )
+
+
+def canonical_sparse(X):
+    """``X``, or for SciPy sparse ``X`` with duplicate entries a copy with them
+    summed (the input is not modified).
+
+    The fits square stored values and hash them; an entry stored as two parts
+    must count as their sum, as in the dense matrix.
+    """
+    if not issparse(X) or X.has_canonical_format:
+        return X
+    X = X.copy()
+    X.sum_duplicates()
+    return X
 
 
 def check_sample_weight(sample_weight, X):

@@ -104,6 +104,42 @@ def test_hessian_in_row_blocks_matches_the_explicit_sum(
     assert_allclose(hessian, expected, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_wide_preconditioner_equals_the_full_eigendecomposition(fit_intercept, sparse):
+    # 30 rows, 80 features: the preconditioner works from the 30 x 30 Gram
+    # matrix of the rows; applied to any residual it must equal the one built
+    # from the eigendecomposition of the full [X, 1]^T W [X, 1]
+    from skprob._losses import _kronecker_preconditioner
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 80))
+    y = rng.integers(0, 3, size=30)
+    weight = rng.uniform(0.5, 2.0, size=30)
+    problem = PenalisedLogLoss(
+        sp.csr_array(X) if sparse else X,
+        y,
+        weight,
+        3,
+        C=0.7,
+        fit_intercept=fit_intercept,
+        tol=1e-8,
+    )
+    values, vectors = problem._gram_eigendecomposition()
+    assert vectors.shape == (80 + fit_intercept, 30)
+    design = np.hstack([X, np.ones((30, 1))]) if fit_intercept else X
+    full = np.linalg.eigh(design.T @ (weight[:, None] * design))
+    assert_allclose(values, full[0][-30:], rtol=1e-10)
+    coupling = np.array([[0.3, -0.1, -0.2], [-0.1, 0.25, -0.15], [-0.2, -0.15, 0.35]])
+    residual = rng.normal(size=(3, 80 + fit_intercept))
+    assert_allclose(
+        _kronecker_preconditioner((values, vectors), coupling, 0.7, False)(residual),
+        _kronecker_preconditioner(full, coupling, 0.7, False)(residual),
+        rtol=1e-8,
+        atol=1e-10,
+    )
+
+
 @pytest.mark.parametrize("n_classes", [2, 4])
 def test_damped_newton_reaches_logistic_regression_optimum(n_classes):
     X, y, weight, problem, shape = _log_loss_problem(n_classes, C=0.5)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from sklearn.base import clone
 from sklearn.covariance import ledoit_wolf_shrinkage, oas
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -59,6 +60,32 @@ def test_sparse_fit_equals_dense_fit(params, n_classes, fmt):
         sparse.predict_proba(sp.csr_array(X)), dense.predict_proba(X), atol=1e-12
     )
     assert_allclose(sparse.temperature_, dense.temperature_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_duplicate_entries_count_as_their_sum(fmt):
+    # each stored value split in two entries at the same position: the class
+    # variances must square the sums, not add the squares
+    X, y, w = _sparse_problem(200, 30, 3)
+    canonical = sp.csr_array(X).asformat(fmt)
+    half = canonical.data / 2
+    pointers = 2 * canonical.indptr
+    indices = np.repeat(canonical.indices, 2)
+    split = type(canonical)(
+        (np.repeat(half, 2), indices, pointers), shape=canonical.shape
+    )
+    assert not split.has_canonical_format
+    stored = split.data.copy()
+    for model in [
+        AnalyticLogisticRegression(solver="cg"),
+        AnalyticLogisticRegression(solver="gram", temperature="auto"),
+        AccuracyOptimizedLinear(),
+    ]:
+        dense = clone(model).fit(X, y, sample_weight=w)
+        sparse = clone(model).fit(split, y, sample_weight=w)
+        assert _relative(sparse.coef_, dense.coef_) < 1e-8
+    assert_allclose(split.data, stored)
+    assert not split.has_canonical_format
 
 
 def test_sparse_partial_fit_equals_dense_fit_and_keeps_input():

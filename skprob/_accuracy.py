@@ -188,6 +188,7 @@ class _Objective:
         # scores, not a full sort.
         self.equal_weights = bool(np.all(weights == weights[0]))
         self.ones = np.ones(X.shape[0])
+        self._last_key, self._last_scores = None, None
 
     def unpack(self, theta):
         """Full (K, d) coefficients and (K,) intercepts from ``theta``."""
@@ -249,10 +250,17 @@ class _Objective:
         Straight from centred coefficients: only score differences matter
         (the same argmax, the same margins as ``S``).
         """
-        coef, intercept = self.unpack(theta)
-        centred = self.X @ (coef - np.mean(coef, axis=0)).T
-        centred += intercept - np.mean(intercept)
-        return centred
+        # The fit asks again for the point L-BFGS evaluated last (its spread,
+        # whether its scores vary, a start's value then its gradient): the
+        # last scores are kept, read-only, keyed by the parameters' bytes.
+        key = np.asarray(theta, dtype=np.float64).tobytes()
+        if key != self._last_key:
+            coef, intercept = self.unpack(theta)
+            centred = self.X @ (coef - np.mean(coef, axis=0)).T
+            centred += intercept - np.mean(intercept)
+            centred.flags.writeable = False
+            self._last_key, self._last_scores = key, centred
+        return self._last_scores
 
     def spread(self, theta):
         """Spread ``c`` of the training scores (0 when every score ties)."""

@@ -248,7 +248,8 @@ class _Objective:
         """Row-centred training scores ``T = S - mean_k S``.
 
         Straight from centred coefficients: only score differences matter
-        (the same argmax, the same margins as ``S``).
+        (the same argmax, the same margins as ``S``). Read-only: the array is
+        kept for the next call at the same ``theta``.
         """
         # The fit asks again for the point L-BFGS evaluated last (its spread,
         # whether its scores vary, a start's value then its gradient): the

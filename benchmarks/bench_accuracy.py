@@ -302,7 +302,10 @@ def sampled(margins, draws):
     """mean_m prod_j Phi(u_j + e_m): the sampling estimator, on the same kernel.
 
     Draws used as nodes with equal weights 1/N go through exactly the code the
-    quadrature runs, so the times per draw and per node compare like for like.
+    quadrature runs. That code tabulates ``log Phi(u + e)`` for its nodes once
+    per set of nodes and keeps the tables of the last few: a Gauss-Hermite
+    rule's time is that of the kept tables, a sample's includes building its
+    own (new draws every call).
     """
     weights = np.full(draws.size, 1.0 / draws.size)
     return accuracy_module._quadrature(margins, draws, weights, gradient=False)[0]

@@ -363,9 +363,10 @@ class _Estimator(NamedTuple):
 
 
 _HASHED_SPLIT = (
-    "the held-out rows are chosen by a hash of the values, and X times a "
-    "power of ten is not X in other units to the bit: another split, "
-    "probabilities 0.02 from the unscaled fit's"
+    "X times a power of ten is not X in other units to the bit: the held-out "
+    "rows are chosen by a hash of the values, the L-BFGS fit stops at a "
+    "tolerance in the given units, and the likelihood candidate is "
+    "LogisticRegression's optimum, whose penalty depends on the units"
 )
 ESTIMATORS = {
     "AnalyticLogisticRegression": _Estimator(AnalyticLogisticRegression, {}),

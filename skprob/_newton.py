@@ -185,23 +185,34 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
     non-positive curvature. Returns the gradient itself when no step was
     made.
     """
+    # inner products by vdot and updates in place: on text each vector holds
+    # K (d + 1) unknowns, and a temporary per operation costs as much time and
+    # memory as the products themselves
     step = np.zeros_like(gradient)
     residual = gradient.copy()
     search = precondition(residual)
-    rz = np.sum(residual * search)
+    if np.shares_memory(search, residual):
+        # an identity preconditioner: search is updated in place below
+        search = search.copy()
+    rz = np.vdot(residual, search)
+    scaled = np.empty_like(gradient)
     for _ in range(max_iter):
         product = hessian_product(search)
-        curvature_along = np.sum(search * product)
+        curvature_along = np.vdot(search, product)
         if curvature_along <= 0:
             break
         alpha = rz / curvature_along
-        step += alpha * search
-        residual -= alpha * product
-        if np.sqrt(np.sum(residual**2)) <= target or np.max(np.abs(residual)) <= enough:
+        step += np.multiply(search, alpha, out=scaled)
+        residual -= np.multiply(product, alpha, out=scaled)
+        del product
+        largest = max(np.max(residual), -np.min(residual))
+        if np.sqrt(np.vdot(residual, residual)) <= target or largest <= enough:
             break
         preconditioned = precondition(residual)
-        rz_new = np.sum(residual * preconditioned)
-        search = preconditioned + (rz_new / rz) * search
+        rz_new = np.vdot(residual, preconditioned)
+        search *= rz_new / rz
+        search += preconditioned
+        del preconditioned
         rz = rz_new
     return step if np.any(step) else gradient
 

@@ -51,7 +51,45 @@ _FEW_CLASSES = 16
 _BLOCKWISE_LINE_LENGTHS = 4
 
 
-class PenalisedLogLoss:
+class _LogisticPenalty:
+    """What :class:`PenalisedLogLoss` and :class:`BlockwiseLogLoss` share:
+    LogisticRegression's L2 penalty (intercepts not penalised), lbfgs's
+    stopping rule and the two Newton direction solvers."""
+
+    def _set_penalty(
+        self, n_params, n_classes, total_weight, *, C, fit_intercept, tol, gram
+    ):
+        self.binary = n_classes == 2
+        self.penalised = np.ones(n_params)
+        if fit_intercept:
+            self.penalised[-1] = 0.0
+        # the direction that shifts every intercept alike changes nothing
+        self.null_intercept = fit_intercept and not self.binary
+        self.total_weight = total_weight
+        self.C = C
+        # the stopping tolerance of the stationarity
+        self.tol = tol
+        # [X, 1]^T W [X, 1] (host float64) when the caller has it, e.g. from
+        # class moments; else computed by the first truncated Newton step
+        self.gram = gram
+        self._gram_eigen = None
+        # truncated CG stops once its residual is well inside the tolerance
+        self._inexact_direction = InexactNewtonDirection(
+            0.5 * self.tol * self.total_weight
+        )
+        self._exact_direction = LaggedNewtonDirection(
+            _NULL_RIDGE, self.tol * self.total_weight
+        )
+
+    def stationarity(self, point, gradient):
+        """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
+        return float(np.max(np.abs(gradient))) / self.total_weight
+
+    def _drop_null(self, direction):
+        return _drop_null(direction, self.null_intercept)
+
+
+class PenalisedLogLoss(_LogisticPenalty):
     """``sum_i w_i log_loss_i + ||W||^2 / (2 C)`` (intercepts not penalised).
 
     The objective of :class:`~sklearn.linear_model.LogisticRegression` with an
@@ -83,34 +121,21 @@ class PenalisedLogLoss:
         self.fit_intercept = fit_intercept
         # SciPy sparse X (on the host) are never densified
         self.sparse = issparse(X)
-        self.binary = n_classes == 2
+        self._set_penalty(
+            X.shape[1] + int(fit_intercept),
+            n_classes,
+            float(xp.sum(sample_weight)),
+            C=C,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            gram=gram,
+        )
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
         onehot = xp.astype(y_index[:, None] == class_ids[None, :], X.dtype)
         self.onehot = onehot[:, 1:] if self.binary else onehot
         self.weight = sample_weight[:, None]
         self.weighted_onehot = self.weight * self.onehot
         self._class_ones = xp.ones((n_classes,), dtype=X.dtype, device=dev)
-        self.total_weight = float(xp.sum(sample_weight))
-        self.C = C
-        # the stopping tolerance of the stationarity; truncated CG stops once
-        # its residual is well inside it
-        self.tol = tol
-        self.penalised = np.ones(X.shape[1] + int(fit_intercept))
-        if fit_intercept:
-            self.penalised[-1] = 0.0
-        # the direction that shifts every intercept alike changes nothing
-        self.null_intercept = fit_intercept and not self.binary
-        # [X, 1]^T W [X, 1] (host float64) when the caller has it, e.g. from
-        # class moments; else computed by the first truncated Newton step
-        self.gram = gram
-        self._gram_eigen = None
-        # truncated CG stops once its residual is well inside the tolerance
-        self._inexact_direction = InexactNewtonDirection(
-            0.5 * self.tol * self.total_weight
-        )
-        self._exact_direction = LaggedNewtonDirection(
-            _NULL_RIDGE, self.tol * self.total_weight
-        )
 
     def _to_xp(self, array):
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
@@ -255,10 +280,6 @@ class PenalisedLogLoss:
             return point.cache[2]
         residual = self.weight * (point.cache[1] - self.onehot)
         return self._transpose_product(residual) + self.penalised * point.theta / self.C
-
-    def stationarity(self, point, gradient):
-        """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
-        return float(np.max(np.abs(gradient))) / self.total_weight
 
     def line(self, point, direction):
         """Points along ``theta - t direction``; the full step (``t = 1``,
@@ -485,9 +506,6 @@ class PenalisedLogLoss:
             features = np.vstack([features, root_host @ vectors])
         return values, features
 
-    def _drop_null(self, direction):
-        return _drop_null(direction, self.null_intercept)
-
     def block_sums(self, theta, want, direction=None, lengths=(0.0,), vector=None):
         """Sums over these rows of the data terms, for :class:`BlockwiseLogLoss`.
 
@@ -597,7 +615,7 @@ def _drop_null(direction, null_intercept):
     return direction
 
 
-class BlockwiseLogLoss:
+class BlockwiseLogLoss(_LogisticPenalty):
     """:class:`PenalisedLogLoss` of data read in passes over row blocks.
 
     ``block_sums(theta, want, direction=None, lengths=(0.0,), vector=None)``
@@ -629,26 +647,18 @@ class BlockwiseLogLoss:
         gram,
     ):
         self.block_sums = block_sums
-        self.binary = n_classes == 2
+        self._set_penalty(
+            n_params,
+            n_classes,
+            total_weight,
+            C=C,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            gram=gram,
+        )
         n_rows = 1 if self.binary else n_classes
-        self.penalised = np.ones(n_params)
-        if fit_intercept:
-            self.penalised[-1] = 0.0
-        self.null_intercept = fit_intercept and not self.binary
-        self.total_weight = total_weight
-        self.C = C
-        self.tol = tol
         self.exact = n_rows * n_params <= _EXACT_HESSIAN_MAX_UNKNOWNS
         self._derivatives = ("gradient", "hessian" if self.exact else "coupling")
-        self.gram = gram
-        self._gram_eigen = None
-        # truncated CG stops once its residual is well inside the tolerance
-        self._inexact_direction = InexactNewtonDirection(
-            0.5 * self.tol * self.total_weight
-        )
-        self._exact_direction = LaggedNewtonDirection(
-            _NULL_RIDGE, self.tol * self.total_weight
-        )
 
     def _penalty(self, theta):
         return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
@@ -711,10 +721,6 @@ class BlockwiseLogLoss:
             self._fill(point, self._derivatives)
         return point.cache["gradient"]
 
-    def stationarity(self, point, gradient):
-        """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
-        return float(np.max(np.abs(gradient))) / self.total_weight
-
     def direction(self, point, gradient):
         """Newton step: an exact Hessian's (kept for a finishing step, as in
         memory), or truncated CG (a pass per product)."""
@@ -726,7 +732,7 @@ class BlockwiseLogLoss:
                 return point.cache["hessian"]
 
             step = self._exact_direction(hessian, gradient)
-            return _drop_null(step, self.null_intercept)
+            return self._drop_null(step)
         if "coupling" not in point.cache:
             self._fill(point, ("coupling",))
         if self._gram_eigen is None:

@@ -17,6 +17,7 @@ from ._backend import (
     issparse,
     to_numpy,
 )
+from ._closed_form import DIRECT_MAX_BYTES
 from ._newton import (
     RAY_SCALES,
     InexactNewtonDirection,
@@ -38,9 +39,6 @@ _MIN_BLOCK_ROWS = 256
 # Above this many features the preconditioner uses the diagonal of X^T W X
 # instead of its eigendecomposition (a d x d matrix).
 _PRECONDITIONER_MAX_SIDE = 4000
-# With fewer rows than unknowns the preconditioner keeps the n eigenvectors of
-# length d of the rows' span while they take at most this much.
-_ROW_SPACE_MAX_BYTES = 1 << 28
 # The softmax is unchanged by adding one constant to every intercept: the
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
@@ -458,7 +456,9 @@ class PenalisedLogLoss(_LogisticPenalty):
         if (
             n_rows < n_params
             and n_rows <= _PRECONDITIONER_MAX_SIDE
-            and 8 * n_rows * n_params <= _ROW_SPACE_MAX_BYTES
+            # the n eigenvectors of length d of the rows' span, held like the
+            # direct solvers' dense matrices
+            and 8 * n_rows * n_params <= DIRECT_MAX_BYTES
         ):
             return self._row_space_eigen()
         if n_params > _PRECONDITIONER_MAX_SIDE:

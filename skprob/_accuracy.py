@@ -104,6 +104,9 @@ _FOLD_MAX_HELD_OUT = 1000
 # The trained model replaces its start only when it classifies more held-out
 # rows right by this many standard deviations of a chance difference.
 _GAIN_DEVIATIONS = 2.0
+# Magnitudes whose squares stay normal float64 numbers.
+_LARGEST_SAFE = math.sqrt(np.finfo(np.float64).max)
+_SMALLEST_SAFE = math.sqrt(np.finfo(np.float64).tiny)
 
 
 def _accuracy_terms(
@@ -522,15 +525,47 @@ def _column_units(X):
     columns of ``X`` peak in [1, 2), and the squares of such a column (in the
     class covariances) neither underflow nor overflow.
     """
-    if not X.shape[0]:
-        return np.ones(X.shape[1])
-    largest = abs(X).max(axis=0)
-    largest = largest.toarray().ravel() if issparse(largest) else largest
+    largest = _column_largest(X)
     extreme = (largest > 0) & ((largest < 2.0**-100) | (largest > 2.0**100))
     exponents = np.where(
         extreme, np.floor(np.log2(np.where(extreme, largest, 1.0))), 0.0
     )
     return np.ldexp(1.0, exponents.astype(np.int64))
+
+
+def _column_largest(X):
+    """The largest absolute value of each column (zeros for no rows)."""
+    if not X.shape[0]:
+        return np.zeros(X.shape[1])
+    largest = abs(X).max(axis=0)
+    return largest.toarray().ravel() if issparse(largest) else np.asarray(largest)
+
+
+def _check_squares(largest, units):
+    """Refuse columns whose values' squares overflow or underflow float64.
+
+    ``largest`` is each column's largest magnitude over the rows of the fit,
+    in the units ``units`` of the columns (as :func:`_column_units`).
+    """
+    # an overflow to infinity compares as it should
+    with np.errstate(over="ignore"):
+        magnitude = largest * units
+        too_large = largest > _LARGEST_SAFE / units
+        too_small = (largest > 0) & (largest < _SMALLEST_SAFE / units)
+    for problem, bad in (("overflow", too_large), ("underflow", too_small)):
+        if np.any(bad):
+            columns = np.flatnonzero(bad)
+            shown = columns[:10].tolist()
+            extreme = magnitude[columns]
+            reach = np.max(extreme) if problem == "overflow" else np.min(extreme)
+            raise ValueError(
+                f"AccuracyOptimizedLinear: the values of column(s) {shown}"
+                f"{' ...' if columns.size > 10 else ''} reach {reach:.3g} in absolute "
+                f"value: their squares {problem} float64. The likelihood candidate, "
+                "LogisticRegression's objective, depends on the units of the columns "
+                "and means nothing in such units; rescale them (e.g. with "
+                "StandardScaler)."
+            )
 
 
 def _frequency_intercepts(class_weights, sigma):
@@ -1119,16 +1154,21 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     Edge cases: when no direction separates any training rows (constant
     features), the intercepts are fitted so that :meth:`predict_proba` gives
     the weighted class frequencies. Multiplying all weights by one constant
-    changes nothing (they are divided by their smallest positive value). Columns whose
-    largest absolute value lies outside ``2^+-100`` are rescaled inside the
-    fit by a power of two (exact), so that features in extreme units (e.g.
-    ``X * 1e-300``, whose squares underflow) give the model of the unscaled
-    data.
+    changes nothing (they are divided by their smallest positive value).
+    The likelihood candidate is LogisticRegression's optimum in the given
+    units, whose penalty depends on them (as LogisticRegression's does), so
+    columns whose values' squares overflow or underflow float64 over the rows
+    of the fit (e.g. ``X * 1e300``, ``X * 1e-300``) raise a ValueError naming
+    them. Columns whose largest absolute value lies outside ``2^+-100`` are
+    rescaled inside the fit by a power of two (exact, and seen so by the
+    likelihood candidate), so that ``X * 2^k`` gives the model of ``X`` bit
+    for bit.
 
     .. versionchanged:: 0.1.0
        Rows of extreme leverage are left out of the fit; ``class_weight``,
        ``verbose`` and ``warm_start``; class frequencies for constant
-       features; invariance to the scale of the weights and of the features.
+       features; invariance to the scale of the weights; a ValueError for
+       columns whose squares leave float64's range.
 
     References
     ----------
@@ -1241,8 +1281,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         xp, _, dev = get_namespace_and_device(X)
         n_classes = self.classes_.shape[0]
         # Columns far from unit scale are rescaled by exact powers of two, so
-        # that their squares neither underflow nor overflow; ordinary columns
-        # are left as they are, bit for bit.
+        # that the class moments of the closed form and of the leverage
+        # screening stay finite (a row left out may be extreme); ordinary
+        # columns are left as they are, bit for bit.
         units = _column_units(X_host)
         X_host = _in_units(X_host, units)
         warm = self._warm_theta(previous, X, units)
@@ -1251,6 +1292,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         weighted = w_host > 0
         w_host, split, kept, kept_start, start = self._analytic_starts(
             X_host, y_host, w_host, n_classes
+        )
+        # The likelihood candidate depends on the units of the columns, like
+        # LogisticRegression, and has no meaning where the rows it fits have
+        # squares out of float64's range.
+        fitted_rows = w_host > 0
+        _check_squares(
+            _column_largest(X_host if np.all(fitted_rows) else X_host[fitted_rows]),
+            units,
         )
         self.n_outliers_ = int(np.count_nonzero(weighted & (w_host == 0)))
         held_out = None

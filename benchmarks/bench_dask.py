@@ -279,7 +279,7 @@ def closed_form_main(args):
     )
 
 
-SOLVER_METHODS = ["alr", "alr-tight", "lbfgs", "newton", "admm"]
+SOLVER_METHODS = ["alr", "alr-mid", "alr-tight", "lbfgs", "newton", "admm"]
 
 
 def _draw_labels(X, U, n_classes):
@@ -375,10 +375,10 @@ def run_solver(method, rows, features, chunk_rows, n_classes):
 
 
 def _fit_solver(method, X, y):
-    if method in ("alr", "alr-tight"):
+    if method.startswith("alr"):
         from skprob import AnalyticLogisticRegression
 
-        tol = 1e-4 if method == "alr" else 1e-8
+        tol = {"alr": 1e-4, "alr-mid": 1e-6, "alr-tight": 1e-8}[method]
         return AnalyticLogisticRegression(refine_iter=100, refine_tol=tol).fit(X, y)
     from dask_ml.linear_model import LogisticRegression as DaskLogisticRegression
 
@@ -469,7 +469,7 @@ def solvers_main(args):
         # dask-ml's LogisticRegression is binary: given 10 labels it fits one
         # coefficient vector to them as if they were 0/1 (no error), so the
         # multinomial case has no dask-ml row
-        methods = SOLVER_METHODS if n_classes == 2 else ["alr", "alr-tight"]
+        methods = SOLVER_METHODS if n_classes == 2 else ["alr", "alr-mid", "alr-tight"]
         for method in methods:
             timeout = args.admm_timeout if method == "admm" else None
             result = measure(
@@ -515,6 +515,7 @@ def solvers_main(args):
 def _solver_name(method):
     return {
         "alr": "ALR(refine_iter=100) dask",
+        "alr-mid": "ALR(refine_iter=100, tol=1e-6)",
         "alr-tight": "ALR(refine_iter=100, tol=1e-8)",
         "lbfgs": "dask-ml LogisticRegression lbfgs",
         "newton": "dask-ml LogisticRegression newton",

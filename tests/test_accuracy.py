@@ -1478,3 +1478,120 @@ def test_likelihood_candidate_ends_where_logistic_regression_does():
 
     assert_allclose(centred(from_closed_form), centred(from_zeros), atol=1e-6)
     assert_allclose(centred(from_zeros), centred(reference), atol=1e-4)
+
+
+# --- the rough first climb of the last stage (many pairs) ---------------------------
+
+
+def _centred(clf):
+    # the objective sees score differences only: a shift of every row of coef_
+    # (or of every intercept) changes nothing
+    coef = clf.coef_ - np.mean(clf.coef_, axis=0)
+    return coef, clf.intercept_ - np.mean(clf.intercept_)
+
+
+def _four_classes_problem(seed):
+    X, y = make_classification(
+        800, 8, n_informative=5, n_classes=4, n_clusters_per_class=1, random_state=seed
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch):
+    # Every solve on all rows from the start under the training rule, against
+    # the same fit with a rough first climb in every solve (threshold 0): with
+    # a tolerance far below the rough rule's error (about 1e-3 in the mean of
+    # A), both end at the same optimum. The exact path itself moves by about
+    # 1e-4 (relative) between tol=1e-10 and 1e-12.
+    X, y = _four_classes_problem(seed)
+    params = {"tol": 1e-12, "max_iter": 1000, "selection": None}
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)
+    exact = AccuracyOptimizedLinear(**params).fit(X, y)
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    rough = AccuracyOptimizedLinear(**params).fit(X, y)
+    # the rough climb is counted in the iterations of the last stage
+    assert rough.n_iter_[-1] > exact.n_iter_[-1]
+    assert rough.expected_accuracy(X, y) == pytest.approx(
+        exact.expected_accuracy(X, y), abs=1e-8
+    )
+    (coef, intercept), (coef_exact, intercept_exact) = _centred(rough), _centred(exact)
+    assert_allclose(coef, coef_exact, rtol=0, atol=2e-3 * np.max(np.abs(coef_exact)))
+    assert_allclose(intercept, intercept_exact, rtol=0, atol=1e-4)
+    assert_array_equal(rough.predict(X), exact.predict(X))
+
+
+def test_rough_objective_follows_the_training_rule():
+    # Away from the optimum (where the rough climb does its work) the rough
+    # rule's gradient points where the training rule's does and its value is
+    # within 1e-2 (4 nodes, pairs beyond 3 skipped, scores in single precision)
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    exact = _Objective(
+        X,
+        y,
+        np.ones(len(y)),
+        10,
+        fit_intercept=True,
+        alpha=0.0,
+        margin=None,
+        n_nodes=_fit_n_nodes(10),
+    )
+    rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    assert rough.X.dtype == np.float32 and exact.X.dtype == np.float64
+    start = AnalyticLogisticRegression().fit(X, y)
+    theta = np.concatenate([start.coef_.ravel(), start.intercept_])
+    for sigma in [0.2, 0.5]:
+        value, grad = exact(theta, sigma)
+        rough_value, rough_grad = rough(theta, sigma)
+        assert rough_grad.dtype == np.float64
+        assert rough_value == pytest.approx(value, abs=1e-2)
+        cosine = grad @ rough_grad / np.linalg.norm(grad) / np.linalg.norm(rough_grad)
+        assert cosine > 0.99
+    # the training rule keeps its own data
+    assert exact.X is X
+
+
+def test_rough_climb_is_deterministic_and_weights_are_repetition(monkeypatch):
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    first = AccuracyOptimizedLinear().fit(X, y)
+    second = AccuracyOptimizedLinear().fit(X, y)
+    assert_array_equal(first.coef_, second.coef_)
+    assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    counts = np.random.default_rng(7).integers(1, 3, size=len(y))
+    weighted = AccuracyOptimizedLinear(tol=1e-8).fit(X, y, sample_weight=counts)
+    repeated = AccuracyOptimizedLinear(tol=1e-8).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    (coef, intercept), (coef_r, intercept_r) = _centred(weighted), _centred(repeated)
+    assert_allclose(coef, coef_r, rtol=1e-5, atol=1e-6)
+    assert_allclose(intercept, intercept_r, rtol=1e-5, atol=1e-6)
+
+
+def test_rough_climb_only_on_many_pairs_of_several_classes(monkeypatch):
+    # the threshold counts (weighted row, other class) pairs; two classes use a
+    # closed form that no rule makes cheaper
+    from skprob._accuracy import _ROUGH_PAIRS
+
+    made = []
+    rough = _Objective.rough
+    monkeypatch.setattr(
+        _Objective, "rough", lambda self, *args: made.append(1) or rough(self, *args)
+    )
+    clf = AccuracyOptimizedLinear()
+    rng = np.random.default_rng(0)
+    for n_classes, rows, expected in [
+        (3, _ROUGH_PAIRS // 2 + 1, 1),
+        (3, _ROUGH_PAIRS // 2, 0),
+        (2, 2 * _ROUGH_PAIRS, 0),
+    ]:
+        made.clear()
+        X = rng.normal(size=(rows, 2))
+        y = np.arange(rows) % n_classes
+        objective = clf._objective(X, y, np.ones(rows), n_classes)
+        theta = rng.normal(size=objective.n_rows * 3)
+        value = objective(theta, 0.2, gradient=False)
+        clf._last_stage(objective, theta, value, 0.2)
+        assert len(made) == expected

@@ -229,16 +229,11 @@ def required_sample_size(objective, theta, sigma):
     X = objective.X
     centred = objective.centred_scores(theta)
     spread, _ = objective._spread(centred)
-    flat = centred.ravel()
-    margins = flat[objective.true_at][:, None] - flat[objective.others_at]
-    margins /= spread * sigma
+    margins, _ = objective._margins(centred, spread, sigma)
     _, d_value = accuracy_module._accuracy_terms(
         margins, objective.n_nodes, saturation=objective.saturation, training=True
     )
-    per_row = np.zeros(centred.shape)
-    per_row.ravel()[objective.others_at] = d_value
-    per_row.ravel()[objective.true_at] = -d_value.sum(axis=1)
-    per_row /= spread * sigma
+    per_row = objective._to_scores(d_value) / (spread * sigma)
     norms = np.einsum("ij,ij->i", per_row, per_row) * (np.einsum("ij,ij->i", X, X) + 1)
     mean = np.concatenate([per_row.T @ X, per_row.sum(axis=0)[:, None]], axis=1)
     mean /= X.shape[0]

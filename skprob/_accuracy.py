@@ -186,12 +186,13 @@ class _Objective:
         self.n_nodes = n_nodes
         self.saturation = saturation
         self.rows = np.arange(X.shape[0])
-        # Flat positions in the (n, K) scores of each row's own class and of the
-        # others: one gather each instead of fancy indexing per evaluation.
+        # Flat positions in the (n, K) scores of each row's own class and, for
+        # two classes, of the other: one gather each instead of fancy indexing
+        # per evaluation (more classes take every column, see _margins).
         self.true_at = self.rows * n_classes + y_index
-        self.others_at = self.rows[:, None] * n_classes + _other_classes(
-            y_index, n_classes
-        )
+        self.others_at = None
+        if n_classes == 2:
+            self.others_at = self.rows * n_classes + 1 - y_index
         # Equal weights (the usual case) need the two quartiles of the squared
         # scores, not a full sort.
         self.equal_weights = bool(np.all(weights == weights[0]))
@@ -288,6 +289,44 @@ class _Objective:
             self._last_key, self._last_scores = key, centred
         return self._last_scores
 
+    def _margins(self, centred, c, sigma):
+        """Margins in noise units and where ``margin`` clipped them (or None).
+
+        ``(T_y - T_j) / (c sigma)`` for every other class ``j``: of shape
+        (n, 1) for two classes (the closed form's), else (n, K) with the
+        row's own class at ``saturation``, a pair the quadrature skips (its
+        gradient is 0), which spares gathering the other classes one by one.
+        """
+        flat = centred.ravel()
+        if self.n_classes == 2:
+            margins = (flat[self.true_at] - flat[self.others_at])[:, None]
+        else:
+            margins = flat[self.true_at][:, None] - centred
+        margins *= 1.0 / (c * sigma)
+        beyond = None
+        if self.margin is not None:
+            beyond = margins >= self.margin / sigma
+            np.minimum(margins, self.margin / sigma, out=margins)
+        if self.n_classes > 2:
+            margins.ravel()[self.true_at] = self.saturation
+        return margins, beyond
+
+    def _to_scores(self, g):
+        """Gradient w.r.t. ``T`` (up to ``-1 / (c sigma)``) of one w.r.t. the margins.
+
+        A margin is ``T_y - T_j`` (scaled): ``g`` goes to each other class as
+        it is and, summed with the opposite sign, to the row's own class.
+        ``g`` in the layout of :meth:`_margins`; for more than two classes it
+        becomes the result (its own-class column is 0).
+        """
+        if self.n_classes == 2:
+            d_scores = np.zeros((g.shape[0], 2))
+            d_scores.ravel()[self.others_at] = g[:, 0]
+        else:
+            d_scores = g
+        d_scores.ravel()[self.true_at] = -np.einsum("ij->i", g)
+        return d_scores
+
     def spread(self, theta):
         """Spread ``c`` of the training scores (0 when every score ties)."""
         return self._spread(self.centred_scores(theta))[0]
@@ -302,13 +341,7 @@ class _Objective:
         # also the gradient w.r.t. the scores S.
         centred = self.centred_scores(theta)
         c, u = self._spread(centred)
-        flat = centred.ravel()
-        # margins in noise units, delta / sigma with delta = (T_y - T_j) / c
-        margins = flat[self.true_at][:, None] - flat[self.others_at]
-        margins *= 1.0 / (c * sigma)
-        if self.margin is not None:
-            beyond = margins >= self.margin / sigma
-            np.minimum(margins, self.margin / sigma, out=margins)
+        margins, beyond = self._margins(centred, c, sigma)
         value, d_value = _accuracy_terms(
             margins,
             self.n_nodes,
@@ -328,15 +361,12 @@ class _Objective:
         # g goes into the scores as it is and the whole is scaled once
         g = d_value  # a fresh array: scaled in place
         g *= self.w[:, None]
-        if self.margin is not None:
+        if beyond is not None:
             g[beyond] = 0.0
-        d_scores = np.zeros(centred.shape)
-        d_flat = d_scores.ravel()  # a view: d_scores is C-contiguous
-        d_flat[self.others_at] = g
-        d_flat[self.true_at] = -np.einsum("ij->i", g)
-        d_scores *= -1.0 / (c * sigma)
         # the margins scale like 1 / c
         d_c = -np.einsum("ij,ij->", g, margins) / c
+        d_scores = self._to_scores(g)
+        d_scores *= -1.0 / (c * sigma)
         d_scores += ((d_c / (self.n_classes * c)) * u)[:, None] * centred
         objective = self.w @ value
 

@@ -362,18 +362,9 @@ class _Estimator(NamedTuple):
     outcomes: Optional[dict] = None
 
 
-_HASHED_SPLIT = (
-    "X times a power of ten is not X in other units to the bit: the held-out "
-    "rows are chosen by a hash of the values, the L-BFGS fit stops at a "
-    "tolerance in the given units, and the likelihood candidate is "
-    "LogisticRegression's optimum, whose penalty depends on the units"
-)
 ESTIMATORS = {
     "AnalyticLogisticRegression": _Estimator(AnalyticLogisticRegression, {}),
-    "AccuracyOptimizedLinear": _Estimator(
-        AccuracyOptimizedLinear,
-        {"huge": _HASHED_SPLIT, "tiny": _HASHED_SPLIT},
-    ),
+    "AccuracyOptimizedLinear": _Estimator(AccuracyOptimizedLinear, {}),
     "CANCalibrator": _Estimator(
         CANCalibrator,
         {},

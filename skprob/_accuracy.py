@@ -65,10 +65,10 @@ _SQRT2 = math.sqrt(2.0)
 # Stages before the last only supply a smoothed starting point: they see at most
 # this many rows (an evenly spaced subset), so their cost does not grow with n.
 _COARSE_ROWS = 10_000
-# The last stage on more (weighted row, other class) pairs than this first
-# climbs under a rough rule of the quadrature (nodes, saturation): on fewer
-# pairs the quadrature is not what the fit's time is made of. Two classes use
-# a closed form, which no rule makes cheaper.
+# The fit on all rows, on more (weighted row, other class) pairs than this,
+# first climbs under a rough rule of the quadrature (nodes, saturation): on
+# fewer pairs the quadrature is not what the fit's time is made of. Two
+# classes use a closed form, which no rule makes cheaper.
 _ROUGH_PAIRS = 2**16
 _ROUGH_NODES = 4
 _ROUGH_SATURATION = 3.0
@@ -1026,13 +1026,14 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     last stage then also considers the annealed model as a start.
 
     On data with more than 65 536 pairs of a weighted row and another class
-    (three classes or more), each L-BFGS solve of the last stage first climbs
-    under a rough objective: a quadrature of 4 nodes that leaves out the
+    (three classes or more), the L-BFGS solve of the fit on all rows first
+    climbs under a rough objective: a quadrature of 4 nodes that leaves out the
     pairs beyond a margin of 3, on scores computed from a single-precision
     copy of ``X``. That climb takes about as many iterations as the exact
     one at a fraction of the cost of each; the training rule then takes over
     from its end (where that rates higher than the start) and stops by the
     same test, so the fit ends where that test holds, as without the climb.
+    The models the held-out rows choose between are fitted without it.
 
     .. versionchanged:: 0.1.0
        The rough first climb on many pairs.
@@ -1167,7 +1168,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     verbose : int, default=0
         For any positive value, print the progress of every L-BFGS solve
         (the fit on the kept rows, then the fit on all rows, on many pairs
-        each after its rough climb) as
+        after its rough climb) as
         :class:`~sklearn.linear_model.LogisticRegression`'s ``verbose``
         printed it through L-BFGS-B: the objective (minus the expected
         accuracy) and the largest gradient entry at iterate 0 and then every
@@ -1457,7 +1458,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """
         if warm is not None:
             theta, n_iter = self._optimise(
-                objective, warm, X, y_index, weights, sigma, stages=False
+                objective, warm, X, y_index, weights, sigma, stages=False, rough=True
             )
             return theta, n_iter, None
         initial = self._initial_theta(objective, X, y_index, weights, start)
@@ -1470,6 +1471,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 weights,
                 sigma,
                 warm_start=None if held_out is None else held_out.theta,
+                rough=True,
             )
             return theta, n_iter, None
         if held_out.choice == "start":
@@ -1886,6 +1888,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         sigma_final,
         warm_start=None,
         stages=True,
+        rough=False,
     ):
         """L-BFGS from ``theta`` through the noise schedule; ``(theta, n_iter)``.
 
@@ -1895,7 +1898,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         ``warm_start``. As L-BFGS never accepts a step that lowers the
         objective (and a failed run is discarded), the fit ends at least as
         good as its start on the training data. With ``stages=False`` only
-        the last stage runs (the others count 0 iterations).
+        the last stage runs (the others count 0 iterations). ``rough``: the
+        fit on all rows, whose last stage may first climb roughly (see
+        :meth:`_last_stage`); the models the held-out rows choose between
+        keep the training rule's own path.
         """
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
@@ -1913,7 +1919,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         values = [objective(start, sigma, gradient=False) for start in starts]
         best = int(np.argmin(values))
         theta, result, n_iter[-1] = self._last_stage(
-            objective, starts[best], values[best], sigma
+            objective, starts[best], values[best], sigma, rough
         )
         if result.nit >= self.max_iter:
             warnings.warn(
@@ -1925,28 +1931,28 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # The objective is scale-invariant: store the coefficients at unit spread.
         return theta / objective.spread(theta), n_iter
 
-    def _last_stage(self, objective, theta, value, sigma):
+    def _last_stage(self, objective, theta, value, sigma, rough):
         """L-BFGS of the last stage from ``theta`` (objective ``value``).
 
         Returns the parameters, the result of the solve under the training
-        rule and the iterations of the stage. On more than ``_ROUGH_PAIRS``
-        pairs of a weighted row and another class, the stage first climbs
-        under the rough objective (:meth:`_Objective.rough`), which takes
-        about as many iterations at a fraction of the cost of each; its end
-        replaces ``theta`` if the training rule rates it higher, and the
-        training rule finishes with its own stopping test. Never ends below
-        ``theta``'s value.
+        rule and the iterations of the stage. With ``rough``, on more than
+        ``_ROUGH_PAIRS`` pairs of a weighted row and another class, the stage
+        first climbs under the rough objective (:meth:`_Objective.rough`),
+        which takes about as many iterations at a fraction of the cost of
+        each; its end replaces ``theta`` if the training rule rates it
+        higher, and the training rule finishes with its own stopping test.
+        Never ends below ``theta``'s value.
         """
         n_iter = 0
         pairs = np.count_nonzero(objective.w) * (objective.n_classes - 1)
-        if objective.n_classes > 2 and pairs > _ROUGH_PAIRS:
-            rough = self._minimise(
+        if rough and objective.n_classes > 2 and pairs > _ROUGH_PAIRS:
+            climb = self._minimise(
                 objective.rough(_ROUGH_NODES, _ROUGH_SATURATION), theta, sigma
             )
-            rough_value = objective(rough.x, sigma, gradient=False)
-            n_iter = rough.nit
-            if rough_value < value:
-                theta, value = rough.x, rough_value
+            climb_value = objective(climb.x, sigma, gradient=False)
+            n_iter = climb.nit
+            if climb_value < value:
+                theta, value = climb.x, climb_value
         result = self._minimise(objective, theta, sigma)
         theta = result.x if result.fun <= value else theta
         return theta, result, n_iter + result.nit

@@ -1547,8 +1547,8 @@ def _four_classes_problem(seed):
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch):
-    # Every solve under the training rule from its start, against the same fit
-    # with a rough first climb in every solve (threshold 0): with a tolerance
+    # The fit on all rows under the training rule from its start, against the
+    # same fit with a rough first climb (threshold 0): with a tolerance
     # far below the rough rule's error (about 1e-3 in the mean of A), both end
     # on the same flat top of the objective, where L-BFGS stops wherever its
     # reductions fall below tol (measured: A within 2e-6, coefficients within
@@ -1621,8 +1621,9 @@ def test_rough_climb_is_deterministic_and_weights_are_repetition(monkeypatch):
 
 
 def test_rough_climb_only_on_many_pairs_of_several_classes(monkeypatch):
-    # the threshold counts (weighted row, other class) pairs; two classes use a
-    # closed form that no rule makes cheaper
+    # only the fit on all rows (the held-out selection's models keep the
+    # training rule's path); the threshold counts (weighted row, other class)
+    # pairs; two classes use a closed form that no rule makes cheaper
     from skprob._accuracy import _ROUGH_PAIRS
 
     made = []
@@ -1632,10 +1633,11 @@ def test_rough_climb_only_on_many_pairs_of_several_classes(monkeypatch):
     )
     clf = AccuracyOptimizedLinear()
     rng = np.random.default_rng(0)
-    for n_classes, rows, expected in [
-        (3, _ROUGH_PAIRS // 2 + 1, 1),
-        (3, _ROUGH_PAIRS // 2, 0),
-        (2, 2 * _ROUGH_PAIRS, 0),
+    for n_classes, rows, fit_on_all_rows, expected in [
+        (3, _ROUGH_PAIRS // 2 + 1, True, 1),
+        (3, _ROUGH_PAIRS // 2 + 1, False, 0),
+        (3, _ROUGH_PAIRS // 2, True, 0),
+        (2, 2 * _ROUGH_PAIRS, True, 0),
     ]:
         made.clear()
         X = rng.normal(size=(rows, 2))
@@ -1643,5 +1645,5 @@ def test_rough_climb_only_on_many_pairs_of_several_classes(monkeypatch):
         objective = clf._objective(X, y, np.ones(rows), n_classes)
         theta = rng.normal(size=objective.n_rows * 3)
         value = objective(theta, 0.2, gradient=False)
-        clf._last_stage(objective, theta, value, 0.2)
+        clf._last_stage(objective, theta, value, 0.2, fit_on_all_rows)
         assert len(made) == expected

@@ -273,7 +273,8 @@ def sample_size_test(X, y, model):
         options={"ftol": 1e-4, "gtol": 1e-4},
         callback=lambda theta: iterates.append(theta.copy()),
     )
-    shown = [k for k in (0, 1, 2, 3, 5, 10, len(iterates) - 1) if k < len(iterates)]
+    shown = sorted({k for k in (0, 1, 2, 3, 5, 10) if k < len(iterates)})
+    shown += [len(iterates) - 1] if shown[-1] < len(iterates) - 1 else []
     sizes = [required_sample_size(objective, iterates[k], model.sigma_) for k in shown]
     print(
         f"{'':38s} rows the variance test (Byrd et al. 2012) asks for at "

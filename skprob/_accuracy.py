@@ -72,6 +72,10 @@ _COARSE_ROWS = 10_000
 _ROUGH_PAIRS = 2**16
 _ROUGH_NODES = 4
 _ROUGH_SATURATION = 3.0
+# The rough climb reads X in single precision up to this magnitude (in the
+# fit's units, where columns have unit spread): a row's squared score then
+# stays far below float32's largest value, even for rows of weight 0.
+_SINGLE_MAX = 2.0**40
 # One row in this many (by hash) is held out for the second start and the
 # calibration; with fewer held-out rows than _MIN_HELD_OUT (data sets below about
 # 50 rows) a noise level fitted on them means nothing, and neither is used.
@@ -211,11 +215,13 @@ class _Objective:
         dense ``X`` read in single precision (the products with ``X`` are
         memory-bound), cost a fraction of an evaluation and move the
         objective by far less than what an iteration gains away from the
-        optimum. Sparse ``X`` is shared as it is.
+        optimum. Sparse ``X``, and a dense one with a value beyond
+        ``_SINGLE_MAX`` (whose scores could overflow when squared), are
+        shared as they are.
         """
         rough = copy.copy(self)
         rough.n_nodes, rough.saturation = n_nodes, saturation
-        if not issparse(self.X):
+        if not issparse(self.X) and max(self.X.max(), -self.X.min()) <= _SINGLE_MAX:
             rough.X = self.X.astype(np.float32)
         rough._last_key, rough._last_scores = None, None
         return rough

@@ -1600,6 +1600,26 @@ def test_rough_objective_follows_the_training_rule():
         assert cosine > 0.99
     # the training rule keeps its own data
     assert exact.X is X
+    # a value whose squared score could overflow in single precision (a far
+    # row, of weight 0 as the fit gives rows of extreme leverage) keeps float64
+    far = np.vstack([X, np.full(X.shape[1], 1e30)])
+    weights = np.append(np.ones(len(y)), 0.0)
+    exact = _Objective(
+        far,
+        np.append(y, 0),
+        weights,
+        10,
+        fit_intercept=True,
+        alpha=0.0,
+        margin=None,
+        n_nodes=_fit_n_nodes(10),
+    )
+    rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    assert rough.X is far
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = rough(theta, 0.2)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
 
 
 def test_rough_climb_is_deterministic_and_weights_are_repetition(monkeypatch):

@@ -27,7 +27,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array, validate_data
 
 from ._argmax import argmax_probabilities
@@ -96,8 +95,7 @@ _PROBA_FLOOR = 0.1
 # Upper end of the weight of the nearly uniform distribution in the
 # calibrated probabilities: the order of the scores must still show.
 _MAX_SMOOTHING = 0.9
-# The likelihood candidate is LogisticRegression's objective (C = 1, on the
-# columns of unit spread that the fit runs on) solved by
+# The likelihood candidate is LogisticRegression's objective (C = 1) solved by
 # Newton's method, to a mean gradient far below lbfgs's default tolerance (so
 # that sparse and dense copies of the data, whose Newton directions differ,
 # end at the same model), or to that tolerance where rounding stalls it.
@@ -118,9 +116,9 @@ _FOLD_MAX_HELD_OUT = 1000
 # The trained model replaces its start only when it classifies more held-out
 # rows right by this many standard deviations of a chance difference.
 _GAIN_DEVIATIONS = 2.0
-# A column whose standard deviation is below this fraction of its largest
-# magnitude varies only by rounding: its largest magnitude is its unit.
-_MIN_RELATIVE_SPREAD = 1e-10
+# Magnitudes whose squares stay normal float64 numbers.
+_LARGEST_SAFE = math.sqrt(np.finfo(np.float64).max)
+_SMALLEST_SAFE = math.sqrt(np.finfo(np.float64).tiny)
 
 
 def _accuracy_terms(
@@ -419,23 +417,16 @@ def _sigma_schedule(sigma_init, sigma_final, n_stages):
     return [sigma_init * ratio ** (k / (n_stages - 1)) for k in range(n_stages)]
 
 
-def _row_keys(X, y_index, weights):
-    """A 64-bit hash of each row's values (relative to their column) and label."""
+def _row_keys(X, y_index):
+    """A 64-bit hash of each row's values (as float32) and label."""
     multipliers = np.random.default_rng(0).integers(
         1, 2**63, size=X.shape[1] + 1, dtype=np.uint64
     )
-    # A multiply-and-sum over the bit patterns of the values as fractions of
-    # their column's largest magnitude over the weighted rows, rounded to 8
-    # significant bits (as bfloat16): a rescaled column, or a float32 copy of
-    # float64 data, gives the same bits but where rounding lands on a boundary
-    # (a chance of about 2^-44 per value for a rescaling, 2^-15 for a float32
-    # copy), and a row of zero weight (e.g. one left out for its leverage)
-    # changes no other row's key. Wrapping at 2^64, and a zero adds nothing,
-    # so a sparse row hashes as its dense copy. Then the MurmurHash3
-    # finaliser, so that the low bits depend on every bit.
-    largest = _column_largest(X if np.all(weights > 0) else X[weights > 0])
-    key = _row_bit_sums(X, multipliers[1:], largest)
-    key += y_index.astype(np.uint64) * multipliers[0]
+    # A multiply-and-sum over the float32 bit patterns (wrapping at 2^64: float32
+    # and float64 copies of the same data split alike, and a zero adds nothing,
+    # so a sparse row hashes as its dense copy), then the MurmurHash3 finaliser
+    # so that the low bits depend on every input bit.
+    key = _row_bit_sums(X, multipliers[1:]) + y_index.astype(np.uint64) * multipliers[0]
     key ^= key >> np.uint64(33)
     key *= np.uint64(0xFF51AFD7ED558CCD)
     key ^= key >> np.uint64(33)
@@ -451,7 +442,7 @@ def _holdout_rows(X, y_index, weights, n_classes):
     deterministic. None when the split leaves a class without a weighted row
     among the kept ones or fewer than ``_MIN_HELD_OUT`` weighted held-out rows.
     """
-    held_out = _row_keys(X, y_index, weights) % np.uint64(_HOLDOUT_PERIOD) == 0
+    held_out = _row_keys(X, y_index) % np.uint64(_HOLDOUT_PERIOD) == 0
     kept_classes = np.unique(y_index[~held_out & (weights > 0)])
     n_held_out = np.count_nonzero(weights[held_out] > 0)
     if kept_classes.shape[0] < n_classes or n_held_out < _MIN_HELD_OUT:
@@ -459,28 +450,16 @@ def _holdout_rows(X, y_index, weights, n_classes):
     return held_out
 
 
-def _row_bit_sums(X, multipliers, largest):
-    """``sum_j bits(q_ij) * multipliers_j`` of each row, modulo 2^64.
-
-    ``q_ij`` is ``x_ij / largest_j`` (``x_ij`` where ``largest_j`` is 0),
-    rounded to bfloat16's 8 significant bits.
-    """
-    largest = np.where(largest == 0, 1.0, largest)
-    if issparse(X):
-        X = X.tocsr()
-        fractions = X.data / largest[X.indices]
-    else:
-        fractions = X / largest
-    # a row of zero weight may exceed its column's largest magnitude past the
-    # float32 range: it hashes as infinity, which is harmless here
+def _row_bit_sums(X, multipliers):
+    """``sum_j bits(float32(x_ij)) * multipliers_j`` of each row, modulo 2^64."""
+    # values out of float32 range hash as inf, which is harmless here
     with np.errstate(over="ignore"):
-        bits = np.ascontiguousarray(fractions, dtype=np.float32).view(np.uint32)
-    # round half up on the magnitude (the sign is its own bit), then drop the
-    # 16 low mantissa bits; a zero stays zero
-    rounded = ((bits + np.uint32(0x8000)) & np.uint32(0xFFFF0000)).astype(np.uint64)
-    if not issparse(X):
-        return rounded @ multipliers
-    terms = rounded * multipliers[X.indices]
+        if not issparse(X):
+            single = np.ascontiguousarray(X, dtype=np.float32)
+            return single.view(np.uint32).astype(np.uint64) @ multipliers
+        X = X.tocsr()
+        single = X.data.astype(np.float32)
+    terms = single.view(np.uint32).astype(np.uint64) * multipliers[X.indices]
     # row sums as differences of a wrapping running sum: exact modulo 2^64
     running = np.concatenate([np.zeros(1, dtype=np.uint64), np.cumsum(terms)])
     return running[X.indptr[1:]] - running[X.indptr[:-1]]
@@ -623,25 +602,31 @@ def _column_largest(X):
     return largest.toarray().ravel() if issparse(largest) else np.asarray(largest)
 
 
-def _column_spread(X, weights):
-    """Each column's weighted standard deviation, a unit that scales with it.
+def _check_squares(largest, units):
+    """Refuse columns whose values' squares overflow or underflow float64.
 
-    A column without spread (constant over the weighted rows, or varying only
-    by rounding) gets its largest magnitude instead, and an all-zero one 1:
-    every unit is multiplied by ``c`` when its column is.
+    ``largest`` is each column's largest magnitude over the rows of the fit,
+    in the units ``units`` of the columns (as :func:`_column_units`).
     """
-    largest = _column_largest(X)
-    total = float(np.sum(weights))
-    if issparse(X):
-        _, variance = mean_variance_axis(X.tocsr(), axis=0, weights=weights)
-    else:
-        centred = X - (weights @ X) / total
-        variance = weights @ (centred * centred) / total
-    spread = np.sqrt(np.maximum(variance, 0.0))
-    flat = ~(spread > _MIN_RELATIVE_SPREAD * largest)
-    spread[flat] = largest[flat]
-    spread[spread == 0] = 1.0
-    return spread
+    # an overflow to infinity compares as it should
+    with np.errstate(over="ignore"):
+        magnitude = largest * units
+        too_large = largest > _LARGEST_SAFE / units
+        too_small = (largest > 0) & (largest < _SMALLEST_SAFE / units)
+    for problem, bad in (("overflow", too_large), ("underflow", too_small)):
+        if np.any(bad):
+            columns = np.flatnonzero(bad)
+            shown = columns[:10].tolist()
+            extreme = magnitude[columns]
+            reach = np.max(extreme) if problem == "overflow" else np.min(extreme)
+            raise ValueError(
+                f"AccuracyOptimizedLinear: the values of column(s) {shown}"
+                f"{' ...' if columns.size > 10 else ''} reach {reach:.3g} in absolute "
+                f"value: their squares {problem} float64. The likelihood candidate, "
+                "LogisticRegression's objective, depends on the units of the columns "
+                "and means nothing in such units; rescale them (e.g. with "
+                "StandardScaler)."
+            )
 
 
 def _frequency_intercepts(class_weights, sigma):
@@ -1120,19 +1105,17 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         are fitted on the kept four fifths: the closed-form start ``init``,
         the model trained from it, and the optimum of
         :class:`~sklearn.linear_model.LogisticRegression`'s objective
-        (``C=1``, on columns divided by their standard deviation, by
-        Newton's method from the start). The trained model
+        (``C=1``, by Newton's method from the start). The trained model
         competes only if it classifies clearly more of the held-out rows
         right than its start (by more than two standard deviations of a
         chance difference in a paired sign test; otherwise it is taken to
         overfit). The most
         accurate on the held-out rows wins; candidates within one row of it
-        tie. On fewer than 1 000 held-out rows, where neither the start nor
-        the likelihood optimum is clearly more accurate there (the same sign
-        test), the one less accurate out of fold on all five folds of the row
-        hash, by more than a row, drops out first (both are cheap to refit;
-        a few held-out rows are noise). Ties left go to the smallest held-out
-        log-loss (a calibration fitted to the held-out rows counts two
+        tie. On fewer than 1 000 held-out rows, a tie between the start and
+        the likelihood optimum goes to the one more accurate out of fold on
+        all five folds of the row hash, where they differ by more than a row
+        (both are cheap to refit); otherwise the smallest held-out log-loss
+        decides (a calibration fitted to the held-out rows counts two
         parameters, as Akaike's criterion does). The fit on all rows then
         returns the start on all rows, trains, or solves LogisticRegression's
         objective on all rows, at unit spread (``selected_``). ``None``:
@@ -1248,20 +1231,20 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     features), the intercepts are fitted so that :meth:`predict_proba` gives
     the weighted class frequencies. Multiplying all weights by one constant
     changes nothing (they are divided by their smallest positive value).
-    Measuring a column in other units changes nothing either, down to units
-    whose squares underflow (``X * 1e-300``) and up to ones whose squares
-    overflow: the held-out rows are chosen by a hash of each value relative
-    to its column's largest magnitude, and the fit runs on columns divided by
-    their weighted standard deviation over the rows it fits, so the
-    likelihood candidate is LogisticRegression's optimum on standardised
-    columns (in the given units its L2 penalty would depend on them).
+    The likelihood candidate is LogisticRegression's optimum in the given
+    units, whose penalty depends on them (as LogisticRegression's does), so
+    columns whose values' squares overflow or underflow float64 over the rows
+    of the fit (e.g. ``X * 1e300``, ``X * 1e-300``) raise a ValueError naming
+    them. Columns whose largest absolute value lies outside ``2^+-100`` are
+    rescaled inside the fit by a power of two (exact, and seen so by the
+    likelihood candidate), so that ``X * 2^k`` gives the model of ``X`` bit
+    for bit.
 
     .. versionchanged:: 0.1.0
        Rows of extreme leverage are left out of the fit; ``class_weight``,
        ``verbose`` and ``warm_start``; class frequencies for constant
-       features; invariance to the scale of the weights and to the units of
-       every column (the held-out rows, the L-BFGS path and the likelihood
-       candidate's penalty no longer depend on them).
+       features; invariance to the scale of the weights; a ValueError for
+       columns whose squares leave float64's range.
 
     References
     ----------
@@ -1373,26 +1356,27 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         )
         xp, _, dev = get_namespace_and_device(X)
         n_classes = self.classes_.shape[0]
-        # Columns far from unit scale are first rescaled by exact powers of
-        # two, so that their squares neither underflow nor overflow.
+        # Columns far from unit scale are rescaled by exact powers of two, so
+        # that the class moments of the closed form and of the leverage
+        # screening stay finite (a row left out may be extreme); ordinary
+        # columns are left as they are, bit for bit.
         units = _column_units(X_host)
         X_host = _in_units(X_host, units)
+        warm = self._warm_theta(previous, X, units)
+
         sigma = float(self.sigma_final)
         weighted = w_host > 0
         w_host, split, kept, kept_start, start = self._analytic_starts(
             X_host, y_host, w_host, n_classes
         )
-        # The rest runs on columns of unit spread over the rows it fits: the
-        # L-BFGS path and the likelihood candidate's penalty are then those
-        # of the data in any other units (the steps above are invariant).
-        spread = _column_spread(X_host, w_host)
-        X_host = _in_units(X_host, spread)
-        kept_start, start = (
-            None if closed is None else closed._replace(coef=closed.coef * spread)
-            for closed in (kept_start, start)
+        # The likelihood candidate depends on the units of the columns, like
+        # LogisticRegression, and has no meaning where the rows it fits have
+        # squares out of float64's range.
+        fitted_rows = w_host > 0
+        _check_squares(
+            _column_largest(X_host if np.all(fitted_rows) else X_host[fitted_rows]),
+            units,
         )
-        units = units * spread
-        warm = self._warm_theta(previous, X, units)
         self.n_outliers_ = int(np.count_nonzero(weighted & (w_host == 0)))
         held_out = None
         if warm is None and split is not None:
@@ -1761,7 +1745,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """
         if self.init != "analytic":
             return None
-        folds = _row_keys(X, y_index, weights) % np.uint64(_HOLDOUT_PERIOD)
+        folds = _row_keys(X, y_index) % np.uint64(_HOLDOUT_PERIOD)
         correct = {"start": 0.0, "likelihood": 0.0}
         for fold in range(_HOLDOUT_PERIOD):
             test = folds == fold
@@ -1798,11 +1782,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         model competes only if it classifies clearly more of the held-out
         rows right than its start (:func:`_clear_gain`). The most accurate
         on the held-out rows (by weight) then wins; candidates within
-        ``_NEAR_TIE`` (one observation) of it tie. Before that, where neither
-        the start nor the likelihood optimum is clearly more accurate than
-        the other, ``folds``, a function returning their out-of-fold correct
-        weights, may drop one of them (see :meth:`_fold_tie_break`). The
-        smallest held-out log-loss decides
+        ``_NEAR_TIE`` (one observation) of it tie; a tie between the start
+        and the likelihood optimum may be broken by ``folds``, a function
+        returning their out-of-fold correct weights (see
+        :meth:`_fold_tie_break`). The smallest held-out log-loss decides
         between those still tied (the first one on equal losses): one
         row is within the noise of such a comparison, where the probabilities
         can differ much more. A candidate's log-loss is that of its
@@ -1819,15 +1802,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         if not _clear_gain(scores["trained"], scores["start"], y_index, weights):
             # training has to earn its place: otherwise taken to overfit
             del correct["trained"]
-        if {"start", "likelihood"} <= set(correct) and folds is not None:
-            pair = scores["start"], scores["likelihood"]
-            if not (
-                _clear_gain(*pair, y_index, weights)
-                or _clear_gain(*pair[::-1], y_index, weights)
-            ):
-                correct = self._fold_tie_break(correct, weights, folds)
         best = max(correct.values())
         tied = [name for name in correct if correct[name] >= best - _NEAR_TIE]
+        if {"start", "likelihood"} <= set(tied) and folds is not None:
+            tied = self._fold_tie_break(tied, weights, folds)
         if len(tied) == 1:
             return tied[0], fixed.get(tied[0])
         fits = {
@@ -1851,25 +1829,25 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         return choice, fits[choice][0]
 
     @staticmethod
-    def _fold_tie_break(correct, weights, folds):
-        """``correct`` less the start or the likelihood if the five folds say so.
+    def _fold_tie_break(tied, weights, folds):
+        """``tied`` less the start or the likelihood if the five folds say so.
 
-        Where the held-out fifth has fewer than ``_FOLD_MAX_HELD_OUT`` rows, a
-        few rows there decide between the two; the two cheap models are then
-        compared out of fold on all five folds (five times the rows), and the
-        one that classifies fewer rows right by more than ``_NEAR_TIE`` drops
-        out.
+        Where the held-out fifth has fewer than ``_FOLD_MAX_HELD_OUT`` rows, one
+        row there is a large part of the difference between the two; the two
+        cheap models are then also compared out of fold on all five folds, and
+        the one that classifies fewer rows right by more than ``_NEAR_TIE``
+        drops out.
         """
         if np.sum(weights) >= _FOLD_MAX_HELD_OUT:
-            return correct
-        folded = folds()
-        if folded is None:
-            return correct
-        gap = folded["start"] - folded["likelihood"]
+            return tied
+        correct = folds()
+        if correct is None:
+            return tied
+        gap = correct["start"] - correct["likelihood"]
         if abs(gap) <= _NEAR_TIE:
-            return correct
+            return tied
         loser = "likelihood" if gap > 0 else "start"
-        return {name: value for name, value in correct.items() if name != loser}
+        return [name for name in tied if name != loser]
 
     def _objective(self, X, y_index, weights, n_classes):
         n_nodes = _fit_n_nodes(n_classes) if self.n_nodes is None else self.n_nodes

@@ -1527,16 +1527,24 @@ def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch)
     # same fit with a rough first climb (threshold 0): with a tolerance
     # far below the rough rule's error (about 1e-3 in the mean of A), both end
     # on the same flat top of the objective, where L-BFGS stops wherever its
-    # reductions fall below tol (measured: A within 2e-6, coefficients within
-    # 5e-3 of their largest, at most one of 800 predictions apart).
+    # reductions fall below tol (measured on these seeds: A within 2e-10,
+    # centred coefficients within 3e-4 of their largest, the same predictions;
+    # a fit in other units of the columns moved both ends by up to 2e-6 in A
+    # and 5e-3 in the coefficients).
     X, y = _four_classes_problem(seed)
     params = {"tol": 1e-12, "max_iter": 1000, "selection": None}
     monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)
     exact = AccuracyOptimizedLinear(**params).fit(X, y)
     monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    climbs = []
+    original = _Objective.rough
+    monkeypatch.setattr(
+        _Objective,
+        "rough",
+        lambda self, *args: climbs.append(1) or original(self, *args),
+    )
     rough = AccuracyOptimizedLinear(**params).fit(X, y)
-    # the rough climb is counted in the iterations of the last stage
-    assert rough.n_iter_[-1] > exact.n_iter_[-1]
+    assert len(climbs) == 1
     assert rough.expected_accuracy(X, y) == pytest.approx(
         exact.expected_accuracy(X, y), abs=1e-5
     )

@@ -71,9 +71,9 @@ _COARSE_ROWS = 10_000
 _ROUGH_PAIRS = 2**16
 _ROUGH_NODES = 4
 _ROUGH_SATURATION = 3.0
-# The rough climb reads X in single precision up to this magnitude (in the
-# fit's units, where columns have unit spread): a row's squared score then
-# stays far below float32's largest value, even for rows of weight 0.
+# The rough climb reads X in single precision up to this magnitude: the
+# squared scores of ordinary data (rows of weight 0 included) then stay far
+# below float32's largest value.
 _SINGLE_MAX = 2.0**40
 # One row in this many (by hash) is held out for the second start and the
 # calibration; with fewer held-out rows than _MIN_HELD_OUT (data sets below about
@@ -1943,14 +1943,18 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         n_iter = 0
         pairs = np.count_nonzero(objective.w) * (objective.n_classes - 1)
         if rough and objective.n_classes > 2 and pairs > _ROUGH_PAIRS:
-            climb = self._minimise(
-                objective.rough(_ROUGH_NODES, _ROUGH_SATURATION), theta, sigma
-            )
-            # with its gradient: the solve below starts there
-            climb_value, _ = objective(climb.x, sigma)
+            with np.errstate(over="ignore", invalid="ignore"):
+                # single precision can still overflow on extreme data: the
+                # climb is then of no use, and its end is not taken
+                climb = self._minimise(
+                    objective.rough(_ROUGH_NODES, _ROUGH_SATURATION), theta, sigma
+                )
             n_iter = climb.nit
-            if climb_value < value:
-                theta, value = climb.x, climb_value
+            if np.all(np.isfinite(climb.x)):
+                # with its gradient: the solve below starts there
+                climb_value, _ = objective(climb.x, sigma)
+                if climb_value < value:
+                    theta, value = climb.x, climb_value
         result = self._minimise(objective, theta, sigma)
         theta = result.x if result.fun <= value else theta
         return theta, result, n_iter + result.nit

@@ -1606,6 +1606,25 @@ def test_rough_objective_follows_the_training_rule():
     assert np.isfinite(value) and np.all(np.isfinite(grad))
 
 
+def test_rough_climb_that_overflows_leaves_the_training_rule_path(monkeypatch):
+    # single precision forced on a far row (of weight 0 for its leverage)
+    # whose scores overflow it: the climb gives nothing, quietly, and the fit
+    # is the one without it
+    X, y = _four_classes_problem(0)
+    X = np.vstack([X, np.full(X.shape[1], 1e30)])
+    y = np.append(y, 0)
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)
+    exact = AccuracyOptimizedLinear(selection=None).fit(X, y)
+    assert exact.n_outliers_ == 1
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    monkeypatch.setattr(accuracy_module, "_SINGLE_MAX", np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rough = AccuracyOptimizedLinear(selection=None).fit(X, y)
+    assert_allclose(rough.coef_, exact.coef_, rtol=1e-12, atol=1e-14)
+    assert_array_equal(rough.predict(X), exact.predict(X))
+
+
 def test_rough_climb_is_deterministic_and_weights_are_repetition(monkeypatch):
     monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
     X, y = load_iris(return_X_y=True)

@@ -8,7 +8,9 @@ Part 1: fit time of ``StandardScaler`` + model on digits
 and on ``make_classification(60_000, 50, n_informative=20, 10 classes)`` (50 000
 training rows), as ratios to LogisticRegression and to one ``X @ W.T`` (the
 physical reference: one pass over the data), with the number of objective
-evaluations and the cost of one evaluation.
+evaluations (all / under the rough rule) and the cost of one evaluation; on the
+second set, how many rows the variance test of a dynamic sample size (Byrd,
+Chin, Nocedal and Wu, 2012) asks for along the fit on all rows.
 
 Part 2: 5-fold cross-validated accuracy of ``StandardScaler() + model`` on digits,
 breast_cancer, wine, iris and a synthetic set with 5% flipped labels and 5% far
@@ -38,6 +40,7 @@ import warnings
 import numpy as np
 from _data import sklearn_set, sklearn_sets
 from _timing import best_time
+from scipy.optimize import minimize
 from scipy.special import ndtr, ndtri
 from scipy.stats import qmc
 from sklearn.datasets import make_classification
@@ -94,24 +97,29 @@ def models():
 
 
 class CountingObjective:
-    """Counts objective evaluations (patched in for Part 1 only)."""
+    """Counts objective evaluations (patched in for Part 1 only).
+
+    ``rough`` counts those of the rough objective (single-precision ``X``).
+    """
 
     def __init__(self):
         self.calls = 0
-        self.original = accuracy_module._Objective.__call__
+        self.rough = 0
+        self.original = accuracy_module._Objective._evaluate
 
     def __enter__(self):
         counter = self
 
-        def counted(objective, theta, sigma, **kwargs):
+        def counted(objective, theta, sigma, gradient):
             counter.calls += 1
-            return counter.original(objective, theta, sigma, **kwargs)
+            counter.rough += objective.X.dtype == np.float32
+            return counter.original(objective, theta, sigma, gradient)
 
-        accuracy_module._Objective.__call__ = counted
+        accuracy_module._Objective._evaluate = counted
         return self
 
     def __exit__(self, *exc):
-        accuracy_module._Objective.__call__ = self.original
+        accuracy_module._Objective._evaluate = self.original
 
 
 def part1(quick):
@@ -153,12 +161,12 @@ def part1(quick):
         # best of 3 like LogisticRegression; evaluations counted per fit
         with CountingObjective() as counter:
             t_aol, aol = best_time(lambda: AccuracyOptimizedLinear().fit(Xtr, ytr), 3)
-        rows.append(("AccuracyOptimizedLinear", t_aol, aol, str(counter.calls // 3)))
+        rows.append(("AccuracyOptimizedLinear", t_aol, aol, evaluations(counter)))
         with CountingObjective() as counter:
             t_plain, plain = best_time(
                 lambda: AccuracyOptimizedLinear(calibration=None).fit(Xtr, ytr), 3
             )
-        rows.append(("AOL(calibration=None)", t_plain, plain, str(counter.calls // 3)))
+        rows.append(("AOL(calibration=None)", t_plain, plain, evaluations(counter)))
         for model_name, t, model, evals in rows:
             print(
                 f"{name:38s} {model_name:28s} {t:8.3f} {t / t_lr:7.1f} "
@@ -187,7 +195,9 @@ def part1(quick):
                 n_nodes=n_nodes,
                 **({} if saturation is None else {"saturation": saturation}),
             )
-            t_eval, _ = best_time(lambda: objective(theta, aol.sigma_), 3)
+            t_eval, _ = best_time(
+                lambda: objective._evaluate(theta, aol.sigma_, True), 3
+            )
             used = accuracy_module._training_gauss_hermite(n_nodes)[0].size
             print(
                 f"{'':38s} one objective evaluation ({label}, {used} of {n_nodes} "
@@ -199,7 +209,80 @@ def part1(quick):
             f"{'':38s} {acc_name}; n_iter_ per stage {aol.n_iter_.tolist()}; "
             f"sigma_proba_ {aol.sigma_proba_:.3f}"
         )
+        if Xte is not Xtr:
+            sample_size_test(Xtr, ytr, aol)
     print()
+
+
+def evaluations(counter):
+    """``all/rough`` objective evaluations per fit (best_time ran three)."""
+    return f"{counter.calls // 3}/{counter.rough // 3}"
+
+
+def required_sample_size(objective, theta, sigma):
+    """Rows the variance test of Byrd, Chin, Nocedal and Wu (2012) asks for.
+
+    A sample ``S`` gives a descent direction with high probability when
+    ``||Var_i(grad_i)||_1 / |S| <= theta^2 ||grad||^2``; returns the ``|S|``
+    for ``theta = 0.5`` and 0.9. Per-row gradients of the linear scores are
+    ``G_i [x_i, 1]`` (the spread's own term is left out), so their squared
+    norms are ``|G_i|^2 (|x_i|^2 + 1)``.
+    """
+    X = objective.X
+    centred = objective.centred_scores(theta)
+    spread, _ = objective._spread(centred)
+    margins, _ = objective._margins(centred, spread, sigma)
+    _, d_value = accuracy_module._accuracy_terms(
+        margins, objective.n_nodes, saturation=objective.saturation, training=True
+    )
+    per_row = objective._to_scores(d_value) / (spread * sigma)
+    norms = np.einsum("ij,ij->i", per_row, per_row) * (np.einsum("ij,ij->i", X, X) + 1)
+    mean = np.concatenate([per_row.T @ X, per_row.sum(axis=0)[:, None]], axis=1)
+    mean /= X.shape[0]
+    squared = np.sum(mean * mean)
+    variance = np.mean(norms) - squared
+    return [variance / (t * t * squared) for t in (0.5, 0.9)]
+
+
+def sample_size_test(X, y, model):
+    """The test of a dynamic sample size along the fit on all rows.
+
+    From the start the fit on all rows takes (the trained model of the kept
+    rows), an L-BFGS solve under the training rule; at its iterates, how many
+    rows the variance test asks for (more than all rows: no subsample can
+    take the early iterations).
+    """
+    objective = model._objective(X, y, np.ones(len(y)), model.classes_.shape[0])
+    starts = {}
+    original = AccuracyOptimizedLinear._minimise
+
+    def record(self, solved, theta, sigma):
+        starts.setdefault(solved.X.shape[0], theta)
+        return original(self, solved, theta, sigma)
+
+    AccuracyOptimizedLinear._minimise = record
+    try:
+        AccuracyOptimizedLinear().fit(X, y)
+    finally:
+        AccuracyOptimizedLinear._minimise = original
+    iterates = [starts[X.shape[0]]]
+    minimize(
+        objective,
+        iterates[0],
+        args=(model.sigma_,),
+        jac=True,
+        method="L-BFGS-B",
+        options={"ftol": 1e-4, "gtol": 1e-4},
+        callback=lambda theta: iterates.append(theta.copy()),
+    )
+    shown = sorted({k for k in (0, 1, 2, 3, 5, 10) if k < len(iterates)})
+    shown += [len(iterates) - 1] if shown[-1] < len(iterates) - 1 else []
+    sizes = [required_sample_size(objective, iterates[k], model.sigma_) for k in shown]
+    print(
+        f"{'':38s} rows the variance test (Byrd et al. 2012) asks for at "
+        f"iterates {shown} of the fit on all {X.shape[0]} rows, theta 0.5 / 0.9: "
+        + ", ".join(f"{a:.0f} / {b:.0f}" for a, b in sizes)
+    )
 
 
 def cv_row(model, X, y):

@@ -10,6 +10,7 @@
 # Gauss-Hermite quadrature together with its exact gradient, and the fit is a
 # short sequence of L-BFGS solves with the noise annealed from large to small.
 
+import copy
 import math
 import warnings
 from functools import reduce
@@ -63,6 +64,17 @@ _SQRT2 = math.sqrt(2.0)
 # Stages before the last only supply a smoothed starting point: they see at most
 # this many rows (an evenly spaced subset), so their cost does not grow with n.
 _COARSE_ROWS = 10_000
+# The fit on all rows, on more (weighted row, other class) pairs than this,
+# first climbs under a rough rule of the quadrature (nodes, saturation): on
+# fewer pairs the quadrature is not what the fit's time is made of. Two
+# classes use a closed form, which no rule makes cheaper.
+_ROUGH_PAIRS = 2**16
+_ROUGH_NODES = 4
+_ROUGH_SATURATION = 3.0
+# The rough climb reads X in single precision up to this magnitude: the
+# squared scores of ordinary data (rows of weight 0 included) then stay far
+# below float32's largest value.
+_SINGLE_MAX = 2.0**40
 # One row in this many (by hash) is held out for the second start and the
 # calibration; with fewer held-out rows than _MIN_HELD_OUT (data sets below about
 # 50 rows) a noise level fitted on them means nothing, and neither is used.
@@ -181,17 +193,38 @@ class _Objective:
         self.n_nodes = n_nodes
         self.saturation = saturation
         self.rows = np.arange(X.shape[0])
-        # Flat positions in the (n, K) scores of each row's own class and of the
-        # others: one gather each instead of fancy indexing per evaluation.
+        # Flat positions in the (n, K) scores of each row's own class and, for
+        # two classes, of the other: one gather each instead of fancy indexing
+        # per evaluation (more classes take every column, see _margins).
         self.true_at = self.rows * n_classes + y_index
-        self.others_at = self.rows[:, None] * n_classes + _other_classes(
-            y_index, n_classes
-        )
+        self.others_at = None
+        if n_classes == 2:
+            self.others_at = self.rows * n_classes + 1 - y_index
         # Equal weights (the usual case) need the two quartiles of the squared
         # scores, not a full sort.
         self.equal_weights = bool(np.all(weights == weights[0]))
         self.ones = np.ones(X.shape[0])
         self._last_key, self._last_scores = None, None
+        self._last_call = (None, None)
+
+    def rough(self, n_nodes, saturation):
+        """This objective, roughly: another quadrature rule, single precision.
+
+        A rule of few nodes that skips pairs from a small margin on, and a
+        dense ``X`` read in single precision (the products with ``X`` are
+        memory-bound), cost a fraction of an evaluation and move the
+        objective by far less than what an iteration gains away from the
+        optimum. Sparse ``X``, and a dense one with a value beyond
+        ``_SINGLE_MAX`` (whose scores could overflow when squared), are
+        shared as they are.
+        """
+        rough = copy.copy(self)
+        rough.n_nodes, rough.saturation = n_nodes, saturation
+        if not issparse(self.X) and max(self.X.max(), -self.X.min()) <= _SINGLE_MAX:
+            rough.X = self.X.astype(np.float32)
+        rough._last_key, rough._last_scores = None, None
+        rough._last_call = (None, None)
+        return rough
 
     def unpack(self, theta):
         """Full (K, d) coefficients and (K,) intercepts from ``theta``."""
@@ -260,11 +293,50 @@ class _Objective:
         key = np.asarray(theta, dtype=np.float64).tobytes()
         if key != self._last_key:
             coef, intercept = self.unpack(theta)
-            centred = self.X @ (coef - np.mean(coef, axis=0)).T
+            coef = (coef - np.mean(coef, axis=0)).astype(self.X.dtype, copy=False)
+            centred = self.X @ coef.T
             centred += intercept - np.mean(intercept)
             centred.flags.writeable = False
             self._last_key, self._last_scores = key, centred
         return self._last_scores
+
+    def _margins(self, centred, c, sigma):
+        """Margins in noise units and where ``margin`` clipped them (or None).
+
+        ``(T_y - T_j) / (c sigma)`` for every other class ``j``: of shape
+        (n, 1) for two classes (the closed form's), else (n, K) with the
+        row's own class at ``saturation``, a pair the quadrature skips (its
+        gradient is 0), which spares gathering the other classes one by one.
+        """
+        flat = centred.ravel()
+        if self.n_classes == 2:
+            margins = (flat[self.true_at] - flat[self.others_at])[:, None]
+        else:
+            margins = flat[self.true_at][:, None] - centred
+        margins *= 1.0 / (c * sigma)
+        beyond = None
+        if self.margin is not None:
+            beyond = margins >= self.margin / sigma
+            np.minimum(margins, self.margin / sigma, out=margins)
+        if self.n_classes > 2:
+            margins.ravel()[self.true_at] = self.saturation
+        return margins, beyond
+
+    def _to_scores(self, g):
+        """Gradient w.r.t. ``T`` (up to ``-1 / (c sigma)``) of one w.r.t. the margins.
+
+        A margin is ``T_y - T_j`` (scaled): ``g`` goes to each other class as
+        it is and, summed with the opposite sign, to the row's own class.
+        ``g`` in the layout of :meth:`_margins`; for more than two classes it
+        becomes the result (its own-class column is 0).
+        """
+        if self.n_classes == 2:
+            d_scores = np.zeros((g.shape[0], 2))
+            d_scores.ravel()[self.others_at] = g[:, 0]
+        else:
+            d_scores = g
+        d_scores.ravel()[self.true_at] = -np.einsum("ij->i", g)
+        return d_scores
 
     def spread(self, theta):
         """Spread ``c`` of the training scores (0 when every score ties)."""
@@ -275,18 +347,23 @@ class _Objective:
 
         With ``gradient=False``, ``-objective`` alone (at about half the cost).
         """
+        # A solve's first point is often the one evaluated just before (the
+        # end of the rough climb, rated by the training rule): the last
+        # result is kept, keyed by the parameters' bytes.
+        key = (np.asarray(theta, dtype=np.float64).tobytes(), sigma, gradient)
+        if key != self._last_call[0]:
+            self._last_call = (key, self._evaluate(theta, sigma, gradient))
+        result = self._last_call[1]
+        return (result[0], result[1].copy()) if gradient else result
+
+    def _evaluate(self, theta, sigma, gradient):
+        """What :meth:`__call__` returns, computed."""
         coef, _ = self.unpack(theta)
         # Every gradient below is one w.r.t. T whose rows sum to zero, hence
         # also the gradient w.r.t. the scores S.
         centred = self.centred_scores(theta)
         c, u = self._spread(centred)
-        flat = centred.ravel()
-        # margins in noise units, delta / sigma with delta = (T_y - T_j) / c
-        margins = flat[self.true_at][:, None] - flat[self.others_at]
-        margins *= 1.0 / (c * sigma)
-        if self.margin is not None:
-            beyond = margins >= self.margin / sigma
-            np.minimum(margins, self.margin / sigma, out=margins)
+        margins, beyond = self._margins(centred, c, sigma)
         value, d_value = _accuracy_terms(
             margins,
             self.n_nodes,
@@ -306,15 +383,12 @@ class _Objective:
         # g goes into the scores as it is and the whole is scaled once
         g = d_value  # a fresh array: scaled in place
         g *= self.w[:, None]
-        if self.margin is not None:
+        if beyond is not None:
             g[beyond] = 0.0
-        d_scores = np.zeros(centred.shape)
-        d_flat = d_scores.ravel()  # a view: d_scores is C-contiguous
-        d_flat[self.others_at] = g
-        d_flat[self.true_at] = -np.einsum("ij->i", g)
-        d_scores *= -1.0 / (c * sigma)
         # the margins scale like 1 / c
         d_c = -np.einsum("ij,ij->", g, margins) / c
+        d_scores = self._to_scores(g)
+        d_scores *= -1.0 / (c * sigma)
         d_scores += ((d_c / (self.n_classes * c)) * u)[:, None] * centred
         objective = self.w @ value
 
@@ -336,13 +410,13 @@ class _Objective:
         else:
             # G^T X: BLAS reads a C-ordered X (the usual layout) along its
             # rows, faster than in X^T G
-            d_coef = d_scores.T @ self.X
+            d_coef = d_scores.T.astype(self.X.dtype, copy=False) @ self.X
         d_coef = d_coef - d_coef_penalty
         d_intercept = self.ones @ d_scores  # a product: faster than np.sum
         if self.n_rows == 1:
             # W_0 = 0 is fixed; the gradient of the free row is row 1.
             d_coef, d_intercept = d_coef[1:], d_intercept[1:]
-        grad = d_coef.ravel()
+        grad = d_coef.ravel().astype(np.float64, copy=False)
         if self.fit_intercept:
             grad = np.concatenate([grad, d_intercept])
         return -objective, -grad
@@ -955,6 +1029,19 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     (the stages before the last use at most 10 000 evenly spaced rows); the
     last stage then also considers the annealed model as a start.
 
+    On data with more than 65 536 pairs of a weighted row and another class
+    (three classes or more), the L-BFGS solve of the fit on all rows first
+    climbs under a rough objective: a quadrature of 4 nodes that leaves out the
+    pairs beyond a margin of 3, on scores computed from a single-precision
+    copy of ``X``. That climb takes about as many iterations as the exact
+    one at a fraction of the cost of each; the training rule then takes over
+    from its end (where that rates higher than the start) and stops by the
+    same test, so the fit ends where that test holds, as without the climb.
+    The models the held-out rows choose between are fitted without it.
+
+    .. versionchanged:: 0.1.0
+       The rough first climb on many pairs.
+
     A training row that alone spans a direction of the data (its leverage in
     the within-class scatter above 0.5, which one row far from the others
     reaches at any distance beyond a few radii) is left out of the fit: the
@@ -1082,7 +1169,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         calibration use the same weights.
     verbose : int, default=0
         For any positive value, print the progress of every L-BFGS solve
-        (the fit on the kept rows, then the fit on all rows) as
+        (the fit on the kept rows, then the fit on all rows, on many pairs
+        after its rough climb) as
         :class:`~sklearn.linear_model.LogisticRegression`'s ``verbose``
         printed it through L-BFGS-B: the objective (minus the expected
         accuracy) and the largest gradient entry at iterate 0 and then every
@@ -1117,8 +1205,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     smoothing_proba_ : float
         Weight of the uniform distribution in :meth:`predict_proba`.
     n_iter_ : ndarray of shape (n_stages,)
-        L-BFGS iterations run at each stage; when ``selection`` returned
-        another candidate, those of the fit on the kept rows that lost.
+        L-BFGS iterations run at each stage (a rough first climb
+        included); when ``selection`` returned another candidate, those of
+        the fit on the kept rows that lost.
     selected_ : {"start", "trained", "likelihood"}
         The candidate ``selection`` chose ("trained" without selection).
     start_selected_ : bool
@@ -1372,7 +1461,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         """
         if warm is not None:
             theta, n_iter = self._optimise(
-                objective, warm, X, y_index, weights, sigma, stages=False
+                objective, warm, X, y_index, weights, sigma, stages=False, rough=True
             )
             return theta, n_iter, None
         initial = self._initial_theta(objective, X, y_index, weights, start)
@@ -1385,6 +1474,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
                 weights,
                 sigma,
                 warm_start=None if held_out is None else held_out.theta,
+                rough=True,
             )
             return theta, n_iter, None
         if held_out.choice == "start":
@@ -1795,6 +1885,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         sigma_final,
         warm_start=None,
         stages=True,
+        rough=False,
     ):
         """L-BFGS from ``theta`` through the noise schedule; ``(theta, n_iter)``.
 
@@ -1804,7 +1895,10 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         ``warm_start``. As L-BFGS never accepts a step that lowers the
         objective (and a failed run is discarded), the fit ends at least as
         good as its start on the training data. With ``stages=False`` only
-        the last stage runs (the others count 0 iterations).
+        the last stage runs (the others count 0 iterations). ``rough``: the
+        fit on all rows, whose last stage may first climb roughly (see
+        :meth:`_last_stage`); the models the held-out rows choose between
+        keep the training rule's own path.
         """
         starts = [theta] if warm_start is None else [theta, warm_start]
         schedule = _sigma_schedule(self.sigma_init, sigma_final, self.n_stages)
@@ -1821,9 +1915,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         sigma = schedule[-1]
         values = [objective(start, sigma, gradient=False) for start in starts]
         best = int(np.argmin(values))
-        result = self._minimise(objective, starts[best], sigma)
-        theta = result.x if result.fun <= values[best] else starts[best]
-        n_iter[-1] = result.nit
+        theta, result, n_iter[-1] = self._last_stage(
+            objective, starts[best], values[best], sigma, rough
+        )
         if result.nit >= self.max_iter:
             warnings.warn(
                 f"AccuracyOptimizedLinear: L-BFGS reached max_iter={self.max_iter} "
@@ -1833,6 +1927,37 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
             )
         # The objective is scale-invariant: store the coefficients at unit spread.
         return theta / objective.spread(theta), n_iter
+
+    def _last_stage(self, objective, theta, value, sigma, rough):
+        """L-BFGS of the last stage from ``theta`` (objective ``value``).
+
+        Returns the parameters, the result of the solve under the training
+        rule and the iterations of the stage. With ``rough``, on more than
+        ``_ROUGH_PAIRS`` pairs of a weighted row and another class, the stage
+        first climbs under the rough objective (:meth:`_Objective.rough`),
+        which takes about as many iterations at a fraction of the cost of
+        each; its end replaces ``theta`` if the training rule rates it
+        higher, and the training rule finishes with its own stopping test.
+        Never ends below ``theta``'s value.
+        """
+        n_iter = 0
+        pairs = np.count_nonzero(objective.w) * (objective.n_classes - 1)
+        if rough and objective.n_classes > 2 and pairs > _ROUGH_PAIRS:
+            with np.errstate(over="ignore", invalid="ignore"):
+                # single precision can still overflow on extreme data: the
+                # climb is then of no use, and its end is not taken
+                climb = self._minimise(
+                    objective.rough(_ROUGH_NODES, _ROUGH_SATURATION), theta, sigma
+                )
+            n_iter = climb.nit
+            if np.all(np.isfinite(climb.x)):
+                # with its gradient: the solve below starts there
+                climb_value, _ = objective(climb.x, sigma)
+                if climb_value < value:
+                    theta, value = climb.x, climb_value
+        result = self._minimise(objective, theta, sigma)
+        theta = result.x if result.fun <= value else theta
+        return theta, result, n_iter + result.nit
 
     def _minimise(self, objective, theta, sigma):
         report = _LbfgsReport(objective, self.verbose) if self.verbose else None

@@ -1502,3 +1502,171 @@ def test_likelihood_candidate_ends_where_logistic_regression_does():
 
     assert_allclose(centred(from_closed_form), centred(from_zeros), atol=1e-6)
     assert_allclose(centred(from_zeros), centred(reference), atol=1e-4)
+
+
+# --- the rough first climb of the last stage (many pairs) ---------------------------
+
+
+def _centred(clf):
+    # the objective sees score differences only: a shift of every row of coef_
+    # (or of every intercept) changes nothing
+    coef = clf.coef_ - np.mean(clf.coef_, axis=0)
+    return coef, clf.intercept_ - np.mean(clf.intercept_)
+
+
+def _four_classes_problem(seed):
+    X, y = make_classification(
+        800, 8, n_informative=5, n_classes=4, n_clusters_per_class=1, random_state=seed
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch):
+    # The fit on all rows under the training rule from its start, against the
+    # same fit with a rough first climb (threshold 0): with a tolerance
+    # far below the rough rule's error (about 1e-3 in the mean of A), both end
+    # on the same flat top of the objective, where L-BFGS stops wherever its
+    # reductions fall below tol (measured on these seeds: A within 2e-10,
+    # centred coefficients within 3e-4 of their largest, the same predictions;
+    # a fit in other units of the columns moved both ends by up to 2e-6 in A
+    # and 5e-3 in the coefficients).
+    X, y = _four_classes_problem(seed)
+    params = {"tol": 1e-12, "max_iter": 1000, "selection": None}
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)
+    exact = AccuracyOptimizedLinear(**params).fit(X, y)
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    climbs = []
+    original = _Objective.rough
+    monkeypatch.setattr(
+        _Objective,
+        "rough",
+        lambda self, *args: climbs.append(1) or original(self, *args),
+    )
+    rough = AccuracyOptimizedLinear(**params).fit(X, y)
+    assert len(climbs) == 1
+    assert rough.expected_accuracy(X, y) == pytest.approx(
+        exact.expected_accuracy(X, y), abs=1e-5
+    )
+    (coef, intercept), (coef_exact, intercept_exact) = _centred(rough), _centred(exact)
+    largest = np.max(np.abs(coef_exact))
+    assert_allclose(coef, coef_exact, rtol=0, atol=1e-2 * largest)
+    assert_allclose(intercept, intercept_exact, rtol=0, atol=1e-2 * largest)
+    assert np.mean(rough.predict(X) == exact.predict(X)) >= 0.995
+
+
+def test_rough_objective_follows_the_training_rule():
+    # Away from the optimum (where the rough climb does its work) the rough
+    # rule's gradient points where the training rule's does and its value is
+    # within 1e-2 (4 nodes, pairs beyond 3 skipped, scores in single precision)
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    exact = _Objective(
+        X,
+        y,
+        np.ones(len(y)),
+        10,
+        fit_intercept=True,
+        alpha=0.0,
+        margin=None,
+        n_nodes=_fit_n_nodes(10),
+    )
+    rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    assert rough.X.dtype == np.float32 and exact.X.dtype == np.float64
+    start = AnalyticLogisticRegression().fit(X, y)
+    theta = np.concatenate([start.coef_.ravel(), start.intercept_])
+    for sigma in [0.2, 0.5]:
+        value, grad = exact(theta, sigma)
+        rough_value, rough_grad = rough(theta, sigma)
+        assert rough_grad.dtype == np.float64
+        assert rough_value == pytest.approx(value, abs=1e-2)
+        cosine = grad @ rough_grad / np.linalg.norm(grad) / np.linalg.norm(rough_grad)
+        assert cosine > 0.99
+    # the training rule keeps its own data
+    assert exact.X is X
+    # a value whose squared score could overflow in single precision (a far
+    # row, of weight 0 as the fit gives rows of extreme leverage) keeps float64
+    far = np.vstack([X, np.full(X.shape[1], 1e30)])
+    weights = np.append(np.ones(len(y)), 0.0)
+    exact = _Objective(
+        far,
+        np.append(y, 0),
+        weights,
+        10,
+        fit_intercept=True,
+        alpha=0.0,
+        margin=None,
+        n_nodes=_fit_n_nodes(10),
+    )
+    rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    assert rough.X is far
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, grad = rough(theta, 0.2)
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+
+
+def test_rough_climb_that_overflows_leaves_the_training_rule_path(monkeypatch):
+    # single precision forced on a far row (of weight 0 for its leverage)
+    # whose scores overflow it: the climb gives nothing, quietly, and the fit
+    # is the one without it
+    X, y = _four_classes_problem(0)
+    X = np.vstack([X, np.full(X.shape[1], 1e30)])
+    y = np.append(y, 0)
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)
+    exact = AccuracyOptimizedLinear(selection=None).fit(X, y)
+    assert exact.n_outliers_ == 1
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    monkeypatch.setattr(accuracy_module, "_SINGLE_MAX", np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rough = AccuracyOptimizedLinear(selection=None).fit(X, y)
+    assert_allclose(rough.coef_, exact.coef_, rtol=1e-12, atol=1e-14)
+    assert_array_equal(rough.predict(X), exact.predict(X))
+
+
+def test_rough_climb_is_deterministic_and_weights_are_repetition(monkeypatch):
+    monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", 0)
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    first = AccuracyOptimizedLinear().fit(X, y)
+    second = AccuracyOptimizedLinear().fit(X, y)
+    assert_array_equal(first.coef_, second.coef_)
+    assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    counts = np.random.default_rng(7).integers(1, 3, size=len(y))
+    weighted = AccuracyOptimizedLinear(tol=1e-8).fit(X, y, sample_weight=counts)
+    repeated = AccuracyOptimizedLinear(tol=1e-8).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    (coef, intercept), (coef_r, intercept_r) = _centred(weighted), _centred(repeated)
+    assert_allclose(coef, coef_r, rtol=1e-5, atol=1e-6)
+    assert_allclose(intercept, intercept_r, rtol=1e-5, atol=1e-6)
+
+
+def test_rough_climb_only_on_many_pairs_of_several_classes(monkeypatch):
+    # only the fit on all rows (the held-out selection's models keep the
+    # training rule's path); the threshold counts (weighted row, other class)
+    # pairs; two classes use a closed form that no rule makes cheaper
+    from skprob._accuracy import _ROUGH_PAIRS
+
+    made = []
+    rough = _Objective.rough
+    monkeypatch.setattr(
+        _Objective, "rough", lambda self, *args: made.append(1) or rough(self, *args)
+    )
+    clf = AccuracyOptimizedLinear()
+    rng = np.random.default_rng(0)
+    for n_classes, rows, fit_on_all_rows, expected in [
+        (3, _ROUGH_PAIRS // 2 + 1, True, 1),
+        (3, _ROUGH_PAIRS // 2 + 1, False, 0),
+        (3, _ROUGH_PAIRS // 2, True, 0),
+        (2, 2 * _ROUGH_PAIRS, True, 0),
+    ]:
+        made.clear()
+        X = rng.normal(size=(rows, 2))
+        y = np.arange(rows) % n_classes
+        objective = clf._objective(X, y, np.ones(rows), n_classes)
+        theta = rng.normal(size=objective.n_rows * 3)
+        value = objective(theta, 0.2, gradient=False)
+        clf._last_stage(objective, theta, value, 0.2, fit_on_all_rows)
+        assert len(made) == expected

@@ -615,12 +615,14 @@ def _column_largest(X):
     return largest.toarray().ravel() if issparse(largest) else np.asarray(largest)
 
 
-def _check_squares(largest, units):
+def _check_squares(X, weights, units):
     """Refuse columns whose values' squares overflow or underflow float64.
 
-    ``largest`` is each column's largest magnitude over the rows of the fit,
-    in the units ``units`` of the columns (as :func:`_column_units`).
+    Over the rows of positive weight of ``X``, whose columns are in the units
+    ``units`` (as :func:`_column_units`).
     """
+    fitted = weights > 0
+    largest = _column_largest(X if np.all(fitted) else X[fitted])
     # an overflow to infinity compares as it should
     with np.errstate(over="ignore"):
         magnitude = largest * units
@@ -1385,11 +1387,7 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # The likelihood candidate depends on the units of the columns, like
         # LogisticRegression, and has no meaning where the rows it fits have
         # squares out of float64's range.
-        fitted_rows = w_host > 0
-        _check_squares(
-            _column_largest(X_host if np.all(fitted_rows) else X_host[fitted_rows]),
-            units,
-        )
+        _check_squares(X_host, w_host, units)
         self.n_outliers_ = int(np.count_nonzero(weighted & (w_host == 0)))
         held_out = None
         if warm is None and split is not None:

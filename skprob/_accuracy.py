@@ -607,12 +607,19 @@ def _column_units(X):
     return np.ldexp(1.0, exponents.astype(np.int64))
 
 
-def _column_largest(X):
-    """The largest absolute value of each column (zeros for no rows)."""
-    if not X.shape[0]:
-        return np.zeros(X.shape[1])
-    largest = abs(X).max(axis=0)
-    return largest.toarray().ravel() if issparse(largest) else np.asarray(largest)
+def _column_largest(X, rows=None):
+    """The largest absolute value of each column over ``rows`` (a mask; all rows
+    by default), 0 where there is none."""
+    if issparse(X):
+        chosen = X if rows is None else X[rows]
+        if not chosen.shape[0]:
+            return np.zeros(X.shape[1])
+        return abs(chosen).max(axis=0).toarray().ravel()
+    # the largest and the smallest value instead of abs(X): no copy of X
+    where = True if rows is None else rows[:, None]
+    high = np.max(X, axis=0, where=where, initial=-np.inf)
+    low = np.min(X, axis=0, where=where, initial=np.inf)
+    return np.maximum(np.maximum(high, -low), 0.0)
 
 
 def _check_squares(X, weights, units):
@@ -621,8 +628,7 @@ def _check_squares(X, weights, units):
     Over the rows of positive weight of ``X``, whose columns are in the units
     ``units`` (as :func:`_column_units`).
     """
-    fitted = weights > 0
-    largest = _column_largest(X if np.all(fitted) else X[fitted])
+    largest = _column_largest(X, weights > 0)
     # an overflow to infinity compares as it should
     with np.errstate(over="ignore"):
         magnitude = largest * units

@@ -1555,16 +1555,12 @@ def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch)
     assert np.mean(rough.predict(X) == exact.predict(X)) >= 0.995
 
 
-def test_rough_objective_follows_the_training_rule():
-    # Away from the optimum (where the rough climb does its work) the rough
-    # rule's gradient points where the training rule's does and its value is
-    # within 1e-2 (4 nodes, pairs beyond 3 skipped, scores in single precision)
-    X, y = load_digits(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+def _exact_and_rough(X, y, weights):
+    """Ten classes' training-rule objective and its rough version."""
     exact = _Objective(
         X,
         y,
-        np.ones(len(y)),
+        weights,
         10,
         fit_intercept=True,
         alpha=0.0,
@@ -1572,6 +1568,16 @@ def test_rough_objective_follows_the_training_rule():
         n_nodes=_fit_n_nodes(10),
     )
     rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    return exact, rough
+
+
+def test_rough_objective_follows_the_training_rule():
+    # Away from the optimum (where the rough climb does its work) the rough
+    # rule's gradient points where the training rule's does and its value is
+    # within 1e-2 (4 nodes, pairs beyond 3 skipped, scores in single precision)
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    exact, rough = _exact_and_rough(X, y, np.ones(len(y)))
     assert rough.X.dtype == np.float32 and exact.X.dtype == np.float64
     start = AnalyticLogisticRegression().fit(X, y)
     theta = np.concatenate([start.coef_.ravel(), start.intercept_])
@@ -1588,17 +1594,7 @@ def test_rough_objective_follows_the_training_rule():
     # row, of weight 0 as the fit gives rows of extreme leverage) keeps float64
     far = np.vstack([X, np.full(X.shape[1], 1e30)])
     weights = np.append(np.ones(len(y)), 0.0)
-    exact = _Objective(
-        far,
-        np.append(y, 0),
-        weights,
-        10,
-        fit_intercept=True,
-        alpha=0.0,
-        margin=None,
-        n_nodes=_fit_n_nodes(10),
-    )
-    rough = exact.rough(accuracy_module._ROUGH_NODES, accuracy_module._ROUGH_SATURATION)
+    exact, rough = _exact_and_rough(far, np.append(y, 0), weights)
     assert rough.X is far
     with warnings.catch_warnings():
         warnings.simplefilter("error")

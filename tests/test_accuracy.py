@@ -1528,9 +1528,7 @@ def test_rough_climb_ends_at_the_optimum_of_the_training_rule(seed, monkeypatch)
     # far below the rough rule's error (about 1e-3 in the mean of A), both end
     # on the same flat top of the objective, where L-BFGS stops wherever its
     # reductions fall below tol (measured on these seeds: A within 2e-10,
-    # centred coefficients within 3e-4 of their largest, the same predictions;
-    # a fit in other units of the columns moved both ends by up to 2e-6 in A
-    # and 5e-3 in the coefficients).
+    # centred coefficients within 3e-4 of their largest, the same predictions).
     X, y = _four_classes_problem(seed)
     params = {"tol": 1e-12, "max_iter": 1000, "selection": None}
     monkeypatch.setattr(accuracy_module, "_ROUGH_PAIRS", np.inf)

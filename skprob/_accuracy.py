@@ -505,10 +505,10 @@ def _high_leverage_rows(X, y_index, weights, moments):
     one far row, at any distance beyond a few radii, has ``h`` close to 1 and
     no ordinary row does, unless the rows are so few that every one has a high
     leverage (``r / n`` on average, ``n`` the total weight in units of ``u``):
-    the bound is then raised to twice
-    that average, and nothing is flagged once it reaches 1. Rows flagged in a
-    class that would lose all its weight are kept. Returns the boolean mask,
-    or None when no row is flagged.
+    the bound is then raised to twice that average, and nothing is flagged
+    once it reaches 1. Rows flagged in a class that would lose all its weight
+    are kept, and rows of weight 0 (left out already) are not flagged again.
+    Returns the boolean mask, or None when no row is flagged.
     """
     scatter = np.sum(moments.scatters, axis=0)
     scale = np.sqrt(np.diagonal(scatter))
@@ -526,7 +526,7 @@ def _high_leverage_rows(X, y_index, weights, moments):
     # and many equal rows are evidence, not one far point
     unit = np.min(weights[weights > 0])
     leverage = unit * np.einsum("ij,ij->i", projected, projected)
-    drop = leverage > bound
+    drop = (leverage > bound) & (weights > 0)
     left = np.bincount(y_index, np.where(drop, 0.0, weights), moments.weights.shape[0])
     drop &= (left > 0)[y_index]
     return drop if np.any(drop) else None
@@ -1055,7 +1055,9 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     reaches at any distance beyond a few radii) is left out of the fit: the
     rest of the data cannot confirm what it says along that direction, and
     the closed-form start, a moment method, would follow it wherever it lies.
-    One correctly labelled far row therefore leaves the model unchanged.
+    The rows left in are judged again without the rows left out, until none
+    is added (a far row would hide a milder one along its direction). One
+    correctly labelled far row therefore leaves the model unchanged.
 
     Read more in the :ref:`User Guide <accuracy_optimized_linear>`.
 
@@ -1604,7 +1606,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         its direction, so nothing in the rest of the data can confirm what it
         says there, and a moment method follows it wherever it lies (the row
         sets the covariance along its own direction), which would break the
-        start and, through it, the held-out selection.
+        start and, through it, the held-out selection. The screening is
+        repeated without the rows it left out until it adds none.
         """
         group, split, kept = self._split(X, y_index, weights, n_classes)
         parts = None
@@ -1613,12 +1616,15 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
         # none is left out.
         if choose_solver(*X.shape, n_classes, "auto") == "covariance":
             parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+            # A far row masks a milder one (it sets the scatter along their
+            # shared direction): without a second look, adding a far row
+            # would change which of the other rows are left out.
             drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
-            if drop is not None:
+            while drop is not None:
                 weights = np.where(drop, 0.0, weights)
                 group, split, kept = self._split(X, y_index, weights, n_classes)
-                if self.init == "analytic":
-                    parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+                parts = self._grouped_moments(X, group, y_index, weights, n_classes)
+                drop = _high_leverage_rows(X, y_index, weights, _merge(parts))
         if self.init != "analytic":
             return weights, split, kept, None, None
         kept_start = None

@@ -1152,6 +1152,44 @@ def test_high_leverage_rows_match_the_hat_matrix():
     )
 
 
+def test_a_far_row_does_not_mask_a_milder_one():
+    # Reference: hat matrices of the class-centred rows by a pseudo-inverse,
+    # recomputed without the rows above 1/2 until none is added. Row 300 is
+    # 30 sd out along column 2 (leverage about 0.75 on its own); row 301,
+    # 10 000 sd out along nearly the same direction, takes that direction's
+    # scatter and hides it (its leverage is about 1, row 300's about 0).
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    y = np.arange(300) % 2
+    X[:, 0] += 1.5 * y
+    mild = np.array([[0.0, 0.0, 30.0, 0.0]])
+    far = np.array([[0.0, 0.0, 1e4, 1e2]])
+    X_mild, y_mild = np.vstack([X, mild]), np.append(y, 0)
+    X_both, y_both = np.vstack([X_mild, far]), np.append(y_mild, 0)
+
+    def screened(X, y):
+        out = np.zeros(len(y), dtype=bool)
+        while True:
+            rows = ~out
+            means = np.array([X[rows & (y == k)].mean(axis=0) for k in (0, 1)])
+            Z = X - means[y]
+            hat = np.einsum("ij,jk,ik->i", Z, np.linalg.pinv(Z[rows].T @ Z[rows]), Z)
+            new = rows & (hat > 0.5)
+            if not np.any(new):
+                return out
+            out |= new
+
+    assert np.flatnonzero(screened(X_mild, y_mild)).tolist() == [300]
+    assert np.flatnonzero(screened(X_both, y_both)).tolist() == [300, 301]
+    both = AccuracyOptimizedLinear().fit(X_both, y_both)
+    mild_only = AccuracyOptimizedLinear().fit(X_mild, y_mild)
+    clean = AccuracyOptimizedLinear().fit(X, y)
+    assert (both.n_outliers_, mild_only.n_outliers_) == (2, 1)
+    # a row left out counts for nothing: all three are the fit of the 300 rows
+    for model in (both, mild_only):
+        assert_allclose(model.predict_proba(X), clean.predict_proba(X), atol=1e-8)
+
+
 # --- edge values -------------------------------------------------------------------
 
 

@@ -1056,8 +1056,8 @@ class AccuracyOptimizedLinear(LinearScoresMixin, ClassifierMixin, BaseEstimator)
     rest of the data cannot confirm what it says along that direction, and
     the closed-form start, a moment method, would follow it wherever it lies.
     The rows left in are judged again without the rows left out, until none
-    is added (a far row would hide a milder one along its direction). One
-    correctly labelled far row therefore leaves the model unchanged.
+    is added (a far row would hide a milder one along its direction). Such a
+    row, however far, therefore leaves the model unchanged.
 
     Read more in the :ref:`User Guide <accuracy_optimized_linear>`.
 

@@ -169,22 +169,34 @@ def _one_class_error(classes):
     )
 
 
-def _refine(problem, theta, max_iter, tol, *, shrink=True, callback=None):
-    """Damped Newton from ``theta``, after the best shrink along its ray.
+def _refine(problem, start, max_iter, tol, *, callback=None):
+    """Damped Newton from ``start()``'s theta, after the best shrink along its ray.
 
-    The closed form of separable data has large coefficients; the first move
-    shrinks them along the ray ``s * theta`` (skipped with ``shrink=False``,
-    for a warm start that is already a fitted model), then each accepted
-    Newton step lowers the penalised objective (Armijo backtracking). Stops
-    when the largest gradient entry divided by the total sample weight is at
-    most ``tol`` (the stopping rule of LogisticRegression's lbfgs, whose
-    objective is the mean loss), after ``max_iter`` steps, or when no step
-    along the Newton direction lowers the objective.
+    ``start()`` returns the parameters and whether they are warm. The closed
+    form of separable data has large coefficients; the first move shrinks
+    them along the ray ``s * theta`` (skipped for a warm start, which is
+    already a fitted model), then each accepted Newton step lowers the
+    penalised objective (Armijo backtracking). Stops when the largest
+    gradient entry divided by the total sample weight is at most ``tol``
+    (the stopping rule of LogisticRegression's lbfgs, whose objective is the
+    mean loss), after ``max_iter`` steps, or when no step along the Newton
+    direction lowers the objective.
     """
-    start = problem.evaluate(theta)
-    if shrink:
-        start = shrink_along_ray(problem, start)
-    return damped_newton(problem, start, max_iter=max_iter, tol=tol, callback=callback)
+    # the start is made inside the call, so no frame here holds it once
+    # Newton's method moves on: on text a point is several times the data
+    return damped_newton(
+        problem,
+        _start_point(problem, *start()),
+        max_iter=max_iter,
+        tol=tol,
+        callback=callback,
+    )
+
+
+def _start_point(problem, theta, warm):
+    """The point at ``theta``, shrunk along its ray unless ``warm``."""
+    point = problem.evaluate(theta)
+    return point if warm else shrink_along_ray(problem, point)
 
 
 def _print_iterate(n_iter, point, stationarity):
@@ -1174,13 +1186,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         starts from the model of those frequencies (the intercepts less the
         priors' shift) and the shift is added back to the refined intercepts.
         """
-        start, warm = self._refine_start(previous)
         result = _refine(
             problem,
-            start,
+            functools.partial(self._refine_start, previous),
             self.refine_iter,
             self.refine_tol,
-            shrink=not warm,
             callback=_print_iterate if self.verbose else None,
         )
         self._set_refined(problem, result, stacklevel)

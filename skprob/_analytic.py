@@ -1186,9 +1186,18 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         starts from the model of those frequencies (the intercepts less the
         priors' shift) and the shift is added back to the refined intercepts.
         """
+
+        def start():
+            theta_and_warm = self._refine_start(previous)
+            # the closed form's coefficients, replaced by the refined ones, are
+            # not kept beside Newton's vectors: on text each is as large as
+            # the data
+            del self.coef_
+            return theta_and_warm
+
         result = _refine(
             problem,
-            functools.partial(self._refine_start, previous),
+            start,
             self.refine_iter,
             self.refine_tol,
             callback=_print_iterate if self.verbose else None,
@@ -1267,8 +1276,10 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         if problem.null_intercept:
             # LogisticRegression's intercepts sum to zero; so do these
             theta[:, -1] -= np.mean(theta[:, -1])
-        xp, _, dev = get_namespace_and_device(self.coef_)
-        dtype, n_features = self.coef_.dtype, self.coef_.shape[1]
+        # the closed form's coef_ is gone (see _run_refinement): its namespace
+        # and dtype are the intercepts'
+        xp, _, dev = get_namespace_and_device(self.intercept_)
+        dtype, n_features = self.intercept_.dtype, theta.shape[1] - self.fit_intercept
         self.coef_ = asarray(theta[:, :n_features], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)

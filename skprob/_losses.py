@@ -366,33 +366,41 @@ class PenalisedLogLoss(_LogisticPenalty):
         """Newton step: an exact Hessian's (the last one kept for a finishing
         step) for few unknowns, else truncated CG."""
         proba = point.cache[1]
-        curvature = self._curvature(proba)
         if point.theta.size <= _EXACT_HESSIAN_MAX_UNKNOWNS:
+            curvature = self._curvature(proba)
             step = self._exact_direction(
                 lambda: self._hessian(proba, curvature), gradient
             )
             return self._drop_null(step)
+        # the curvature is made again by each product rather than kept
+        # through conjugate gradients: on text it is an (n, K) array
         return self._inexact_direction(
-            lambda vector: self._hessian_product(vector, proba, curvature),
+            lambda vector: self._hessian_product(vector, proba),
             gradient,
-            self._kronecker_preconditioner(proba, curvature),
+            self._kronecker_preconditioner(proba, self._curvature(proba)),
         )
 
-    def _curvature(self, proba):
-        """Per-row weights of the Hessian: ``w p (1 - p)`` (binary) or ``w p``."""
+    def _curvature(self, proba, rows=slice(None)):
+        """Per-row weights of the Hessian: ``w p (1 - p)`` (binary) or ``w p``,
+        of the ``rows`` of ``proba`` (all its rows, or a slice of them)."""
+        weight = self.weight[rows, :]
         if self.binary:
-            return self.weight * proba * (1.0 - proba)
-        return self.weight * proba
+            return weight * proba * (1.0 - proba)
+        return weight * proba
 
-    def _hessian_product(self, vector, proba, curvature):
-        """Hessian times ``vector`` (host), one pass over the data."""
+    def _hessian_product(self, vector, proba, curvature=None):
+        """Hessian times ``vector`` (host), one pass over the data; with
+        ``curvature`` None it is made block by block."""
 
         # in place on the block's scores, which nothing else reads: on text
         # each (n, K) temporary is a quarter of the data's size
         def response(rows, change):
             if not self.binary:
                 change -= self._row_sums(proba[rows, :] * change)
-            change *= curvature[rows, :]
+            if curvature is None:
+                change *= self._curvature(proba[rows, :], rows)
+            else:
+                change *= curvature[rows, :]
             return change
 
         _, product = self._fused_pass(vector, response, keep=False)

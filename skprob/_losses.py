@@ -139,14 +139,22 @@ class PenalisedLogLoss(_LogisticPenalty):
             gram=gram,
         )
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
-        # 0 and 1 are exact in float32, and NumPy and the array API promote
-        # float32 with float64 to float64: half the memory of an (n, K) array
-        onehot = xp.astype(y_index[:, None] == class_ids[None, :], xp.float32)
-        self.onehot = onehot[:, 1:] if self.binary else onehot
-        # weight * onehot is not kept: the products it would serve are taken
-        # as weight * (onehot * scores), equal to the bit (onehot is 0 or 1)
+        # the class indicator is made where it is used (see _onehot), not
+        # kept: on text an (n, K) array is a quarter of the data's size
+        self.y_index = y_index
+        self._class_ids = class_ids[1:] if self.binary else class_ids
+        # nor is weight * onehot: the products it would serve are taken as
+        # weight * (onehot * scores), equal to the bit (onehot is 0 or 1)
         self.weight = sample_weight[:, None]
         self._class_ones = xp.ones((n_classes,), dtype=X.dtype, device=dev)
+
+    def _onehot(self, rows=slice(None)):
+        """Class indicator of the ``rows``: (n, K), or (n, 1) of the second
+        class for two. In float32, where 0 and 1 are exact and which NumPy
+        and the array API promote with float64 to float64."""
+        xp = self.xp
+        hits = self.y_index[rows, None] == self._class_ids[None, :]
+        return xp.astype(hits, xp.float32)
 
     def _to_xp(self, array):
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
@@ -286,9 +294,9 @@ class PenalisedLogLoss(_LogisticPenalty):
         # row losses (>= 0) before the sum: a difference of two sums would lose
         # the digits the line search compares near the optimum
         if self.binary:
-            target = self.weight * (self.onehot * scores)
+            target = self.weight * (self._onehot() * scores)
         else:
-            target = self.weight * self._row_sums(self.onehot * scores)
+            target = self.weight * self._row_sums(self._onehot() * scores)
         loss = float(xp.sum(self.weight * log_norm - target))
         loss += 0.5 / self.C * self._squared_norm(theta)
         # a list, so that the line search can drop the gradient (see line)
@@ -319,14 +327,14 @@ class PenalisedLogLoss(_LogisticPenalty):
             mean = self._row_sums(proba * base)
             spread = self.weight * (self._row_sums(proba * base**2) - mean**2)
         slope = float(xp.sum(self.weight * mean)) - float(
-            xp.sum(self.weight * (self.onehot * base))
+            xp.sum(self.weight * (self._onehot() * base))
         )
         return slope + scale * penalty, float(xp.sum(spread)) + penalty
 
     def gradient(self, point):
         if point.cache[2] is not None:
             return point.cache[2]
-        residual = self.weight * (point.cache[1] - self.onehot)
+        residual = self.weight * (point.cache[1] - self._onehot())
         return self._add_penalty(self._transpose_product(residual), point.theta)
 
     def line(self, point, direction):
@@ -343,7 +351,7 @@ class PenalisedLogLoss(_LogisticPenalty):
             trial = scores[rows, :] - change
             proba, log_norm = self._probabilities(trial)
             moved.append((trial, proba, log_norm))
-            residual = proba - self.onehot[rows, :]
+            residual = proba - self._onehot(rows)
             residual *= self.weight[rows, :]
             return residual
 
@@ -622,7 +630,7 @@ class PenalisedLogLoss(_LogisticPenalty):
         ``RAY_SCALES``: ``sum_i w_i (E_{p(s z_i)}[z_i] - z_{i y_i})`` with
         ``z`` the scores of theta (no losses: the shrink reads slopes only)."""
         xp = self.xp
-        target = float(xp.sum(self.weight * (self.onehot * scores)))
+        target = float(xp.sum(self.weight * (self._onehot() * scores)))
         if not self.binary:
             # s > 0, so the row maximum of s z is s times that of z
             shifted = scores - self._row_max(scores)

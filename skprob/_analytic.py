@@ -1279,7 +1279,8 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         # the closed form's coef_ is gone (see _run_refinement): its namespace
         # and dtype are the intercepts'
         xp, _, dev = get_namespace_and_device(self.intercept_)
-        dtype, n_features = self.intercept_.dtype, theta.shape[1] - self.fit_intercept
+        dtype = self.intercept_.dtype
+        n_features = theta.shape[1] - int(self.fit_intercept)
         self.coef_ = asarray(theta[:, :n_features], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)

@@ -140,7 +140,7 @@ class PenalisedLogLoss(_LogisticPenalty):
         )
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
         # the class indicator is made where it is used (see _onehot), not
-        # kept: on text an (n, K) array is a quarter of the data's size
+        # kept: on text it would be an (n, K) array beside the scores
         self.y_index = y_index
         self._class_ids = class_ids[1:] if self.binary else class_ids
         # nor is weight * onehot: the products it would serve are taken as

@@ -19,7 +19,6 @@ __all__ = [
     "NewtonResult",
     "Point",
     "RAY_SCALES",
-    "add_scaled",
     "damped_newton",
     "forcing_term",
     "shrink_along_ray",
@@ -209,8 +208,8 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
         if curvature_along <= 0:
             break
         alpha = rz / curvature_along
-        add_scaled(step, search, alpha)
-        add_scaled(residual, product, -alpha)
+        _add_scaled(step, search, alpha)
+        _add_scaled(residual, product, -alpha)
         del product
         largest = max(np.max(residual), -np.min(residual))
         if np.sqrt(np.vdot(residual, residual)) <= target or largest <= enough:
@@ -224,7 +223,7 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
     return step if np.any(step) else gradient
 
 
-def add_scaled(target, vector, factor):
+def _add_scaled(target, vector, factor):
     """``target += vector * factor`` in place, without a temporary as large as
     ``vector``: by slices of ``_SLICE`` entries where both arrays are
     C-contiguous (each entry rounds as in the single expression)."""

@@ -85,6 +85,11 @@ def damped_newton(problem, point, *, max_iter, tol, stall_tol=None, callback=Non
 
     ``callback(n_iter, point, stationarity)``, if given, is called at every
     iterate, the start included (a verbose estimator prints from it).
+
+    Neither the gradient nor the direction is kept past its step, nor the
+    start point past the first step where the caller keeps no reference
+    to it, so a problem may drop its copy of the gradient in ``line``: with
+    many unknowns each is as large as the data.
     """
     n_iter = 0
     while True:

@@ -86,10 +86,10 @@ def damped_newton(problem, point, *, max_iter, tol, stall_tol=None, callback=Non
     ``callback(n_iter, point, stationarity)``, if given, is called at every
     iterate, the start included (a verbose estimator prints from it).
 
-    Neither the gradient nor the direction is kept past its step, nor the
-    start point past the first step where the caller keeps no reference
-    to it, so a problem may drop its copy of the gradient in ``line``: with
-    many unknowns each is as large as the data.
+    The gradient is not kept through the line search, the direction not
+    past its step, and the start point (unless the caller holds it) not past
+    the first step: with many unknowns each is as large as the data. A
+    problem may drop its own copy of the gradient in ``line``.
     """
     n_iter = 0
     while True:

@@ -169,22 +169,34 @@ def _one_class_error(classes):
     )
 
 
-def _refine(problem, theta, max_iter, tol, *, shrink=True, callback=None):
-    """Damped Newton from ``theta``, after the best shrink along its ray.
+def _refine(problem, start, max_iter, tol, *, callback=None):
+    """Damped Newton from ``start()``'s theta, after the best shrink along its ray.
 
-    The closed form of separable data has large coefficients; the first move
-    shrinks them along the ray ``s * theta`` (skipped with ``shrink=False``,
-    for a warm start that is already a fitted model), then each accepted
-    Newton step lowers the penalised objective (Armijo backtracking). Stops
-    when the largest gradient entry divided by the total sample weight is at
-    most ``tol`` (the stopping rule of LogisticRegression's lbfgs, whose
-    objective is the mean loss), after ``max_iter`` steps, or when no step
-    along the Newton direction lowers the objective.
+    ``start()`` returns the parameters and whether they are warm. The closed
+    form of separable data has large coefficients; the first move shrinks
+    them along the ray ``s * theta`` (skipped for a warm start, which is
+    already a fitted model), then each accepted Newton step lowers the
+    penalised objective (Armijo backtracking). Stops when the largest
+    gradient entry divided by the total sample weight is at most ``tol``
+    (the stopping rule of LogisticRegression's lbfgs, whose objective is the
+    mean loss), after ``max_iter`` steps, or when no step along the Newton
+    direction lowers the objective.
     """
-    start = problem.evaluate(theta)
-    if shrink:
-        start = shrink_along_ray(problem, start)
-    return damped_newton(problem, start, max_iter=max_iter, tol=tol, callback=callback)
+    # the start is made inside the call, so no frame here holds it once
+    # Newton's method moves on: on text a point is several times the data
+    return damped_newton(
+        problem,
+        _start_point(problem, *start()),
+        max_iter=max_iter,
+        tol=tol,
+        callback=callback,
+    )
+
+
+def _start_point(problem, theta, warm):
+    """The point at ``theta``, shrunk along its ray unless ``warm``."""
+    point = problem.evaluate(theta)
+    return point if warm else shrink_along_ray(problem, point)
 
 
 def _print_iterate(n_iter, point, stationarity):
@@ -1174,13 +1186,20 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         starts from the model of those frequencies (the intercepts less the
         priors' shift) and the shift is added back to the refined intercepts.
         """
-        start, warm = self._refine_start(previous)
+
+        def start():
+            theta_and_warm = self._refine_start(previous)
+            # the closed form's coefficients, replaced by the refined ones, are
+            # not kept beside Newton's vectors: on text each is as large as
+            # the data
+            del self.coef_
+            return theta_and_warm
+
         result = _refine(
             problem,
             start,
             self.refine_iter,
             self.refine_tol,
-            shrink=not warm,
             callback=_print_iterate if self.verbose else None,
         )
         self._set_refined(problem, result, stacklevel)
@@ -1257,8 +1276,11 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
         if problem.null_intercept:
             # LogisticRegression's intercepts sum to zero; so do these
             theta[:, -1] -= np.mean(theta[:, -1])
-        xp, _, dev = get_namespace_and_device(self.coef_)
-        dtype, n_features = self.coef_.dtype, self.coef_.shape[1]
+        # the closed form's coef_ is gone (see _run_refinement): its namespace
+        # and dtype are the intercepts'
+        xp, _, dev = get_namespace_and_device(self.intercept_)
+        dtype = self.intercept_.dtype
+        n_features = theta.shape[1] - int(self.fit_intercept)
         self.coef_ = asarray(theta[:, :n_features], xp=xp, device=dev, dtype=dtype)
         if self.fit_intercept:
             self.intercept_ = asarray(theta[:, -1], xp=xp, device=dev, dtype=dtype)

@@ -43,6 +43,8 @@ _PRECONDITIONER_MAX_SIDE = 4000
 # Hessian is singular along that direction, and this relative ridge makes the
 # exact solve well posed without moving the solution.
 _NULL_RIDGE = 1e-10
+# Slices of the classes in a product of sparse X^T with (n, K) rows.
+_TRANSPOSE_SLICES = 4
 # Up to this many classes, row maxima are taken column by column.
 _FEW_CLASSES = 16
 # Step lengths 1, 1/2, ..., 1/2^3 evaluated by the first pass of a line search.
@@ -78,6 +80,14 @@ class _LogisticPenalty:
         self._exact_direction = LaggedNewtonDirection(
             _NULL_RIDGE, self.tol * self.total_weight
         )
+
+    def _add_penalty(self, product, theta):
+        """``product += penalised * theta / C`` in place (host float64), one
+        coefficient row at a time: on text a temporary of all the unknowns
+        would be as large as the data."""
+        for row, coefficients in zip(product, theta):
+            row += self.penalised * coefficients / self.C
+        return product
 
     def stationarity(self, point, gradient):
         """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
@@ -129,11 +139,22 @@ class PenalisedLogLoss(_LogisticPenalty):
             gram=gram,
         )
         class_ids = xp.arange(n_classes, dtype=y_index.dtype, device=dev)
-        onehot = xp.astype(y_index[:, None] == class_ids[None, :], X.dtype)
-        self.onehot = onehot[:, 1:] if self.binary else onehot
+        # the class indicator is made where it is used (see _onehot), not
+        # kept: on text it would be an (n, K) array beside the scores
+        self.y_index = y_index
+        self._class_ids = class_ids[1:] if self.binary else class_ids
+        # nor is weight * onehot: the products it would serve are taken as
+        # weight * (onehot * scores), equal to the bit (onehot is 0 or 1)
         self.weight = sample_weight[:, None]
-        self.weighted_onehot = self.weight * self.onehot
         self._class_ones = xp.ones((n_classes,), dtype=X.dtype, device=dev)
+
+    def _onehot(self, rows=slice(None)):
+        """Class indicator of the ``rows``: (n, K), or (n, 1) of the second
+        class for two. In float32, where 0 and 1 are exact and which NumPy
+        and the array API promote with float64 to float64."""
+        xp = self.xp
+        hits = self.y_index[rows, None] == self._class_ids[None, :]
+        return xp.astype(hits, xp.float32)
 
     def _to_xp(self, array):
         return asarray(array, xp=self.xp, device=self.dev, dtype=self.dtype)
@@ -145,7 +166,10 @@ class PenalisedLogLoss(_LogisticPenalty):
         if not isinstance(theta, tuple):
             theta = self._coefficients(theta)
         coef, intercept = theta
-        return X @ coef if intercept is None else X @ coef + intercept
+        scores = X @ coef
+        if intercept is not None:
+            scores += intercept
+        return scores
 
     def _coefficients(self, theta):
         """``(W^T, b[None, :])`` in the data's namespace, ``W^T`` contiguous
@@ -160,14 +184,22 @@ class PenalisedLogLoss(_LogisticPenalty):
         """``rows^T @ [X, 1]`` (host float64) for dense rows of shape (n, m),
         of all of X or of one row ``block`` of it."""
         X = self.X if block is None else block
+        n_features = X.shape[1]
+        # written once into the result: on text a cast or a concatenation
+        # would each copy an array of all the unknowns
+        product = np.empty((rows.shape[1], n_features + int(self.fit_intercept)))
         if self.sparse:
-            product = np.asarray(X.T @ rows).T.astype(np.float64)
+            # by slices of the classes: the sparse product's own result is a
+            # fraction of the unknowns, and X's indices are read once a slice
+            width = -(-rows.shape[1] // _TRANSPOSE_SLICES)
+            for start in range(0, rows.shape[1], width):
+                part = slice(start, start + width)
+                product[part, :n_features] = np.asarray(X.T @ rows[:, part]).T
         else:
-            product = to_numpy(rows.T @ X).astype(np.float64)
-        if not self.fit_intercept:
-            return product
-        sums = to_numpy(self.xp.sum(rows, axis=0)).astype(np.float64)
-        return np.concatenate([product, sums[:, None]], axis=1)
+            product[:, :n_features] = to_numpy(rows.T @ X)
+        if self.fit_intercept:
+            product[:, n_features] = to_numpy(self.xp.sum(rows, axis=0))
+        return product
 
     def _row_blocks(self, n_columns):
         """Row slices and row blocks of X (SciPy sparse X: one block).
@@ -186,19 +218,35 @@ class PenalisedLogLoss(_LogisticPenalty):
             rows = slice(start, min(start + size, n_samples))
             yield rows, self.X[rows, :]
 
-    def _fused_pass(self, theta, respond):
-        """Scores of ``theta`` by row block, and ``sum respond(rows,
-        block_scores)^T [X, 1]`` (host float64).
+    def _fused_pass(self, theta, respond, keep=True):
+        """Scores of ``theta`` by row block (None unless ``keep``), and ``sum
+        respond(rows, block_scores)^T [X, 1]`` (host float64).
 
         Both products of a block are made while it is in cache: one read of X
-        where two separate products would read it twice.
+        where two separate products would read it twice. Without ``keep``,
+        ``respond`` may overwrite the block scores it is given.
         """
-        blocks, product, theta = [], 0.0, self._coefficients(theta)
+        if self.sparse:
+            # one block: the contiguous copy of theta is freed before the
+            # transposed product allocates its result
+            scores = self._scores(theta)
+            product = self._transpose_product(respond(slice(None), scores))
+            return ([scores] if keep else None), product
+        blocks, product, theta = [], None, self._coefficients(theta)
         for rows, block in self._row_blocks(self.X.shape[1]):
             scores = self._scores(theta, block)
-            blocks.append(scores)
-            product = product + self._transpose_product(respond(rows, scores), block)
+            if keep:
+                blocks.append(scores)
+            part = self._transpose_product(respond(rows, scores), block)
+            if product is None:
+                product = part
+            else:
+                product += part
         return blocks, product
+
+    def _joined(self, blocks):
+        """Row blocks stacked (one block as it is, not copied)."""
+        return blocks[0] if len(blocks) == 1 else self.xp.concat(blocks, axis=0)
 
     def _row_sums(self, array):
         """Sums over the class axis (keepdims), as a product with a ones
@@ -232,23 +280,33 @@ class PenalisedLogLoss(_LogisticPenalty):
         total = self._row_sums(shifted)
         return shifted / total, top + xp.log(total)
 
-    def _at(self, theta, scores, gradient=None):
-        """The point ``theta`` whose scores (and maybe gradient) are given.
+    def _at(self, theta, scores, gradient=None, probabilities=None):
+        """The point ``theta`` whose scores (and maybe gradient, and maybe
+        :meth:`_probabilities`) are given.
 
         One ``exp`` per score serves both the loss and the probabilities (the
         line search and the shrink evaluate this many times per fit).
         """
         xp = self.xp
-        proba, log_norm = self._probabilities(scores)
+        if probabilities is None:
+            probabilities = self._probabilities(scores)
+        proba, log_norm = probabilities
         # row losses (>= 0) before the sum: a difference of two sums would lose
         # the digits the line search compares near the optimum
         if self.binary:
-            target = self.weighted_onehot * scores
+            target = self.weight * (self._onehot() * scores)
         else:
-            target = self._row_sums(self.weighted_onehot * scores)
+            target = self.weight * self._row_sums(self._onehot() * scores)
         loss = float(xp.sum(self.weight * log_norm - target))
-        loss += 0.5 / self.C * float(np.sum(self.penalised * theta**2))
-        return Point(theta, loss, (scores, proba, gradient))
+        loss += 0.5 / self.C * self._squared_norm(theta)
+        # a list, so that the line search can drop the gradient (see line)
+        return Point(theta, loss, [scores, proba, gradient])
+
+    def _squared_norm(self, theta):
+        """``sum(penalised * theta^2)`` through one temporary, not two."""
+        squares = np.square(theta)
+        squares *= self.penalised
+        return float(np.sum(squares))
 
     def scaled(self, point, scale):
         return self._at(scale * point.theta, scale * point.cache[0])
@@ -261,7 +319,7 @@ class PenalisedLogLoss(_LogisticPenalty):
         """
         xp, theta = self.xp, point.theta
         base, proba = point.cache[0], scaled.cache[1]
-        penalty = float(np.sum(self.penalised * theta**2)) / self.C
+        penalty = self._squared_norm(theta) / self.C
         if self.binary:
             mean = proba * base
             spread = self.weight * proba * (1.0 - proba) * base**2
@@ -269,30 +327,42 @@ class PenalisedLogLoss(_LogisticPenalty):
             mean = self._row_sums(proba * base)
             spread = self.weight * (self._row_sums(proba * base**2) - mean**2)
         slope = float(xp.sum(self.weight * mean)) - float(
-            xp.sum(self.weighted_onehot * base)
+            xp.sum(self.weight * (self._onehot() * base))
         )
         return slope + scale * penalty, float(xp.sum(spread)) + penalty
 
     def gradient(self, point):
         if point.cache[2] is not None:
             return point.cache[2]
-        residual = self.weight * (point.cache[1] - self.onehot)
-        return self._transpose_product(residual) + self.penalised * point.theta / self.C
+        residual = self.weight * (point.cache[1] - self._onehot())
+        return self._add_penalty(self._transpose_product(residual), point.theta)
 
     def line(self, point, direction):
         """Points along ``theta - t direction``; the full step (``t = 1``,
         accepted at most steps) with its gradient, from the same pass."""
-        scores = point.cache[0]
+        # the gradient at the start of the step is read no more: Newton's
+        # method has its direction and slope, and on text it is as large as
+        # the data (gradient() would make it again)
+        point.cache[2] = None
+        scores, moved = point.cache[0], []
 
         def residual(rows, change):
-            proba, _ = self._probabilities(scores[rows, :] - change)
-            return self.weight[rows, :] * (proba - self.onehot[rows, :])
+            # the full step's scores and probabilities also make its point
+            trial = scores[rows, :] - change
+            proba, log_norm = self._probabilities(trial)
+            moved.append((trial, proba, log_norm))
+            residual = proba - self._onehot(rows)
+            residual *= self.weight[rows, :]
+            return residual
 
         blocks, product = self._fused_pass(direction, residual)
-        change = self.xp.concat(blocks, axis=0)
+        change = self._joined(blocks)
+        trial, proba, log_norm = (self._joined(parts) for parts in zip(*moved))
+        del blocks
+        moved.clear()
         theta = point.theta - direction
         full = self._at(
-            theta, scores - change, product + self.penalised * theta / self.C
+            theta, trial, self._add_penalty(product, theta), (proba, log_norm)
         )
         return lambda length: (
             full
@@ -304,35 +374,45 @@ class PenalisedLogLoss(_LogisticPenalty):
         """Newton step: an exact Hessian's (the last one kept for a finishing
         step) for few unknowns, else truncated CG."""
         proba = point.cache[1]
-        curvature = self._curvature(proba)
         if point.theta.size <= _EXACT_HESSIAN_MAX_UNKNOWNS:
+            curvature = self._curvature(proba)
             step = self._exact_direction(
                 lambda: self._hessian(proba, curvature), gradient
             )
             return self._drop_null(step)
+        # the curvature is made again by each product rather than kept
+        # through conjugate gradients: on text it is an (n, K) array
         return self._inexact_direction(
-            lambda vector: self._hessian_product(vector, proba, curvature),
+            lambda vector: self._hessian_product(vector, proba),
             gradient,
-            self._kronecker_preconditioner(proba, curvature),
+            self._kronecker_preconditioner(proba, self._curvature(proba)),
         )
 
-    def _curvature(self, proba):
-        """Per-row weights of the Hessian: ``w p (1 - p)`` (binary) or ``w p``."""
+    def _curvature(self, proba, rows=slice(None)):
+        """Per-row weights of the Hessian: ``w p (1 - p)`` (binary) or ``w p``,
+        of the ``rows`` of ``proba`` (all its rows, or a slice of them)."""
+        weight = self.weight[rows, :]
         if self.binary:
-            return self.weight * proba * (1.0 - proba)
-        return self.weight * proba
+            return weight * proba * (1.0 - proba)
+        return weight * proba
 
-    def _hessian_product(self, vector, proba, curvature):
-        """Hessian times ``vector`` (host), one pass over the data."""
+    def _hessian_product(self, vector, proba, curvature=None):
+        """Hessian times ``vector`` (host), one pass over the data; with
+        ``curvature`` None it is made block by block."""
 
+        # in place on the block's scores, which nothing else reads: on text
+        # each (n, K) temporary is a quarter of the data's size
         def response(rows, change):
-            if self.binary:
-                return curvature[rows, :] * change
-            mixed = self._row_sums(proba[rows, :] * change)
-            return curvature[rows, :] * (change - mixed)
+            if not self.binary:
+                change -= self._row_sums(proba[rows, :] * change)
+            if curvature is None:
+                change *= self._curvature(proba[rows, :], rows)
+            else:
+                change *= curvature[rows, :]
+            return change
 
-        _, product = self._fused_pass(vector, response)
-        return product + self.penalised * vector / self.C
+        _, product = self._fused_pass(vector, response, keep=False)
+        return self._add_penalty(product, vector)
 
     def _hessian(self, proba, curvature):
         """Exact Hessian (host float64), two GEMMs whatever the number of classes.
@@ -463,8 +543,10 @@ class PenalisedLogLoss(_LogisticPenalty):
             return self._row_space_eigen()
         if n_params > _PRECONDITIONER_MAX_SIDE:
             if self.sparse:
-                squares = X.multiply(X).multiply(self.weight)
-                diagonal = np.asarray(squares.sum(axis=0))
+                # the squares share X's index arrays: one copy of its values
+                squares = type(X)((np.square(X.data), X.indices, X.indptr), X.shape)
+                diagonal = np.asarray(squares.T @ self.weight)
+                del squares
             else:
                 diagonal = to_numpy(self.xp.sum(self.weight * X * X, axis=0))
             diagonal = diagonal.astype(np.float64).ravel()
@@ -548,7 +630,7 @@ class PenalisedLogLoss(_LogisticPenalty):
         ``RAY_SCALES``: ``sum_i w_i (E_{p(s z_i)}[z_i] - z_{i y_i})`` with
         ``z`` the scores of theta (no losses: the shrink reads slopes only)."""
         xp = self.xp
-        target = float(xp.sum(self.weighted_onehot * scores))
+        target = float(xp.sum(self.weight * (self._onehot() * scores)))
         if not self.binary:
             # s > 0, so the row maximum of s z is s times that of z
             shifted = scores - self._row_max(scores)
@@ -576,23 +658,42 @@ def _kronecker_preconditioner(gram_eigen, coupling, C, null_intercept):
     """
     eigenvalues, eigenvectors = gram_eigen
     class_values, class_vectors = np.linalg.eigh(coupling)
+    if eigenvectors is None:
+        # a diagonal X^T W X: the (K, d) denominator is made by slices, as
+        # it is used, rather than kept (on text it is as large as the data)
+        return lambda residual: _drop_null(
+            _rotate_and_divide(residual, class_vectors, class_values, eigenvalues, C),
+            null_intercept,
+        )
     denominator = class_values[:, None] * eigenvalues[None, :] + 1.0 / C
-    partial = eigenvectors is not None and eigenvectors.shape[1] < eigenvectors.shape[0]
+    partial = eigenvectors.shape[1] < eigenvectors.shape[0]
 
     def precondition(residual):
         rotated = class_vectors.T @ residual
-        if eigenvectors is None:
-            solved = rotated / denominator
-        else:
-            projected = rotated @ eigenvectors
-            solved = (projected / denominator) @ eigenvectors.T
-            if partial:
-                # off the eigenvectors' span X^T W X is zero: there the
-                # approximation is I / C
-                solved += C * (rotated - projected @ eigenvectors.T)
+        projected = rotated @ eigenvectors
+        solved = (projected / denominator) @ eigenvectors.T
+        if partial:
+            # off the eigenvectors' span X^T W X is zero: there the
+            # approximation is I / C
+            solved += C * (rotated - projected @ eigenvectors.T)
         return _drop_null(class_vectors @ solved, null_intercept)
 
     return precondition
+
+
+def _rotate_and_divide(residual, class_vectors, class_values, eigenvalues, C):
+    """``V (V^T residual / (c e^T + 1 / C))`` for eigenpairs ``(c, V)`` of the
+    class coupling and the diagonal ``e`` of ``X^T W X``, by slices of
+    columns: on text each intermediate of all the columns would be as large
+    as the data (each column rounds as in the whole product)."""
+    result = np.empty_like(residual)
+    width = max(1, _BLOCK_BYTES // (8 * residual.shape[0]))
+    for start in range(0, residual.shape[1], width):
+        columns = slice(start, start + width)
+        rotated = class_vectors.T @ residual[:, columns]
+        rotated /= class_values[:, None] * eigenvalues[None, columns] + 1.0 / C
+        result[:, columns] = class_vectors @ rotated
+    return result
 
 
 def _gram_eigen(gram):

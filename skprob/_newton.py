@@ -41,6 +41,9 @@ _ROUNDING = 1e-14
 _FORCING_MAX = 0.5
 # Most conjugate-gradient steps of one truncated Newton direction.
 _CG_MAX_ITER = 250
+# Entries per slice of the in-place vector updates: a slice's temporary
+# stays in cache.
+_SLICE = 1 << 16
 _FORCING_GAMMA = 0.9
 # The shrink along the ray s * theta, s in [e^-9, 1]: the shrunk point only
 # starts Newton's method, so about 1% in the scale is enough. The slope is
@@ -82,6 +85,11 @@ def damped_newton(problem, point, *, max_iter, tol, stall_tol=None, callback=Non
 
     ``callback(n_iter, point, stationarity)``, if given, is called at every
     iterate, the start included (a verbose estimator prints from it).
+
+    The gradient is not kept through the line search, the direction not
+    past its step, and the start point (unless the caller holds it) not past
+    the first step: with many unknowns each is as large as the data. A
+    problem may drop its own copy of the gradient in ``line``.
     """
     n_iter = 0
     while True:
@@ -95,11 +103,13 @@ def damped_newton(problem, point, *, max_iter, tol, stall_tol=None, callback=Non
         if n_iter == max_iter:
             return NewtonResult(point, n_iter, False, stationarity)
         direction = problem.direction(point, gradient)
-        trial = _backtrack(
-            problem.line(point, direction),
-            point.loss,
-            float(np.sum(gradient * direction)),
-        )
+        slope = float(np.sum(gradient * direction))
+        # on text the gradient and the direction are each as large as the
+        # data: the gradient is not kept through the line search (a problem
+        # may drop its copy there), the direction not beside the next one
+        del gradient
+        trial = _backtrack(problem.line(point, direction), point.loss, slope)
+        del direction
         if trial is None:
             return NewtonResult(point, n_iter, stalled_ok, stationarity)
         stalled = point.loss - trial.loss <= _ROUNDING * abs(point.loss)
@@ -187,7 +197,9 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
     """
     # inner products by vdot and updates in place: on text each vector holds
     # K (d + 1) unknowns, and a temporary per operation costs as much time and
-    # memory as the products themselves
+    # memory as the products themselves; the product and the preconditioned
+    # residual are freed as soon as they are read, so four vectors of the
+    # unknowns' size are alive beside what the two callables make
     step = np.zeros_like(gradient)
     residual = gradient.copy()
     search = precondition(residual)
@@ -195,15 +207,14 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
         # an identity preconditioner: search is updated in place below
         search = search.copy()
     rz = np.vdot(residual, search)
-    scaled = np.empty_like(gradient)
     for _ in range(max_iter):
         product = hessian_product(search)
         curvature_along = np.vdot(search, product)
         if curvature_along <= 0:
             break
         alpha = rz / curvature_along
-        step += np.multiply(search, alpha, out=scaled)
-        residual -= np.multiply(product, alpha, out=scaled)
+        _add_scaled(step, search, alpha)
+        _add_scaled(residual, product, -alpha)
         del product
         largest = max(np.max(residual), -np.min(residual))
         if np.sqrt(np.vdot(residual, residual)) <= target or largest <= enough:
@@ -215,6 +226,19 @@ def truncated_cg(hessian_product, gradient, precondition, *, target, enough, max
         del preconditioned
         rz = rz_new
     return step if np.any(step) else gradient
+
+
+def _add_scaled(target, vector, factor):
+    """``target += vector * factor`` in place, without a temporary as large as
+    ``vector``: by slices of ``_SLICE`` entries where both arrays are
+    C-contiguous (each entry rounds as in the single expression)."""
+    if not (target.flags.c_contiguous and vector.flags.c_contiguous):
+        target += vector * factor
+        return
+    flat, source = target.reshape(-1), vector.reshape(-1)
+    for start in range(0, flat.shape[0], _SLICE):
+        part = slice(start, start + _SLICE)
+        flat[part] += source[part] * factor
 
 
 class InexactNewtonDirection:

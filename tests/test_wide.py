@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.covariance import ledoit_wolf_shrinkage, oas
 from sklearn.datasets import make_classification
@@ -237,6 +237,34 @@ def test_cg_memory_stays_near_the_input():
     # the K-column vectors of d entries and the Hutch++ sketches dominate
     assert peak < 4 * input_bytes + 50e6
     assert model.covariance_ is None
+
+
+def test_refinement_memory_is_a_few_vectors_of_the_unknowns():
+    # text-like: more rows than the row-space preconditioner takes, so the
+    # refinement runs truncated Newton with the diagonal preconditioner
+    rng = np.random.default_rng(5)
+    n_samples, n_features, n_classes = 6000, 30_000, 10
+    X = sp.random_array(
+        (n_samples, n_features), density=20 / n_features, format="csr", rng=rng
+    )
+    signal = X @ rng.normal(size=(n_features, n_classes))
+    y = np.argmax(5 * signal + rng.gumbel(size=(n_samples, n_classes)), axis=1)
+    reference = AnalyticLogisticRegression(refine_iter=100).fit(X, y)
+    model = AnalyticLogisticRegression().fit(X, y)
+    model.set_params(refine_iter=100)
+    tracemalloc.start()
+    # the refinement alone: the closed form above has its own bound
+    model._refine(X, y, np.ones(n_samples))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert_array_equal(model.coef_, reference.coef_)
+    vector_bytes = 8 * n_classes * (n_features + 1)
+    scores_bytes = 8 * n_samples * n_classes
+    input_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    # the iterate, its gradient, and conjugate gradients' step, residual,
+    # search direction and product, plus a slice of a sparse product; the
+    # scores, probabilities and a few (n, K) temporaries; a copy of X's values
+    assert peak < 8 * vector_bytes + 6 * scores_bytes + input_bytes
 
 
 def test_row_solvers_refuse_what_they_cannot_do():

@@ -1195,13 +1195,20 @@ class AnalyticLogisticRegression(LinearScoresMixin, ClassifierMixin, BaseEstimat
             del self.coef_
             return theta_and_warm
 
-        result = _refine(
-            problem,
-            start,
-            self.refine_iter,
-            self.refine_tol,
-            callback=_print_iterate if self.verbose else None,
-        )
+        try:
+            result = _refine(
+                problem,
+                start,
+                self.refine_iter,
+                self.refine_tol,
+                callback=_print_iterate if self.verbose else None,
+            )
+        except BaseException:
+            # an interrupted refinement has no coef_ left: the estimator must
+            # read as unfitted, not as half a model
+            for name in [v for v in vars(self) if v.endswith("_")]:
+                delattr(self, name)
+            raise
         self._set_refined(problem, result, stacklevel)
 
     def _design_gram(self):

@@ -24,13 +24,15 @@ from sklearn.base import BaseEstimator
 from sklearn.covariance import ledoit_wolf_shrinkage, oas
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
+import skprob._analytic as analytic_module
 from skprob import AnalyticLogisticRegression
 from skprob._backend import to_numpy
 
@@ -514,6 +516,28 @@ def test_refinement_stopped_at_refine_iter_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         AnalyticLogisticRegression(refine_iter=100, refine_tol=1e-8).fit(X, y)
+
+
+def test_interrupted_refinement_leaves_an_unfitted_estimator(monkeypatch):
+    # The refinement drops the closed form's coef_ to save memory: a fit
+    # interrupted there (Ctrl-C in a notebook) must not leave half a model,
+    # even in an estimator fitted before.
+    X, y = load_iris(return_X_y=True)
+    clf = AnalyticLogisticRegression(refine_iter=10).fit(X, y)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(analytic_module, "damped_newton", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(clf)
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    monkeypatch.undo()
+    reference = AnalyticLogisticRegression(refine_iter=10).fit(X, y)
+    assert_allclose(clf.fit(X, y).coef_, reference.coef_)
 
 
 def _random_scales(n_features, seed):

@@ -204,6 +204,10 @@ class _Objective:
         # scores, not a full sort.
         self.equal_weights = bool(np.all(weights == weights[0]))
         self.ones = np.ones(X.shape[0])
+        self._forget()
+
+    def _forget(self):
+        """Drop the kept scores and result of the last evaluation."""
         self._last_key, self._last_scores = None, None
         self._last_call = (None, None)
 
@@ -220,10 +224,9 @@ class _Objective:
         """
         rough = copy.copy(self)
         rough.n_nodes, rough.saturation = n_nodes, saturation
-        if not issparse(self.X) and max(self.X.max(), -self.X.min()) <= _SINGLE_MAX:
+        if not issparse(self.X) and np.max(_column_largest(self.X)) <= _SINGLE_MAX:
             rough.X = self.X.astype(np.float32)
-        rough._last_key, rough._last_scores = None, None
-        rough._last_call = (None, None)
+        rough._forget()
         return rough
 
     def unpack(self, theta):

@@ -89,6 +89,12 @@ class _LogisticPenalty:
             row += self.penalised * coefficients / self.C
         return product
 
+    def _squared_norm(self, theta):
+        """``sum(penalised * theta^2)`` through one temporary, not two."""
+        squares = np.square(theta)
+        squares *= self.penalised
+        return float(np.sum(squares))
+
     def stationarity(self, point, gradient):
         """Largest gradient entry over the total weight (lbfgs's rule on the mean)."""
         return float(np.max(np.abs(gradient))) / self.total_weight
@@ -301,12 +307,6 @@ class PenalisedLogLoss(_LogisticPenalty):
         loss += 0.5 / self.C * self._squared_norm(theta)
         # a list, so that the line search can drop the gradient (see line)
         return Point(theta, loss, [scores, proba, gradient])
-
-    def _squared_norm(self, theta):
-        """``sum(penalised * theta^2)`` through one temporary, not two."""
-        squares = np.square(theta)
-        squares *= self.penalised
-        return float(np.sum(squares))
 
     def scaled(self, point, scale):
         return self._at(scale * point.theta, scale * point.cache[0])
@@ -762,7 +762,7 @@ class BlockwiseLogLoss(_LogisticPenalty):
         self._derivatives = ("gradient", "hessian" if self.exact else "coupling")
 
     def _penalty(self, theta):
-        return 0.5 / self.C * float(np.sum(self.penalised * theta**2))
+        return 0.5 / self.C * self._squared_norm(theta)
 
     def _point(self, theta, loss, sums):
         """Point ``theta`` with the data terms of ``sums`` plus the penalty's."""
